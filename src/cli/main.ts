@@ -1,0 +1,37 @@
+/** The `memhyper` command line: a thin shell over the library. */
+import { Command, CommanderError } from "commander";
+import { registerDemo } from "./demo.js";
+import { registerNet } from "./net.js";
+import { registerSpace } from "./space.js";
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name("memhyper")
+    .description(
+      "DARTS-space architectures on simulated memristive crossbars: accuracy, hardware cost, hypernetwork",
+    )
+    .version("0.1.0")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError("(run with --help for usage)");
+  registerDemo(program);
+  registerSpace(program);
+  registerNet(program);
+  for (const cmd of allCommands(program)) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (help and version exit 0).
+      return err.exitCode;
+    }
+    process.stderr.write(`memhyper: error: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}

@@ -1,0 +1,73 @@
+/** `memhyper net info`: the NetworkCIFAR IR of an architecture. */
+import type { Command } from "commander";
+import { countMacs, countParams } from "../ir/count.js";
+import { nodeInputs } from "../ir/graph.js";
+import { buildNetwork } from "../ir/network.js";
+import { resolveArchitecture } from "../space/architecture.js";
+import { addNetOptions, type NetOptions } from "./common.js";
+import { fmtInt, makeOut, table } from "./output.js";
+
+export function registerNet(program: Command): void {
+  const net = program.command("net").description("the network IR of an architecture");
+  addNetOptions(
+    net.command("info").description("layers, shapes, parameters and MACs of NetworkCIFAR"),
+  ).action((opts: NetOptions) => {
+    const out = makeOut(!!opts.json);
+    const arch = resolveArchitecture(opts.genotype);
+    const network = buildNetwork(arch, { channels: opts.channels, layers: opts.layers });
+    const params = countParams(network);
+    const macs = countMacs(network);
+    const layers = network.nodes.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      scope: n.scope.path,
+      op: n.scope.op ?? null,
+      inputs: nodeInputs(n),
+      shape: [n.shape.c, n.shape.h, n.shape.w],
+      ...(n.kind === "conv"
+        ? {
+            weight: `${n.param}.weight`,
+            k: n.k,
+            stride: n.stride,
+            pad: n.pad,
+            dilation: n.dilation,
+            groups: n.groups,
+          }
+        : {}),
+      ...(n.kind === "maxpool" || n.kind === "avgpool" ? { k: n.k, stride: n.stride, pad: n.pad } : {}),
+      ...(n.kind === "linear" ? { weight: `${n.param}.weight` } : {}),
+    }));
+    out.result(
+      {
+        architecture: arch.label,
+        code: arch.code,
+        channels: opts.channels,
+        cells: opts.layers,
+        params,
+        macs,
+        parameters: network.params.map((p) => ({ name: p.name, shape: p.shape })),
+        layers,
+      },
+      () => {
+        out.line(
+          `${arch.label}  C=${opts.channels}  L=${opts.layers}  params ${fmtInt(params)}  MACs ${fmtInt(macs)}`,
+        );
+        out.line(
+          table(
+            ["id", "kind", "scope", "shape", "detail"],
+            layers
+              .filter((l) => l.kind === "conv" || l.kind === "linear" || l.kind.endsWith("pool"))
+              .map((l) => [l.id, l.kind, l.scope, l.shape.join("×"), layerDetail(l)]),
+          ),
+        );
+      },
+    );
+  });
+}
+
+function layerDetail(l: { k?: number; stride?: number; dilation?: number; groups?: number }): string {
+  if (l.k === undefined) return "";
+  const dil = (l.dilation ?? 1) > 1 ? ` d${l.dilation}` : "";
+  const grp = (l.groups ?? 1) > 1 ? ` g${l.groups}` : "";
+  return `k${l.k} s${l.stride}${dil}${grp}`;
+}
