@@ -1,0 +1,140 @@
+// N-API boundary: typed arrays and flat integers in, nothing allocated on the JS side.
+// Declared in TypeScript as NativeKernels (src/engine/kernels/native.ts).
+#include <napi.h>
+
+#include "kernels.h"
+
+namespace {
+
+float* F(const Napi::CallbackInfo& info, int i) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return info[i].As<Napi::Float32Array>().Data();
+}
+int I(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().Int32Value(); }
+double D(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().DoubleValue(); }
+
+mh::ConvGeom Geom(const Napi::CallbackInfo& info, int at) {
+  // [n, c, h, w, oc, k, stride, pad, dil, groups, oh, ow]
+  mh::ConvGeom g;
+  g.n = I(info, at);
+  g.c = I(info, at + 1);
+  g.h = I(info, at + 2);
+  g.w = I(info, at + 3);
+  g.oc = I(info, at + 4);
+  g.k = I(info, at + 5);
+  g.stride = I(info, at + 6);
+  g.pad = I(info, at + 7);
+  g.dil = I(info, at + 8);
+  g.groups = I(info, at + 9);
+  g.oh = I(info, at + 10);
+  g.ow = I(info, at + 11);
+  return g;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  mh::set_threads(I(info, 0));
+  return Napi::Number::New(info.Env(), mh::threads());
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("threads", mh::threads());
+  o.Set("blas", mh::has_blas());
+  return o;
+}
+
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  // (ta, tb, m, n, k, alpha, a, b, beta, c) with packed leading dimensions
+  const bool ta = info[0].As<Napi::Boolean>(), tb = info[1].As<Napi::Boolean>();
+  const int m = I(info, 2), n = I(info, 3), k = I(info, 4);
+  mh::gemm(ta, tb, m, n, k, (float)D(info, 5), F(info, 6), ta ? m : k, F(info, 7), tb ? k : n, (float)D(info, 8),
+           F(info, 9), n);
+  return info.Env().Undefined();
+}
+
+Napi::Value ConvForward(const Napi::CallbackInfo& info) {
+  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14));
+  return info.Env().Undefined();
+}
+
+Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
+  mh::conv2d_backward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), F(info, 15), F(info, 16));
+  return info.Env().Undefined();
+}
+
+Napi::Value PoolForward(const Napi::CallbackInfo& info) {
+  mh::pool_forward(info[0].As<Napi::Boolean>(), I(info, 1), I(info, 2), I(info, 3), I(info, 4), I(info, 5), I(info, 6),
+                   I(info, 7), I(info, 8), I(info, 9), F(info, 10), F(info, 11));
+  return info.Env().Undefined();
+}
+
+Napi::Value PoolBackward(const Napi::CallbackInfo& info) {
+  mh::pool_backward(info[0].As<Napi::Boolean>(), I(info, 1), I(info, 2), I(info, 3), I(info, 4), I(info, 5), I(info, 6),
+                    I(info, 7), I(info, 8), I(info, 9), F(info, 10), F(info, 11), F(info, 12));
+  return info.Env().Undefined();
+}
+
+Napi::Value BnForwardTrain(const Napi::CallbackInfo& info) {
+  mh::bn_forward_train(I(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4), F(info, 5), (float)D(info, 6),
+                       F(info, 7), F(info, 8), F(info, 9));
+  return info.Env().Undefined();
+}
+
+Napi::Value BnForwardEval(const Napi::CallbackInfo& info) {
+  mh::bn_forward_eval(I(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), F(info, 7),
+                      (float)D(info, 8), F(info, 9));
+  return info.Env().Undefined();
+}
+
+Napi::Value BnBackward(const Napi::CallbackInfo& info) {
+  mh::bn_backward(I(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), F(info, 7),
+                  F(info, 8), F(info, 9), F(info, 10));
+  return info.Env().Undefined();
+}
+
+Napi::Value ReluForward(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  mh::relu_forward((int64_t)x.ElementLength(), x.Data(), F(info, 1));
+  return info.Env().Undefined();
+}
+
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  mh::relu_backward((int64_t)x.ElementLength(), x.Data(), F(info, 1), F(info, 2));
+  return info.Env().Undefined();
+}
+
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  auto x = info[1].As<Napi::Float32Array>();
+  mh::axpy((int64_t)x.ElementLength(), (float)D(info, 0), x.Data(), F(info, 2));
+  return info.Env().Undefined();
+}
+
+Napi::Value Scale(const Napi::CallbackInfo& info) {
+  auto x = info[1].As<Napi::Float32Array>();
+  mh::scale((int64_t)x.ElementLength(), (float)D(info, 0), x.Data(), F(info, 2));
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  mh::set_threads(0);
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("convForward", Napi::Function::New(env, ConvForward));
+  exports.Set("convBackward", Napi::Function::New(env, ConvBackward));
+  exports.Set("poolForward", Napi::Function::New(env, PoolForward));
+  exports.Set("poolBackward", Napi::Function::New(env, PoolBackward));
+  exports.Set("bnForwardTrain", Napi::Function::New(env, BnForwardTrain));
+  exports.Set("bnForwardEval", Napi::Function::New(env, BnForwardEval));
+  exports.Set("bnBackward", Napi::Function::New(env, BnBackward));
+  exports.Set("reluForward", Napi::Function::New(env, ReluForward));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("axpy", Napi::Function::New(env, Axpy));
+  exports.Set("scale", Napi::Function::New(env, Scale));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(memhyper_native, Init)

@@ -1,0 +1,442 @@
+// Native kernels of the engine. Work is split into a fixed number of parts (never by the
+// number of threads), and partial sums are added in part order, so results are
+// bit-identical whatever the thread count or scheduling.
+#include "kernels.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#ifdef MEMHYPER_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+namespace mh {
+
+static int g_threads = 0;
+
+void set_threads(int t) {
+  g_threads = t > 0 ? t : omp_get_num_procs();
+  omp_set_num_threads(g_threads);
+#ifdef MEMHYPER_OPENBLAS
+  openblas_set_num_threads(1);  // we parallelise outside the GEMM
+#endif
+}
+
+int threads() { return g_threads; }
+
+bool has_blas() {
+#ifdef MEMHYPER_OPENBLAS
+  return true;
+#else
+  return false;
+#endif
+}
+
+void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+          float beta, float* c, int ldc) {
+#ifdef MEMHYPER_OPENBLAS
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b,
+              ldb, beta, c, ldc);
+#else
+  for (int i = 0; i < m; i++) {
+    float* ci = c + (int64_t)i * ldc;
+    if (beta == 0.f) std::fill(ci, ci + n, 0.f);
+    else if (beta != 1.f) for (int j = 0; j < n; j++) ci[j] *= beta;
+    if (!tb) {
+      for (int p = 0; p < k; p++) {
+        const float av = alpha * (ta ? a[(int64_t)p * lda + i] : a[(int64_t)i * lda + p]);
+        const float* bp = b + (int64_t)p * ldb;
+        for (int j = 0; j < n; j++) ci[j] += av * bp[j];
+      }
+    } else {
+      for (int j = 0; j < n; j++) {
+        const float* bj = b + (int64_t)j * ldb;
+        float s = 0.f;
+        if (!ta) {
+          const float* ai = a + (int64_t)i * lda;
+          for (int p = 0; p < k; p++) s += ai[p] * bj[p];
+        } else {
+          for (int p = 0; p < k; p++) s += a[(int64_t)p * lda + i] * bj[p];
+        }
+        ci[j] += alpha * s;
+      }
+    }
+  }
+#endif
+}
+
+// Fixed partition of [0, total) into `parts` ranges.
+static inline int part_begin(int total, int parts, int i) { return (int)((int64_t)total * i / parts); }
+
+static constexpr int kBatchParts = 8;
+
+// im2col of channels [c0, c0+cg) of one image: rows (ci, kh, kw), columns (oh, ow).
+static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* cols) {
+  const int P = g.oh * g.ow;
+  for (int ci = 0; ci < cg; ci++) {
+    const float* xp = x + (int64_t)(c0 + ci) * g.h * g.w;
+    for (int kh = 0; kh < g.k; kh++) {
+      for (int kw = 0; kw < g.k; kw++) {
+        float* row = cols + ((int64_t)(ci * g.k + kh) * g.k + kw) * P;
+        for (int oh = 0; oh < g.oh; oh++) {
+          const int ih = oh * g.stride - g.pad + kh * g.dil;
+          float* r = row + oh * g.ow;
+          if (ih < 0 || ih >= g.h) {
+            std::fill(r, r + g.ow, 0.f);
+            continue;
+          }
+          const float* xr = xp + (int64_t)ih * g.w;
+          for (int ow = 0; ow < g.ow; ow++) {
+            const int iw = ow * g.stride - g.pad + kw * g.dil;
+            r[ow] = (iw >= 0 && iw < g.w) ? xr[iw] : 0.f;
+          }
+        }
+      }
+    }
+  }
+}
+
+static void col2im_add(const ConvGeom& g, const float* cols, int c0, int cg, float* dx) {
+  const int P = g.oh * g.ow;
+  for (int ci = 0; ci < cg; ci++) {
+    float* dp = dx + (int64_t)(c0 + ci) * g.h * g.w;
+    for (int kh = 0; kh < g.k; kh++) {
+      for (int kw = 0; kw < g.k; kw++) {
+        const float* row = cols + ((int64_t)(ci * g.k + kh) * g.k + kw) * P;
+        for (int oh = 0; oh < g.oh; oh++) {
+          const int ih = oh * g.stride - g.pad + kh * g.dil;
+          if (ih < 0 || ih >= g.h) continue;
+          float* dr = dp + (int64_t)ih * g.w;
+          const float* r = row + oh * g.ow;
+          for (int ow = 0; ow < g.ow; ow++) {
+            const int iw = ow * g.stride - g.pad + kw * g.dil;
+            if (iw >= 0 && iw < g.w) dr[iw] += r[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+static inline bool is_pointwise(const ConvGeom& g) { return g.k == 1 && g.stride == 1 && g.pad == 0 && g.groups == 1; }
+static inline bool is_depthwise(const ConvGeom& g) { return g.groups == g.c && g.oc == g.c && g.groups > 1; }
+
+// Output columns ow in [lo, hi] whose input column ow·s − p + off lies in [0, w).
+static inline void valid_range(int w, int ow_count, int s, int p, int off, int* lo, int* hi) {
+  int l = 0;
+  while (l < ow_count && l * s - p + off < 0) l++;
+  int h = ow_count - 1;
+  while (h >= l && h * s - p + off >= w) h--;
+  *lo = l;
+  *hi = h;
+}
+
+static void dw_forward_plane(const ConvGeom& g, const float* __restrict__ x, const float* __restrict__ wk, float* __restrict__ y) {
+  std::fill(y, y + g.oh * g.ow, 0.f);
+  for (int kw = 0; kw < g.k; kw++) {
+    int lo, hi;
+    valid_range(g.w, g.ow, g.stride, g.pad, kw * g.dil, &lo, &hi);
+    for (int oh = 0; oh < g.oh; oh++) {
+      float* yr = y + oh * g.ow;
+      for (int kh = 0; kh < g.k; kh++) {
+        const int ih = oh * g.stride - g.pad + kh * g.dil;
+        if (ih < 0 || ih >= g.h) continue;
+        const float wt = wk[kh * g.k + kw];
+        const float* __restrict__ xr = x + (int64_t)ih * g.w - g.pad + kw * g.dil;
+        if (g.stride == 1) {
+          for (int ow = lo; ow <= hi; ow++) yr[ow] += wt * xr[ow];
+        } else {
+          for (int ow = lo; ow <= hi; ow++) yr[ow] += wt * xr[ow * g.stride];
+        }
+      }
+    }
+  }
+}
+
+static void dw_backward_plane(const ConvGeom& g, const float* __restrict__ x, const float* __restrict__ wk,
+                              const float* __restrict__ dy, float* __restrict__ dx, float* __restrict__ dwk) {
+  for (int kh = 0; kh < g.k; kh++) {
+    for (int kw = 0; kw < g.k; kw++) {
+      int lo, hi;
+      valid_range(g.w, g.ow, g.stride, g.pad, kw * g.dil, &lo, &hi);
+      const float wt = wk[kh * g.k + kw];
+      float acc = 0.f;
+      for (int oh = 0; oh < g.oh; oh++) {
+        const int ih = oh * g.stride - g.pad + kh * g.dil;
+        if (ih < 0 || ih >= g.h) continue;
+        const float* __restrict__ dyr = dy + oh * g.ow;
+        const int64_t base = (int64_t)ih * g.w - g.pad + kw * g.dil;
+        const float* __restrict__ xr = x + base;
+        if (g.stride == 1) {
+          for (int ow = lo; ow <= hi; ow++) acc += dyr[ow] * xr[ow];
+          if (dx) {
+            float* __restrict__ dxr = dx + base;
+            for (int ow = lo; ow <= hi; ow++) dxr[ow] += wt * dyr[ow];
+          }
+        } else {
+          for (int ow = lo; ow <= hi; ow++) acc += dyr[ow] * xr[ow * g.stride];
+          if (dx) {
+            float* dxr = dx + base;
+            for (int ow = lo; ow <= hi; ow++) dxr[ow * g.stride] += wt * dyr[ow];
+          }
+        }
+      }
+      dwk[kh * g.k + kw] += acc;
+    }
+  }
+}
+
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y) {
+  const int64_t in_sz = (int64_t)g.c * g.h * g.w;
+  const int P = g.oh * g.ow;
+  const int64_t out_sz = (int64_t)g.oc * P;
+  if (is_depthwise(g)) {
+    const int kk = g.k * g.k;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
+      const int c = (int)(i % g.c);
+      dw_forward_plane(g, x + i * g.h * g.w, w + c * kk, y + i * P);
+    }
+    return;
+  }
+  const int cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.k * g.k;
+#pragma omp parallel
+  {
+    std::vector<float> cols(is_pointwise(g) ? 0 : (size_t)K * P);
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.n; n++) {
+      for (int gr = 0; gr < g.groups; gr++) {
+        const float* src;
+        if (is_pointwise(g)) {
+          src = x + n * in_sz;
+        } else {
+          im2col(g, x + n * in_sz, gr * cg, cg, cols.data());
+          src = cols.data();
+        }
+        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, 0.f, y + n * out_sz + (int64_t)gr * og * P, P);
+      }
+    }
+  }
+}
+
+void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw) {
+  const int64_t in_sz = (int64_t)g.c * g.h * g.w;
+  const int P = g.oh * g.ow;
+  const int64_t out_sz = (int64_t)g.oc * P;
+  if (is_depthwise(g)) {
+    const int kk = g.k * g.k;
+    if (dx) std::memset(dx, 0, sizeof(float) * g.n * in_sz);
+    // Parallel over channels: each channel's kernel gradient is summed by one thread, in image order.
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < g.c; c++) {
+      for (int n = 0; n < g.n; n++) {
+        const int64_t i = (int64_t)n * g.c + c;
+        dw_backward_plane(g, x + i * g.h * g.w, w + c * kk, dy + i * P, dx ? dx + i * g.h * g.w : nullptr, dw + c * kk);
+      }
+    }
+    return;
+  }
+  const int cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.k * g.k;
+  const int64_t wsz = (int64_t)g.oc * K;
+  const int parts = std::min(g.n, kBatchParts);
+  std::vector<float> partial((size_t)parts * wsz, 0.f);
+#pragma omp parallel
+  {
+    std::vector<float> cols(is_pointwise(g) ? 0 : (size_t)K * P);
+    std::vector<float> dcols(is_pointwise(g) ? 0 : (size_t)K * P);
+#pragma omp for schedule(static)
+    for (int part = 0; part < parts; part++) {
+      float* dwp = partial.data() + part * wsz;
+      for (int n = part_begin(g.n, parts, part); n < part_begin(g.n, parts, part + 1); n++) {
+        if (dx && !is_pointwise(g)) std::memset(dx + n * in_sz, 0, sizeof(float) * in_sz);
+        for (int gr = 0; gr < g.groups; gr++) {
+          const float* dyg = dy + n * out_sz + (int64_t)gr * og * P;
+          const float* wg = w + (int64_t)gr * og * K;
+          const float* src;
+          if (is_pointwise(g)) {
+            src = x + n * in_sz;
+          } else {
+            im2col(g, x + n * in_sz, gr * cg, cg, cols.data());
+            src = cols.data();
+          }
+          gemm(false, true, og, K, P, 1.f, dyg, P, src, P, 1.f, dwp + (int64_t)gr * og * K, K);
+          if (dx) {
+            if (is_pointwise(g)) {
+              gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dx + n * in_sz, P);
+            } else {
+              gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dcols.data(), P);
+              col2im_add(g, dcols.data(), gr * cg, cg, dx + n * in_sz);
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int part = 0; part < parts; part++) {
+    const float* p = partial.data() + part * wsz;
+    for (int64_t i = 0; i < wsz; i++) dw[i] += p[i];
+  }
+}
+
+void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
+                  float* y) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < (int64_t)n * c; i++) {
+    const float* xp = x + i * h * w;
+    float* yp = y + i * oh * ow;
+    for (int a = 0; a < oh; a++) {
+      const int h0 = std::max(a * stride - pad, 0), h1 = std::min(a * stride - pad + k, h);
+      for (int b = 0; b < ow; b++) {
+        const int w0 = std::max(b * stride - pad, 0), w1 = std::min(b * stride - pad + k, w);
+        if (is_max) {
+          float m = -INFINITY;
+          for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++) m = std::max(m, xp[ih * w + iw]);
+          yp[a * ow + b] = m;
+        } else {
+          float s = 0.f;
+          for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++) s += xp[ih * w + iw];
+          yp[a * ow + b] = s / (float)((h1 - h0) * (w1 - w0));  // count_include_pad=False
+        }
+      }
+    }
+  }
+}
+
+void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
+                   const float* dy, float* dx) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < (int64_t)n * c; i++) {
+    const float* xp = x + i * h * w;
+    const float* dyp = dy + i * oh * ow;
+    float* dxp = dx + i * h * w;
+    std::fill(dxp, dxp + h * w, 0.f);
+    for (int a = 0; a < oh; a++) {
+      const int h0 = std::max(a * stride - pad, 0), h1 = std::min(a * stride - pad + k, h);
+      for (int b = 0; b < ow; b++) {
+        const int w0 = std::max(b * stride - pad, 0), w1 = std::min(b * stride - pad + k, w);
+        const float g = dyp[a * ow + b];
+        if (is_max) {
+          int best = h0 * w + w0;  // first maximum in scan order, as PyTorch
+          for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++)
+              if (xp[ih * w + iw] > xp[best]) best = ih * w + iw;
+          dxp[best] += g;
+        } else {
+          const float gs = g / (float)((h1 - h0) * (w1 - w0));
+          for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++) dxp[ih * w + iw] += gs;
+        }
+      }
+    }
+  }
+}
+
+void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float eps, float* y,
+                      float* mean, float* invstd) {
+  const double m = (double)n * hw;
+#pragma omp parallel for schedule(static)
+  for (int ch = 0; ch < c; ch++) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      float ps = 0.f;
+      for (int j = 0; j < hw; j++) ps += p[j];
+      s += ps;
+    }
+    const double mu = s / m;
+    double v = 0;
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      const float muf = (float)mu;
+      float pv = 0.f;
+      for (int j = 0; j < hw; j++) {
+        const float d = p[j] - muf;
+        pv += d * d;
+      }
+      v += pv;
+    }
+    const double var = v / m;
+    const float is = (float)(1.0 / std::sqrt(var + eps));
+    mean[ch] = (float)mu;
+    invstd[ch] = is;
+    const float sc = gamma[ch] * is, sh = beta[ch] - (float)mu * sc;
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      float* q = y + ((int64_t)i * c + ch) * hw;
+      for (int j = 0; j < hw; j++) q[j] = p[j] * sc + sh;
+    }
+  }
+}
+
+void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* mean,
+                     const float* var, float eps, float* y) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < (int64_t)n * c; i++) {
+    const int ch = (int)(i % c);
+    const float sc = gamma[ch] / std::sqrt(var[ch] + eps), sh = beta[ch] - mean[ch] * sc;
+    const float* p = x + i * hw;
+    float* q = y + i * hw;
+    for (int j = 0; j < hw; j++) q[j] = p[j] * sc + sh;
+  }
+}
+
+void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
+                 const float* dy, float* dx, float* dgamma, float* dbeta) {
+  const double m = (double)n * hw;
+#pragma omp parallel for schedule(static)
+  for (int ch = 0; ch < c; ch++) {
+    const float mu = mean[ch], is = invstd[ch];
+    double sdy = 0, sdyx = 0;
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      const float* g = dy + ((int64_t)i * c + ch) * hw;
+      float a = 0.f, b = 0.f;
+      for (int j = 0; j < hw; j++) {
+        a += g[j];
+        b += g[j] * (p[j] - mu);
+      }
+      sdy += a;
+      sdyx += b;
+    }
+    const double sxhat = sdyx * is;  // Σ dy·x̂
+    dgamma[ch] += (float)sxhat;
+    dbeta[ch] += (float)sdy;
+    const float k1 = gamma[ch] * is;
+    const float mdy = (float)(sdy / m), mxh = (float)(sxhat / m);
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      const float* g = dy + ((int64_t)i * c + ch) * hw;
+      float* q = dx + ((int64_t)i * c + ch) * hw;
+      for (int j = 0; j < hw; j++) q[j] = k1 * (g[j] - mdy - (p[j] - mu) * is * mxh);
+    }
+  }
+}
+
+void relu_forward(int64_t len, const float* x, float* y) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < len; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
+void relu_backward(int64_t len, const float* x, const float* dy, float* dx) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dy[i] : 0.f;
+}
+
+void axpy(int64_t len, float a, const float* x, float* y) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < len; i++) y[i] += a * x[i];
+}
+
+void scale(int64_t len, float a, const float* x, float* y) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < len; i++) y[i] = a * x[i];
+}
+
+}  // namespace mh

@@ -1,0 +1,45 @@
+// Hot numeric kernels of the memhyper engine (float32, NCHW). Each has a pure TypeScript
+// twin in src/engine/kernels/ts.ts that tests compare against.
+#pragma once
+#include <cstdint>
+
+namespace mh {
+
+struct ConvGeom {
+  int n, c, h, w;       // input
+  int oc, k, stride, pad, dil, groups;
+  int oh, ow;           // output
+};
+
+void set_threads(int t);
+int threads();
+bool has_blas();
+
+// C[m×n] = alpha·op(A)·op(B) + beta·C, row-major.
+void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+          float beta, float* c, int ldc);
+
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y);
+// dx may be null (input needs no gradient); dw is accumulated into (+=).
+void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw);
+
+void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
+                  const float* x, float* y);
+void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
+                   const float* x, const float* dy, float* dx);
+
+// Training-mode batch norm: normalises with batch statistics, returns them (biased var).
+void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float eps,
+                      float* y, float* mean, float* invstd);
+void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, const float* beta,
+                     const float* mean, const float* var, float eps, float* y);
+// dx computed; dgamma, dbeta accumulated (+=).
+void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
+                 const float* dy, float* dx, float* dgamma, float* dbeta);
+
+void relu_forward(int64_t len, const float* x, float* y);
+void relu_backward(int64_t len, const float* x, const float* dy, float* dx);  // dx = dy·[x > 0]
+void axpy(int64_t len, float a, const float* x, float* y);                   // y += a·x
+void scale(int64_t len, float a, const float* x, float* y);                  // y = a·x
+
+}  // namespace mh

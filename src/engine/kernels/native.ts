@@ -1,0 +1,54 @@
+/** The native addon (native/*.cc), declared as a typed interface. Null when not built. */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
+
+interface NativeAddon {
+  setThreads(n: number): number;
+  info(): { threads: number; blas: boolean };
+  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
+  convForward(...args: (number | Float32Array)[]): void;
+  convBackward(...args: (number | Float32Array | null)[]): void;
+  poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
+  poolBackward(max: boolean, ...args: (number | Float32Array)[]): void;
+  bnForwardTrain(...args: (number | Float32Array)[]): void;
+  bnForwardEval(...args: (number | Float32Array)[]): void;
+  bnBackward(...args: (number | Float32Array)[]): void;
+  reluForward(x: Float32Array, y: Float32Array): void;
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  axpy(a: number, x: Float32Array, y: Float32Array): void;
+  scale(a: number, x: Float32Array, y: Float32Array): void;
+}
+
+const ADDON_PATH = fileURLToPath(new URL("../../../build/Release/memhyper_native.node", import.meta.url));
+
+function loadAddon(): NativeAddon | null {
+  if (!existsSync(ADDON_PATH)) return null;
+  return createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+}
+
+const geom = (g: ConvGeom): number[] => [g.n, g.c, g.h, g.w, g.oc, g.k, g.stride, g.pad, g.dil, g.groups, g.oh, g.ow];
+const pgeom = (g: PoolGeom): number[] => [g.n, g.c, g.h, g.w, g.k, g.stride, g.pad, g.oh, g.ow];
+
+export function loadNativeKernels(): (Kernels & { info(): { threads: number; blas: boolean }; setThreads(n: number): number }) | null {
+  const a = loadAddon();
+  if (!a) return null;
+  return {
+    name: "native",
+    info: () => a.info(),
+    setThreads: (n) => a.setThreads(n),
+    gemm: (ta, tb, m, n, k, alpha, x, y, beta, c) => a.gemm(ta, tb, m, n, k, alpha, x, y, beta, c),
+    convForward: (g, x, w, y) => a.convForward(...geom(g), x, w, y),
+    convBackward: (g, x, w, dy, dx, dw) => a.convBackward(...geom(g), x, w, dy, dx, dw),
+    poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
+    poolBackward: (max, g, x, dy, dx) => a.poolBackward(max, ...pgeom(g), x, dy, dx),
+    bnForwardTrain: (n, c, hw, x, gamma, beta, eps, y, mean, invstd) => a.bnForwardTrain(n, c, hw, x, gamma, beta, eps, y, mean, invstd),
+    bnForwardEval: (n, c, hw, x, gamma, beta, mean, variance, eps, y) => a.bnForwardEval(n, c, hw, x, gamma, beta, mean, variance, eps, y),
+    bnBackward: (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) => a.bnBackward(n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta),
+    reluForward: (x, y) => a.reluForward(x, y),
+    reluBackward: (x, dy, dx) => a.reluBackward(x, dy, dx),
+    axpy: (al, x, y) => a.axpy(al, x, y),
+    scale: (al, x, y) => a.scale(al, x, y),
+  };
+}

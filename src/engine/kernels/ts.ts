@@ -1,0 +1,180 @@
+/**
+ * Pure TypeScript kernels: the living definition of every op (clear loops, float64
+ * accumulation), the reference the native kernels are tested against, and the fallback.
+ */
+import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
+
+function gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
+      c[i * n + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * n + j]!);
+    }
+  }
+}
+
+/** Calls fn(n, oc, oh, ow, ci, kh, kw, xIndex | -1) for every tap of a (grouped) convolution. */
+function forEachTap(g: ConvGeom, fn: (yi: number, wi: number, xi: number) => void): void {
+  const cg = g.c / g.groups;
+  const og = g.oc / g.groups;
+  for (let n = 0; n < g.n; n++) {
+    for (let o = 0; o < g.oc; o++) {
+      const group = Math.floor(o / og);
+      for (let oh = 0; oh < g.oh; oh++) {
+        for (let ow = 0; ow < g.ow; ow++) {
+          const yi = ((n * g.oc + o) * g.oh + oh) * g.ow + ow;
+          for (let ci = 0; ci < cg; ci++) {
+            const c = group * cg + ci;
+            for (let kh = 0; kh < g.k; kh++) {
+              const ih = oh * g.stride - g.pad + kh * g.dil;
+              if (ih < 0 || ih >= g.h) continue;
+              for (let kw = 0; kw < g.k; kw++) {
+                const iw = ow * g.stride - g.pad + kw * g.dil;
+                if (iw < 0 || iw >= g.w) continue;
+                fn(yi, ((o * cg + ci) * g.k + kh) * g.k + kw, ((n * g.c + c) * g.h + ih) * g.w + iw);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array): void {
+  const acc = new Float64Array(y.length);
+  forEachTap(g, (yi, wi, xi) => {
+    acc[yi]! += w[wi]! * x[xi]!;
+  });
+  y.set(acc);
+}
+
+function convBackward(g: ConvGeom, x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array): void {
+  const dwAcc = new Float64Array(dw.length);
+  const dxAcc = dx ? new Float64Array(dx.length) : null;
+  forEachTap(g, (yi, wi, xi) => {
+    dwAcc[wi]! += dy[yi]! * x[xi]!;
+    if (dxAcc) dxAcc[xi]! += dy[yi]! * w[wi]!;
+  });
+  for (let i = 0; i < dw.length; i++) dw[i]! += dwAcc[i]!;
+  if (dx && dxAcc) dx.set(dxAcc);
+}
+
+/** Calls fn(yIndex, window) with the in-bounds input indices of each pooling window. */
+function forEachWindow(g: PoolGeom, fn: (yi: number, window: number[]) => void): void {
+  for (let p = 0; p < g.n * g.c; p++) {
+    for (let a = 0; a < g.oh; a++) {
+      for (let b = 0; b < g.ow; b++) {
+        const window: number[] = [];
+        for (let ih = Math.max(a * g.stride - g.pad, 0); ih < Math.min(a * g.stride - g.pad + g.k, g.h); ih++) {
+          for (let iw = Math.max(b * g.stride - g.pad, 0); iw < Math.min(b * g.stride - g.pad + g.k, g.w); iw++) {
+            window.push((p * g.h + ih) * g.w + iw);
+          }
+        }
+        fn((p * g.oh + a) * g.ow + b, window);
+      }
+    }
+  }
+}
+
+/** The first maximum in scan order (PyTorch's choice for ties). */
+function argmax(x: Float32Array, window: number[]): number {
+  let best = window[0]!;
+  for (const i of window) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
+function poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void {
+  forEachWindow(g, (yi, win) => {
+    // count_include_pad=False: average over the in-bounds elements only.
+    y[yi] = max ? x[argmax(x, win)]! : win.reduce((s, i) => s + x[i]!, 0) / win.length;
+  });
+}
+
+function poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+  const acc = new Float64Array(dx.length);
+  forEachWindow(g, (yi, win) => {
+    if (max) acc[argmax(x, win)]! += dy[yi]!;
+    else for (const i of win) acc[i]! += dy[yi]! / win.length;
+  });
+  dx.set(acc);
+}
+
+function channelStats(n: number, c: number, hw: number, x: Float32Array, ch: number): { mean: number; variance: number } {
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) s += x[(i * c + ch) * hw + j]!;
+  const mean = s / (n * hw);
+  let v = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) v += (x[(i * c + ch) * hw + j]! - mean) ** 2;
+  return { mean, variance: v / (n * hw) };
+}
+
+function bnForwardTrain(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, invstd: Float32Array): void {
+  for (let ch = 0; ch < c; ch++) {
+    const st = channelStats(n, c, hw, x, ch);
+    mean[ch] = st.mean;
+    invstd[ch] = 1 / Math.sqrt(st.variance + eps);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const k = (i * c + ch) * hw + j;
+        y[k] = (x[k]! - st.mean) / Math.sqrt(st.variance + eps) * gamma[ch]! + beta[ch]!;
+      }
+    }
+  }
+}
+
+function bnForwardEval(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, y: Float32Array): void {
+  for (let i = 0; i < n * c; i++) {
+    const ch = i % c;
+    for (let j = 0; j < hw; j++) y[i * hw + j] = ((x[i * hw + j]! - mean[ch]!) / Math.sqrt(variance[ch]! + eps)) * gamma[ch]! + beta[ch]!;
+  }
+}
+
+function bnBackward(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, mean: Float32Array, invstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+  const m = n * hw;
+  for (let ch = 0; ch < c; ch++) {
+    let sdy = 0;
+    let sdyxhat = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const k = (i * c + ch) * hw + j;
+        sdy += dy[k]!;
+        sdyxhat += dy[k]! * (x[k]! - mean[ch]!) * invstd[ch]!;
+      }
+    }
+    dgamma[ch]! += sdyxhat;
+    dbeta[ch]! += sdy;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < hw; j++) {
+        const k = (i * c + ch) * hw + j;
+        const xhat = (x[k]! - mean[ch]!) * invstd[ch]!;
+        dx[k] = (gamma[ch]! * invstd[ch]! * (m * dy[k]! - sdy - xhat * sdyxhat)) / m;
+      }
+    }
+  }
+}
+
+export const tsKernels: Kernels = {
+  name: "ts",
+  gemm,
+  convForward,
+  convBackward,
+  poolForward,
+  poolBackward,
+  bnForwardTrain,
+  bnForwardEval,
+  bnBackward,
+  reluForward(x, y) {
+    for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
+  },
+  reluBackward(x, dy, dx) {
+    for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
+  },
+  axpy(a, x, y) {
+    for (let i = 0; i < x.length; i++) y[i]! += a * x[i]!;
+  },
+  scale(a, x, y) {
+    for (let i = 0; i < x.length; i++) y[i] = a * x[i]!;
+  },
+};

@@ -1,0 +1,285 @@
+/**
+ * Differentiable ops on tensors. Each computes its forward with the active kernels and,
+ * when a tape is recording, pushes its backward step. Shapes are NCHW.
+ */
+import type { Rng } from "../util/rng.js";
+import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
+import { alloc } from "./arena.js";
+import { accumulate, type Tape } from "./tape.js";
+import { Tensor } from "./tensor.js";
+
+export interface ConvAttrs {
+  readonly stride: number;
+  readonly pad: number;
+  readonly dilation: number;
+  readonly groups: number;
+}
+
+const wantsGrad = (tape: Tape | null, ...ts: Tensor[]): tape is Tape => tape !== null && ts.some((t) => t.requiresGrad);
+
+export function convGeom(x: Tensor, w: Tensor, a: ConvAttrs): ConvGeom {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [oc, cg, k] = w.shape as [number, number, number, number];
+  if (cg * a.groups !== c) throw new Error(`conv2d: input has ${c} channels, weight expects ${cg * a.groups}`);
+  const span = a.dilation * (k - 1) + 1;
+  const oh = Math.floor((h + 2 * a.pad - span) / a.stride) + 1;
+  const ow = Math.floor((wd + 2 * a.pad - span) / a.stride) + 1;
+  return { n, c, h, w: wd, oc, k, stride: a.stride, pad: a.pad, dil: a.dilation, groups: a.groups, oh, ow };
+}
+
+export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, a: ConvAttrs, out?: Float32Array): Tensor {
+  const g = convGeom(x, w, a);
+  const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
+  kernels().convForward(g, x.data, w.data, y.data);
+  if (wantsGrad(tape, x, w)) {
+    tape.record(y, (dy) => {
+      const dx = x.requiresGrad ? alloc(x.size) : null;
+      const dw = new Float32Array(w.size);
+      kernels().convBackward(g, x.data, w.data, dy, dx, dw);
+      accumulate(w, dw);
+      if (dx) accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+export interface BatchNormState {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Float32Array;
+  readonly runningVar: Float32Array;
+}
+
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/** Batch norm: batch statistics and a running-stat update in training, running stats in eval. */
+export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormState, training: boolean, out?: Float32Array): Tensor {
+  const [n, c] = x.shape as [number, number];
+  const hw = x.size / (n * c);
+  const y = new Tensor(x.shape, out ?? alloc(x.size));
+  const k = kernels();
+  if (!training) {
+    k.bnForwardEval(n, c, hw, x.data, bn.weight.data, bn.bias.data, bn.runningMean, bn.runningVar, BN_EPS, y.data);
+    if (wantsGrad(tape, x, bn.weight, bn.bias)) throw new Error("batchNorm: gradients in eval mode are not supported");
+    return y;
+  }
+  const mean = new Float32Array(c);
+  const invstd = new Float32Array(c);
+  k.bnForwardTrain(n, c, hw, x.data, bn.weight.data, bn.bias.data, BN_EPS, y.data, mean, invstd);
+  const m = n * hw;
+  for (let ch = 0; ch < c; ch++) {
+    const biasedVar = 1 / (invstd[ch]! * invstd[ch]!) - BN_EPS;
+    // PyTorch updates the running variance with the unbiased estimate.
+    const unbiased = m > 1 ? (biasedVar * m) / (m - 1) : biasedVar;
+    bn.runningMean[ch] = (1 - BN_MOMENTUM) * bn.runningMean[ch]! + BN_MOMENTUM * mean[ch]!;
+    bn.runningVar[ch] = (1 - BN_MOMENTUM) * bn.runningVar[ch]! + BN_MOMENTUM * unbiased;
+  }
+  if (wantsGrad(tape, x, bn.weight, bn.bias)) {
+    tape.record(y, (dy) => {
+      const dx = alloc(x.size);
+      const dgamma = new Float32Array(c);
+      const dbeta = new Float32Array(c);
+      k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, invstd, dy, dx, dgamma, dbeta);
+      accumulate(bn.weight, dgamma);
+      accumulate(bn.bias, dbeta);
+      accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+export function relu(tape: Tape | null, x: Tensor, out?: Float32Array): Tensor {
+  const y = new Tensor(x.shape, out ?? alloc(x.size));
+  kernels().reluForward(x.data, y.data);
+  if (wantsGrad(tape, x)) {
+    tape.record(y, (dy) => {
+      const dx = alloc(x.size);
+      kernels().reluBackward(x.data, dy, dx);
+      accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+export function pool2d(tape: Tape | null, kind: "max" | "avg", x: Tensor, k: number, stride: number, pad: number, out?: Float32Array): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+  const g: PoolGeom = { n, c, h, w, k, stride, pad, oh, ow };
+  const y = new Tensor([n, c, oh, ow], out ?? alloc(n * c * oh * ow));
+  kernels().poolForward(kind === "max", g, x.data, y.data);
+  if (wantsGrad(tape, x)) {
+    tape.record(y, (dy) => {
+      const dx = alloc(x.size);
+      kernels().poolBackward(kind === "max", g, x.data, dy, dx);
+      accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+/** Sum of same-shaped tensors. */
+export function add(tape: Tape | null, xs: readonly Tensor[], out?: Float32Array): Tensor {
+  const first = xs[0]!;
+  const y = new Tensor(first.shape, out ?? alloc(first.size));
+  y.data.set(first.data);
+  for (let i = 1; i < xs.length; i++) kernels().axpy(1, xs[i]!.data, y.data);
+  if (wantsGrad(tape, ...xs)) {
+    tape.record(y, (dy) => {
+      xs.forEach((x, i) => {
+        if (i === xs.length - 1) accumulate(x, dy);
+        else if (x.requiresGrad) accumulate(x, copyOf(dy));
+      });
+    });
+  }
+  return y;
+}
+
+/** DARTS drop-path: each sample's tensor is zeroed with probability p, else scaled by 1/(1−p). */
+export function dropPath(tape: Tape | null, x: Tensor, p: number, rng: Rng): Tensor {
+  if (p <= 0) return x;
+  const n = x.shape[0]!;
+  const per = x.size / n;
+  const keep = 1 - p;
+  const mask = Array.from({ length: n }, () => (rng.uniform() < keep ? 1 / keep : 0));
+  const y = new Tensor(x.shape, alloc(x.size));
+  for (let i = 0; i < n; i++) kernels().scale(mask[i]!, x.data.subarray(i * per, (i + 1) * per), y.data.subarray(i * per, (i + 1) * per));
+  if (wantsGrad(tape, x)) {
+    tape.record(y, (dy) => {
+      const dx = alloc(x.size);
+      for (let i = 0; i < n; i++) kernels().scale(mask[i]!, dy.subarray(i * per, (i + 1) * per), dx.subarray(i * per, (i + 1) * per));
+      accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+/** Concatenation along channels. */
+export function concat(tape: Tape | null, xs: readonly Tensor[], out?: Float32Array): Tensor {
+  const [n, , h, w] = xs[0]!.shape as [number, number, number, number];
+  const cs = xs.map((x) => x.shape[1]!);
+  const ctot = cs.reduce((a, b) => a + b, 0);
+  const hw = h * w;
+  const y = new Tensor([n, ctot, h, w], out ?? alloc(n * ctot * hw));
+  for (let i = 0; i < n; i++) {
+    let off = 0;
+    xs.forEach((x, j) => {
+      y.data.set(x.data.subarray(i * cs[j]! * hw, (i + 1) * cs[j]! * hw), (i * ctot + off) * hw);
+      off += cs[j]!;
+    });
+  }
+  if (wantsGrad(tape, ...xs)) {
+    tape.record(y, (dy) => {
+      xs.forEach((x, j) => {
+        if (!x.requiresGrad) return;
+        const off = cs.slice(0, j).reduce((a, b) => a + b, 0);
+        const dx = alloc(x.size);
+        for (let i = 0; i < n; i++) dx.set(dy.subarray((i * ctot + off) * hw, (i * ctot + off + cs[j]!) * hw), i * cs[j]! * hw);
+        accumulate(x, dx);
+      });
+    });
+  }
+  return y;
+}
+
+/** x[:, :, 1:, 1:] (FactorizedReduce's second branch). */
+export function shift(tape: Tape | null, x: Tensor): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const y = new Tensor([n, c, h - 1, w - 1], alloc(n * c * (h - 1) * (w - 1)));
+  for (let p = 0; p < n * c; p++) {
+    for (let i = 1; i < h; i++) y.data.set(x.data.subarray((p * h + i) * w + 1, (p * h + i + 1) * w), (p * (h - 1) + i - 1) * (w - 1));
+  }
+  if (wantsGrad(tape, x)) {
+    tape.record(y, (dy) => {
+      const dx = alloc(x.size).fill(0); // row 0 and column 0 get no gradient
+      for (let p = 0; p < n * c; p++) {
+        for (let i = 1; i < h; i++) dx.set(dy.subarray((p * (h - 1) + i - 1) * (w - 1), (p * (h - 1) + i) * (w - 1)), (p * h + i) * w + 1);
+      }
+      accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+/** Global average pooling → [N, C]. */
+export function globalAvgPool(tape: Tape | null, x: Tensor): Tensor {
+  const [n, c] = x.shape as [number, number];
+  const hw = x.size / (n * c);
+  const y = new Tensor([n, c], new Float32Array(n * c));
+  for (let p = 0; p < n * c; p++) {
+    let s = 0;
+    for (let j = 0; j < hw; j++) s += x.data[p * hw + j]!;
+    y.data[p] = s / hw;
+  }
+  if (wantsGrad(tape, x)) {
+    tape.record(y, (dy) => {
+      const dx = alloc(x.size);
+      for (let p = 0; p < n * c; p++) dx.fill(dy[p]! / hw, p * hw, (p + 1) * hw);
+      accumulate(x, dx);
+    });
+  }
+  return y;
+}
+
+/** y = x·Wᵀ + b for x [N, F] (any trailing dims flattened), W [O, F]. */
+export function linear(tape: Tape | null, x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const n = x.shape[0]!;
+  const f = x.size / n;
+  const o = w.shape[0]!;
+  if (w.shape[1] !== f) throw new Error(`linear: input has ${f} features, weight expects ${w.shape[1]}`);
+  const y = new Tensor([n, o], new Float32Array(n * o));
+  for (let i = 0; i < n; i++) y.data.set(b.data, i * o);
+  kernels().gemm(false, true, n, o, f, 1, x.data, w.data, 1, y.data);
+  if (wantsGrad(tape, x, w, b)) {
+    tape.record(y, (dy) => {
+      const dw = new Float32Array(w.size);
+      kernels().gemm(true, false, o, f, n, 1, dy, x.data, 0, dw);
+      const db = new Float32Array(o);
+      for (let i = 0; i < n; i++) for (let j = 0; j < o; j++) db[j]! += dy[i * o + j]!;
+      accumulate(w, dw);
+      accumulate(b, db);
+      if (x.requiresGrad) {
+        const dx = alloc(x.size);
+        kernels().gemm(false, false, n, f, o, 1, dy, w.data, 0, dx);
+        accumulate(x, dx);
+      }
+    });
+  }
+  return y;
+}
+
+/** Mean softmax cross-entropy of logits [N, K] against integer labels; a scalar times `weight`. */
+export function crossEntropy(tape: Tape | null, logits: Tensor, labels: ArrayLike<number>, weight = 1): Tensor {
+  const [n, k] = logits.shape as [number, number];
+  const probs = new Float64Array(n * k);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits.data[i * k + j]!);
+    let s = 0;
+    for (let j = 0; j < k; j++) s += Math.exp(logits.data[i * k + j]! - max);
+    for (let j = 0; j < k; j++) probs[i * k + j] = Math.exp(logits.data[i * k + j]! - max) / s;
+    const label = labels[i]!;
+    if (!(label >= 0 && label < k)) throw new Error(`crossEntropy: label ${label} out of range 0..${k - 1}`);
+    loss -= Math.log(Math.max(probs[i * k + label]!, 1e-30));
+  }
+  const y = new Tensor([1], new Float32Array([(weight * loss) / n]));
+  if (wantsGrad(tape, logits)) {
+    tape.record(y, (dy) => {
+      const dx = new Float32Array(logits.size);
+      const s = (dy[0]! * weight) / n;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < k; j++) dx[i * k + j] = s * (probs[i * k + j]! - (j === labels[i] ? 1 : 0));
+      }
+      accumulate(logits, dx);
+    });
+  }
+  return y;
+}
+
+function copyOf(a: Float32Array): Float32Array {
+  const b = alloc(a.length);
+  b.set(a);
+  return b;
+}

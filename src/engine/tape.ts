@@ -1,0 +1,45 @@
+/**
+ * Reverse-mode autodiff: ops push a backward step while a tape is recording; `backward`
+ * runs them in reverse. Intermediate gradients are released as soon as they are used.
+ */
+import { kernels } from "./kernels/index.js";
+import { Tensor } from "./tensor.js";
+
+export class Tape {
+  private readonly steps: { out: Tensor; run: (grad: Float32Array) => void }[] = [];
+
+  record(out: Tensor, run: (grad: Float32Array) => void): void {
+    out.requiresGrad = true;
+    this.steps.push({ out, run });
+  }
+
+  /** Seeds d(loss)/d(loss) = 1 for a scalar loss and propagates to every tensor that requires grad. */
+  backward(loss: Tensor): void {
+    if (loss.size !== 1) throw new Error("backward() needs a scalar loss");
+    loss.grad = new Float32Array([1]);
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const { out, run } = this.steps[i]!;
+      const g = out.grad;
+      if (!g) continue;
+      out.grad = null; // intermediate: no longer needed once passed on
+      run(g);
+    }
+    this.steps.length = 0;
+  }
+}
+
+/** Adds `g` into t.grad; takes ownership of `g` when t has no gradient yet. */
+export function accumulate(t: Tensor, g: Float32Array): void {
+  if (!t.requiresGrad) return;
+  if (t.grad === null) t.grad = g;
+  else kernels().axpy(1, g, t.grad);
+}
+
+/** Whether a backward step should compute the gradient for this input. */
+export function needsGrad(t: Tensor): boolean {
+  return t.requiresGrad;
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return Tensor.zeros(t.shape);
+}
