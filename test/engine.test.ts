@@ -1,0 +1,222 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Model } from "../src/engine/model.js";
+import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
+import type { Kernels } from "../src/engine/kernels/types.js";
+import * as ops from "../src/engine/ops.js";
+import { Tape } from "../src/engine/tape.js";
+import { Tensor } from "../src/engine/tensor.js";
+import { buildNetwork } from "../src/ir/network.js";
+import { architectureFromConfiguration, resolveArchitecture } from "../src/space/architecture.js";
+import { sampleConfiguration } from "../src/space/sample.js";
+import { Rng } from "../src/util/rng.js";
+import { assertClose, gradCheck, randomTensor, withKernels } from "./helpers.js";
+
+const native = nativeKernels();
+const backends: Kernels[] = native ? [tsKernels, native] : [tsKernels];
+
+const convCases = [
+  { name: "dense 3×3 pad 1", x: [2, 3, 5, 6], w: [4, 3, 3, 3], a: { stride: 1, pad: 1, dilation: 1, groups: 1 } },
+  { name: "dense 3×3 stride 2, odd size", x: [2, 2, 7, 5], w: [3, 2, 3, 3], a: { stride: 2, pad: 1, dilation: 1, groups: 1 } },
+  { name: "1×1", x: [2, 4, 4, 4], w: [3, 4, 1, 1], a: { stride: 1, pad: 0, dilation: 1, groups: 1 } },
+  { name: "1×1 stride 2", x: [2, 4, 5, 5], w: [2, 4, 1, 1], a: { stride: 2, pad: 0, dilation: 1, groups: 1 } },
+  { name: "depthwise 3×3", x: [2, 3, 6, 5], w: [3, 1, 3, 3], a: { stride: 1, pad: 1, dilation: 1, groups: 3 } },
+  { name: "depthwise 5×5 stride 2", x: [2, 3, 7, 7], w: [3, 1, 5, 5], a: { stride: 2, pad: 2, dilation: 1, groups: 3 } },
+  { name: "depthwise 3×3 dilated 2", x: [2, 2, 7, 6], w: [2, 1, 3, 3], a: { stride: 1, pad: 2, dilation: 2, groups: 2 } },
+  { name: "depthwise 5×5 dilated 2 stride 2", x: [1, 2, 9, 9], w: [2, 1, 5, 5], a: { stride: 2, pad: 4, dilation: 2, groups: 2 } },
+  { name: "grouped (2 groups)", x: [2, 4, 5, 5], w: [6, 2, 3, 3], a: { stride: 1, pad: 1, dilation: 1, groups: 2 } },
+  { name: "2×2 no padding (auxiliary head)", x: [2, 3, 2, 2], w: [4, 3, 2, 2], a: { stride: 1, pad: 0, dilation: 1, groups: 1 } },
+];
+
+for (const k of backends) {
+  describe(`gradients by finite differences (${k.name} kernels)`, () => {
+    const rng = new Rng(42);
+    for (const c of convCases) {
+      it(`conv2d ${c.name}`, () =>
+        withKernels(k, () =>
+          gradCheck((t, [x, w]) => ops.conv2d(t, x!, w!, c.a), [randomTensor(c.x, rng, true), randomTensor(c.w, rng, true)], rng),
+        ));
+    }
+    for (const [kind, kk, s, p, shape] of [
+      ["max", 3, 1, 1, [2, 2, 5, 6]],
+      ["max", 3, 2, 1, [2, 2, 7, 7]],
+      ["avg", 3, 1, 1, [2, 2, 5, 6]],
+      ["avg", 3, 2, 1, [2, 2, 7, 5]],
+      ["avg", 5, 3, 0, [2, 2, 8, 8]],
+    ] as const) {
+      it(`${kind} pool ${kk}×${kk} stride ${s} pad ${p} on ${shape.slice(2).join("×")}`, () =>
+        withKernels(k, () => gradCheck((t, [x]) => ops.pool2d(t, kind, x!, kk, s, p), [randomTensor([...shape], rng, true)], rng, { eps: 1e-3 })),
+      );
+    }
+    it("batch norm (training statistics)", () =>
+      withKernels(k, () => {
+        const gamma = randomTensor([3], rng, true);
+        const beta = randomTensor([3], rng, true);
+        const bn = { weight: gamma, bias: beta, runningMean: new Float32Array(3), runningVar: new Float32Array(3).fill(1) };
+        gradCheck((t, [x]) => ops.batchNorm(t, x!, bn, true), [randomTensor([4, 3, 3, 2], rng, true), gamma, beta], rng, { eps: 1e-3 });
+      }));
+    it("relu, add, concat, shift, global pool, linear, cross-entropy", () =>
+      withKernels(k, () => {
+        const shape = [2, 3, 5, 5];
+        gradCheck((t, [a]) => ops.relu(t, a!), [randomTensor(shape, rng, true)], rng, { eps: 1e-3 });
+        gradCheck((t, [a, b]) => ops.add(t, [a!, b!, a!]), [randomTensor(shape, rng, true), randomTensor(shape, rng, true)], rng);
+        gradCheck((t, [a, b]) => ops.concat(t, [a!, b!]), [randomTensor(shape, rng, true), randomTensor([2, 2, 5, 5], rng, true)], rng);
+        gradCheck((t, [a]) => ops.shift(t, a!), [randomTensor(shape, rng, true)], rng);
+        gradCheck((t, [a]) => ops.globalAvgPool(t, a!), [randomTensor(shape, rng, true)], rng);
+        gradCheck(
+          (t, [a, w, b]) => ops.linear(t, a!, w!, b!),
+          [randomTensor([3, 4], rng, true), randomTensor([5, 4], rng, true), randomTensor([5], rng, true)],
+          rng,
+        );
+        gradCheck((t, [a]) => ops.crossEntropy(t, a!, [1, 4, 0], 0.7), [randomTensor([3, 5], rng, true)], rng, { eps: 1e-3 });
+      }));
+    it("drop-path", () =>
+      withKernels(k, () => {
+        const x = randomTensor([6, 2, 3, 3], rng, true);
+        gradCheck((t, [a]) => ops.dropPath(t, a!, 0.5, new Rng(3)), [x], rng);
+        const y = ops.dropPath(null, x, 0.5, new Rng(3));
+        const per = 18;
+        for (let i = 0; i < 6; i++) {
+          const s = y.data[i * per]! / x.data[i * per]!;
+          assert.ok(Math.abs(s) < 1e-6 || Math.abs(s - 2) < 1e-5, "each sample is dropped or scaled by 1/(1-p)");
+        }
+      }));
+  });
+}
+
+describe("native and TypeScript kernels agree", { skip: native ? false : "native kernels not built" }, () => {
+  const rng = new Rng(9);
+  it("on random conv shapes, forward and backward", () => {
+    for (let trial = 0; trial < 30; trial++) {
+      const depthwise = trial % 3 === 0;
+      const c = 1 + rng.int(6);
+      const k = [1, 2, 3, 5][rng.int(4)]!;
+      const dilation = depthwise ? 1 + rng.int(2) : 1;
+      const groups = depthwise ? c : 1;
+      const oc = depthwise ? c : 1 + rng.int(6);
+      const a = { stride: 1 + rng.int(2), pad: rng.int(3), dilation, groups };
+      const h = dilation * (k - 1) + 1 + rng.int(8);
+      const x = randomTensor([1 + rng.int(3), c, h, h + rng.int(3)], rng, true);
+      const w = randomTensor([oc, c / groups, k, k], rng, true);
+      const g = ops.convGeom(x, w, a);
+      const yT = new Float32Array(g.n * g.oc * g.oh * g.ow);
+      const yN = new Float32Array(yT.length);
+      tsKernels.convForward(g, x.data, w.data, yT);
+      native!.convForward(g, x.data, w.data, yN);
+      assertClose(yN, yT, 1e-4, 1e-5, `forward ${JSON.stringify(g)}`);
+      const dy = randomTensor([yT.length], rng).data;
+      const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
+      const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
+      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT);
+      native!.convBackward(g, x.data, w.data, dy, dxN, dwN);
+      assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
+      assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
+    }
+  });
+  it("on pools, batch norm, relu and GEMM", () => {
+    const x = randomTensor([3, 4, 9, 7], rng);
+    for (const max of [true, false]) {
+      const g = { n: 3, c: 4, h: 9, w: 7, k: 3, stride: 2, pad: 1, oh: 5, ow: 4 };
+      const [yT, yN] = [new Float32Array(3 * 4 * 20), new Float32Array(3 * 4 * 20)];
+      tsKernels.poolForward(max, g, x.data, yT);
+      native!.poolForward(max, g, x.data, yN);
+      assertClose(yN, yT, 1e-6, 1e-6, "pool forward");
+      const dy = randomTensor([yT.length], rng).data;
+      const [dT, dN] = [new Float32Array(x.size), new Float32Array(x.size)];
+      tsKernels.poolBackward(max, g, x.data, dy, dT);
+      native!.poolBackward(max, g, x.data, dy, dN);
+      assertClose(dN, dT, 1e-5, 1e-6, "pool backward");
+    }
+    const gamma = randomTensor([4], rng).data;
+    const beta = randomTensor([4], rng).data;
+    const run = (k: Kernels) => {
+      const y = new Float32Array(x.size);
+      const mean = new Float32Array(4);
+      const inv = new Float32Array(4);
+      k.bnForwardTrain(3, 4, 63, x.data, gamma, beta, 1e-5, y, mean, inv);
+      const dx = new Float32Array(x.size);
+      const dg = new Float32Array(4);
+      const db = new Float32Array(4);
+      k.bnBackward(3, 4, 63, x.data, gamma, mean, inv, y, dx, dg, db);
+      return [y, mean, inv, dx, dg, db];
+    };
+    const t = run(tsKernels);
+    run(native!).forEach((v, i) => assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}`));
+    const a = randomTensor([7, 5], rng).data;
+    const b = randomTensor([5, 6], rng).data;
+    const cT = new Float32Array(42);
+    const cN = new Float32Array(42);
+    tsKernels.gemm(false, false, 7, 6, 5, 1, a, b, 0, cT);
+    native!.gemm(false, false, 7, 6, 5, 1, a, b, 0, cN);
+    assertClose(cN, cT, 1e-5, 1e-5, "gemm");
+  });
+});
+
+describe("batch norm semantics", () => {
+  it("normalises with batch statistics in training and updates running stats (momentum 0.1, unbiased variance)", () => {
+    // One channel, values 1, 2, 3, 6: mean 3, biased var 3.5, unbiased var 14/3.
+    const x = new Tensor([4, 1, 1, 1], new Float32Array([1, 2, 3, 6]));
+    const bn = { weight: new Tensor([1], new Float32Array([2])), bias: new Tensor([1], new Float32Array([0.5])), runningMean: new Float32Array([0]), runningVar: new Float32Array([1]) };
+    const y = ops.batchNorm(null, x, bn, true);
+    const expected = [1, 2, 3, 6].map((v) => (2 * (v - 3)) / Math.sqrt(3.5 + 1e-5) + 0.5);
+    assertClose(y.data, expected, 1e-5, 1e-6, "train output");
+    assertClose(bn.runningMean, [0.3], 1e-6, 1e-7, "running mean");
+    assertClose(bn.runningVar, [0.9 + 0.1 * (14 / 3)], 1e-6, 1e-7, "running var");
+    const e = ops.batchNorm(null, x, bn, false);
+    const rv = 0.9 + 0.1 * (14 / 3);
+    assertClose(e.data, [1, 2, 3, 6].map((v) => (2 * (v - 0.3)) / Math.sqrt(rv + 1e-5) + 0.5), 1e-5, 1e-6, "eval output");
+  });
+});
+
+describe("models from the IR", () => {
+  const tiny = { channels: 4, layers: 3, imageSize: 8 };
+  it("forward is deterministic and identical in inference and no-grad training paths for every catalogue genotype kind", () => {
+    for (const arch of [resolveArchitecture("DARTS_V2"), resolveArchitecture("FairDARTS_a"), architectureFromConfiguration(sampleConfiguration(new Rng(1)))]) {
+      const net = buildNetwork(arch, tiny);
+      const x = randomTensor([2, 3, 8, 8], new Rng(2));
+      const a = new Model(net, 5).forward(x, { training: false }).logits.data;
+      const b = new Model(net, 5).forward(x, { training: false }).logits.data;
+      assert.deepEqual(a, b);
+      assert.ok(a.every(Number.isFinite));
+    }
+  });
+
+  it("native and TypeScript kernels give the same network output", { skip: native ? false : "native kernels not built" }, () => {
+    const net = buildNetwork(resolveArchitecture("PDARTS"), tiny);
+    const x = randomTensor([2, 3, 8, 8], new Rng(2));
+    const m = new Model(net, 5);
+    const t = withKernels(tsKernels, () => m.forward(x, { training: false }).logits.data.slice());
+    const n = withKernels(native!, () => m.forward(x, { training: false }).logits.data.slice());
+    assertClose(n, t, 1e-3, 1e-4, "logits");
+  });
+
+  it("whole-network gradients match finite differences (stem weight, a depthwise weight)", () => {
+    // 32×32 images: the auxiliary head's 5×5/3 pooling needs the 8×8 maps of the last third.
+    const net = buildNetwork(resolveArchitecture("DARTS_V2"), { channels: 4, layers: 3, auxiliary: true });
+    const m = new Model(net, 7);
+    const x = randomTensor([8, 3, 32, 32], new Rng(3));
+    const labels = [1, 2, 3, 4, 5, 6, 7, 8];
+    const lossOf = (tape: Tape | null) => {
+      const out = m.forward(x, { training: true, tape });
+      return ops.add(tape, [ops.crossEntropy(tape, out.logits, labels), ops.crossEntropy(tape, out.auxLogits!, labels, 0.4)]);
+    };
+    const tape = new Tape();
+    tape.backward(lossOf(tape));
+    for (const name of ["stem.0.weight", "cells.0._ops.0.op.1.weight", "classifier.bias"]) {
+      const p = m.tensor(name);
+      const analytic = p.grad!.slice();
+      for (const i of [0, Math.floor(p.size / 2)]) {
+        const orig = p.data[i]!;
+        // A small step: batch statistics and ReLU kinks make larger steps inaccurate.
+        const eps = 5e-4;
+        p.data[i] = orig + eps;
+        const lp = lossOf(null).data[0]!;
+        p.data[i] = orig - eps;
+        const lm = lossOf(null).data[0]!;
+        p.data[i] = orig;
+        const numeric = (lp - lm) / (2 * eps);
+        assert.ok(Math.abs(numeric - analytic[i]!) <= 3e-3 + 5e-2 * Math.abs(numeric), `${name}[${i}]: ${analytic[i]} vs ${numeric}`);
+      }
+    }
+  });
+});

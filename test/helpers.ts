@@ -1,0 +1,76 @@
+/** Test helpers: seeded tensors, finite-difference gradient checks, closeness. */
+import assert from "node:assert/strict";
+import { kernels, setBackend, type Kernels } from "../src/engine/kernels/index.js";
+import { Tape } from "../src/engine/tape.js";
+import { Tensor } from "../src/engine/tensor.js";
+import { Rng } from "../src/util/rng.js";
+
+export function randomTensor(shape: number[], rng: Rng, requiresGrad = false, scale = 1): Tensor {
+  const t = Tensor.zeros(shape, requiresGrad);
+  for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * scale;
+  return t;
+}
+
+export function withKernels<T>(k: Kernels, fn: () => T): T {
+  const prev = kernels();
+  setBackend(k);
+  try {
+    return fn();
+  } finally {
+    setBackend(prev);
+  }
+}
+
+/** Max |a−b| / (atol + rtol·|b|) ≤ 1. */
+export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, atol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: lengths`);
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i]! - b[i]!);
+    if (!(err <= atol + rtol * Math.abs(b[i]!))) {
+      assert.fail(`${what}: element ${i}: ${a[i]} vs ${b[i]} (|Δ| = ${err})`);
+    }
+  }
+}
+
+/**
+ * Checks the tape's gradients of L = Σ f(inputs)·r (r a fixed random projection) against
+ * central finite differences computed in float64 from float32 forwards.
+ */
+export function gradCheck(
+  f: (tape: Tape | null, inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  rng: Rng,
+  opts: { eps?: number; rtol?: number; atol?: number; samples?: number } = {},
+): void {
+  const eps = opts.eps ?? 1e-2;
+  const out0 = f(null, inputs);
+  const r = Float64Array.from({ length: out0.size }, () => rng.normal());
+  const lossOf = (y: Tensor): number => y.data.reduce((s, v, i) => s + v * r[i]!, 0);
+  for (const t of inputs) t.grad = null;
+  const tape = new Tape();
+  const y = f(tape, inputs);
+  // Seed with r: backward of L = Σ y·r.
+  const seed = new Tensor([1], new Float32Array([0]));
+  tape.record(seed, () => {
+    y.grad = Float32Array.from(r);
+  });
+  tape.backward(seed);
+  inputs.forEach((t, which) => {
+    if (!t.requiresGrad) return;
+    const analytic = t.grad ?? new Float32Array(t.size);
+    const picks = Math.min(opts.samples ?? 24, t.size);
+    for (let s = 0; s < picks; s++) {
+      const i = picks === t.size ? s : rng.int(t.size);
+      const orig = t.data[i]!;
+      t.data[i] = orig + eps;
+      const lp = lossOf(f(null, inputs));
+      t.data[i] = orig - eps;
+      const lm = lossOf(f(null, inputs));
+      t.data[i] = orig;
+      const numeric = (lp - lm) / (2 * eps);
+      const err = Math.abs(numeric - analytic[i]!);
+      const tol = (opts.atol ?? 2e-2) + (opts.rtol ?? 2e-2) * Math.abs(numeric);
+      if (!(err <= tol)) assert.fail(`input ${which} element ${i}: analytic ${analytic[i]} vs numeric ${numeric}`);
+    }
+  });
+}
