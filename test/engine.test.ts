@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Model } from "../src/engine/model.js";
 import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { Kernels } from "../src/engine/kernels/types.js";
+import { Model } from "../src/engine/model.js";
 import * as ops from "../src/engine/ops.js";
 import { Tape } from "../src/engine/tape.js";
 import { Tensor } from "../src/engine/tensor.js";
@@ -16,16 +16,61 @@ const native = nativeKernels();
 const backends: Kernels[] = native ? [tsKernels, native] : [tsKernels];
 
 const convCases = [
-  { name: "dense 3×3 pad 1", x: [2, 3, 5, 6], w: [4, 3, 3, 3], a: { stride: 1, pad: 1, dilation: 1, groups: 1 } },
-  { name: "dense 3×3 stride 2, odd size", x: [2, 2, 7, 5], w: [3, 2, 3, 3], a: { stride: 2, pad: 1, dilation: 1, groups: 1 } },
+  {
+    name: "dense 3×3 pad 1",
+    x: [2, 3, 5, 6],
+    w: [4, 3, 3, 3],
+    a: { stride: 1, pad: 1, dilation: 1, groups: 1 },
+  },
+  {
+    name: "dense 3×3 stride 2, odd size",
+    x: [2, 2, 7, 5],
+    w: [3, 2, 3, 3],
+    a: { stride: 2, pad: 1, dilation: 1, groups: 1 },
+  },
   { name: "1×1", x: [2, 4, 4, 4], w: [3, 4, 1, 1], a: { stride: 1, pad: 0, dilation: 1, groups: 1 } },
-  { name: "1×1 stride 2", x: [2, 4, 5, 5], w: [2, 4, 1, 1], a: { stride: 2, pad: 0, dilation: 1, groups: 1 } },
-  { name: "depthwise 3×3", x: [2, 3, 6, 5], w: [3, 1, 3, 3], a: { stride: 1, pad: 1, dilation: 1, groups: 3 } },
-  { name: "depthwise 5×5 stride 2", x: [2, 3, 7, 7], w: [3, 1, 5, 5], a: { stride: 2, pad: 2, dilation: 1, groups: 3 } },
-  { name: "depthwise 3×3 dilated 2", x: [2, 2, 7, 6], w: [2, 1, 3, 3], a: { stride: 1, pad: 2, dilation: 2, groups: 2 } },
-  { name: "depthwise 5×5 dilated 2 stride 2", x: [1, 2, 9, 9], w: [2, 1, 5, 5], a: { stride: 2, pad: 4, dilation: 2, groups: 2 } },
-  { name: "grouped (2 groups)", x: [2, 4, 5, 5], w: [6, 2, 3, 3], a: { stride: 1, pad: 1, dilation: 1, groups: 2 } },
-  { name: "2×2 no padding (auxiliary head)", x: [2, 3, 2, 2], w: [4, 3, 2, 2], a: { stride: 1, pad: 0, dilation: 1, groups: 1 } },
+  {
+    name: "1×1 stride 2",
+    x: [2, 4, 5, 5],
+    w: [2, 4, 1, 1],
+    a: { stride: 2, pad: 0, dilation: 1, groups: 1 },
+  },
+  {
+    name: "depthwise 3×3",
+    x: [2, 3, 6, 5],
+    w: [3, 1, 3, 3],
+    a: { stride: 1, pad: 1, dilation: 1, groups: 3 },
+  },
+  {
+    name: "depthwise 5×5 stride 2",
+    x: [2, 3, 7, 7],
+    w: [3, 1, 5, 5],
+    a: { stride: 2, pad: 2, dilation: 1, groups: 3 },
+  },
+  {
+    name: "depthwise 3×3 dilated 2",
+    x: [2, 2, 7, 6],
+    w: [2, 1, 3, 3],
+    a: { stride: 1, pad: 2, dilation: 2, groups: 2 },
+  },
+  {
+    name: "depthwise 5×5 dilated 2 stride 2",
+    x: [1, 2, 9, 9],
+    w: [2, 1, 5, 5],
+    a: { stride: 2, pad: 4, dilation: 2, groups: 2 },
+  },
+  {
+    name: "grouped (2 groups)",
+    x: [2, 4, 5, 5],
+    w: [6, 2, 3, 3],
+    a: { stride: 1, pad: 1, dilation: 1, groups: 2 },
+  },
+  {
+    name: "2×2 no padding (auxiliary head)",
+    x: [2, 3, 2, 2],
+    w: [4, 3, 2, 2],
+    a: { stride: 1, pad: 0, dilation: 1, groups: 1 },
+  },
 ];
 
 for (const k of backends) {
@@ -34,7 +79,11 @@ for (const k of backends) {
     for (const c of convCases) {
       it(`conv2d ${c.name}`, () =>
         withKernels(k, () =>
-          gradCheck((t, [x, w]) => ops.conv2d(t, x!, w!, c.a), [randomTensor(c.x, rng, true), randomTensor(c.w, rng, true)], rng),
+          gradCheck(
+            (t, [x, w]) => ops.conv2d(t, x!, w!, c.a),
+            [randomTensor(c.x, rng, true), randomTensor(c.w, rng, true)],
+            rng,
+          ),
         ));
     }
     for (const [kind, kk, s, p, shape] of [
@@ -45,22 +94,46 @@ for (const k of backends) {
       ["avg", 5, 3, 0, [2, 2, 8, 8]],
     ] as const) {
       it(`${kind} pool ${kk}×${kk} stride ${s} pad ${p} on ${shape.slice(2).join("×")}`, () =>
-        withKernels(k, () => gradCheck((t, [x]) => ops.pool2d(t, kind, x!, kk, s, p), [randomTensor([...shape], rng, true)], rng, { eps: 1e-3 })),
-      );
+        withKernels(k, () =>
+          gradCheck(
+            (t, [x]) => ops.pool2d(t, kind, x!, kk, s, p),
+            [randomTensor([...shape], rng, true)],
+            rng,
+            { eps: 1e-3 },
+          ),
+        ));
     }
     it("batch norm (training statistics)", () =>
       withKernels(k, () => {
         const gamma = randomTensor([3], rng, true);
         const beta = randomTensor([3], rng, true);
-        const bn = { weight: gamma, bias: beta, runningMean: new Float32Array(3), runningVar: new Float32Array(3).fill(1) };
-        gradCheck((t, [x]) => ops.batchNorm(t, x!, bn, true), [randomTensor([4, 3, 3, 2], rng, true), gamma, beta], rng, { eps: 1e-3 });
+        const bn = {
+          weight: gamma,
+          bias: beta,
+          runningMean: new Float32Array(3),
+          runningVar: new Float32Array(3).fill(1),
+        };
+        gradCheck(
+          (t, [x]) => ops.batchNorm(t, x!, bn, true),
+          [randomTensor([4, 3, 3, 2], rng, true), gamma, beta],
+          rng,
+          { eps: 1e-3 },
+        );
       }));
     it("relu, add, concat, shift, global pool, linear, cross-entropy", () =>
       withKernels(k, () => {
         const shape = [2, 3, 5, 5];
         gradCheck((t, [a]) => ops.relu(t, a!), [randomTensor(shape, rng, true)], rng, { eps: 1e-3 });
-        gradCheck((t, [a, b]) => ops.add(t, [a!, b!, a!]), [randomTensor(shape, rng, true), randomTensor(shape, rng, true)], rng);
-        gradCheck((t, [a, b]) => ops.concat(t, [a!, b!]), [randomTensor(shape, rng, true), randomTensor([2, 2, 5, 5], rng, true)], rng);
+        gradCheck(
+          (t, [a, b]) => ops.add(t, [a!, b!, a!]),
+          [randomTensor(shape, rng, true), randomTensor(shape, rng, true)],
+          rng,
+        );
+        gradCheck(
+          (t, [a, b]) => ops.concat(t, [a!, b!]),
+          [randomTensor(shape, rng, true), randomTensor([2, 2, 5, 5], rng, true)],
+          rng,
+        );
         gradCheck((t, [a]) => ops.shift(t, a!), [randomTensor(shape, rng, true)], rng);
         gradCheck((t, [a]) => ops.globalAvgPool(t, a!), [randomTensor(shape, rng, true)], rng);
         gradCheck(
@@ -68,7 +141,12 @@ for (const k of backends) {
           [randomTensor([3, 4], rng, true), randomTensor([5, 4], rng, true), randomTensor([5], rng, true)],
           rng,
         );
-        gradCheck((t, [a]) => ops.crossEntropy(t, a!, [1, 4, 0], 0.7), [randomTensor([3, 5], rng, true)], rng, { eps: 1e-3 });
+        gradCheck(
+          (t, [a]) => ops.crossEntropy(t, a!, [1, 4, 0], 0.7),
+          [randomTensor([3, 5], rng, true)],
+          rng,
+          { eps: 1e-3 },
+        );
       }));
     it("drop-path", () =>
       withKernels(k, () => {
@@ -78,7 +156,10 @@ for (const k of backends) {
         const per = 18;
         for (let i = 0; i < 6; i++) {
           const s = y.data[i * per]! / x.data[i * per]!;
-          assert.ok(Math.abs(s) < 1e-6 || Math.abs(s - 2) < 1e-5, "each sample is dropped or scaled by 1/(1-p)");
+          assert.ok(
+            Math.abs(s) < 1e-6 || Math.abs(s - 2) < 1e-5,
+            "each sample is dropped or scaled by 1/(1-p)",
+          );
         }
       }));
   });
@@ -141,7 +222,9 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       return [y, mean, inv, dx, dg, db];
     };
     const t = run(tsKernels);
-    run(native!).forEach((v, i) => assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}`));
+    run(native!).forEach((v, i) => {
+      assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}`);
+    });
     const a = randomTensor([7, 5], rng).data;
     const b = randomTensor([5, 6], rng).data;
     const cT = new Float32Array(42);
@@ -156,7 +239,12 @@ describe("batch norm semantics", () => {
   it("normalises with batch statistics in training and updates running stats (momentum 0.1, unbiased variance)", () => {
     // One channel, values 1, 2, 3, 6: mean 3, biased var 3.5, unbiased var 14/3.
     const x = new Tensor([4, 1, 1, 1], new Float32Array([1, 2, 3, 6]));
-    const bn = { weight: new Tensor([1], new Float32Array([2])), bias: new Tensor([1], new Float32Array([0.5])), runningMean: new Float32Array([0]), runningVar: new Float32Array([1]) };
+    const bn = {
+      weight: new Tensor([1], new Float32Array([2])),
+      bias: new Tensor([1], new Float32Array([0.5])),
+      runningMean: new Float32Array([0]),
+      runningVar: new Float32Array([1]),
+    };
     const y = ops.batchNorm(null, x, bn, true);
     const expected = [1, 2, 3, 6].map((v) => (2 * (v - 3)) / Math.sqrt(3.5 + 1e-5) + 0.5);
     assertClose(y.data, expected, 1e-5, 1e-6, "train output");
@@ -164,14 +252,24 @@ describe("batch norm semantics", () => {
     assertClose(bn.runningVar, [0.9 + 0.1 * (14 / 3)], 1e-6, 1e-7, "running var");
     const e = ops.batchNorm(null, x, bn, false);
     const rv = 0.9 + 0.1 * (14 / 3);
-    assertClose(e.data, [1, 2, 3, 6].map((v) => (2 * (v - 0.3)) / Math.sqrt(rv + 1e-5) + 0.5), 1e-5, 1e-6, "eval output");
+    assertClose(
+      e.data,
+      [1, 2, 3, 6].map((v) => (2 * (v - 0.3)) / Math.sqrt(rv + 1e-5) + 0.5),
+      1e-5,
+      1e-6,
+      "eval output",
+    );
   });
 });
 
 describe("models from the IR", () => {
   const tiny = { channels: 4, layers: 3, imageSize: 8 };
   it("forward is deterministic and identical in inference and no-grad training paths for every catalogue genotype kind", () => {
-    for (const arch of [resolveArchitecture("DARTS_V2"), resolveArchitecture("FairDARTS_a"), architectureFromConfiguration(sampleConfiguration(new Rng(1)))]) {
+    for (const arch of [
+      resolveArchitecture("DARTS_V2"),
+      resolveArchitecture("FairDARTS_a"),
+      architectureFromConfiguration(sampleConfiguration(new Rng(1))),
+    ]) {
       const net = buildNetwork(arch, tiny);
       const x = randomTensor([2, 3, 8, 8], new Rng(2));
       const a = new Model(net, 5).forward(x, { training: false }).logits.data;
@@ -181,7 +279,9 @@ describe("models from the IR", () => {
     }
   });
 
-  it("native and TypeScript kernels give the same network output", { skip: native ? false : "native kernels not built" }, () => {
+  it("native and TypeScript kernels give the same network output", {
+    skip: native ? false : "native kernels not built",
+  }, () => {
     const net = buildNetwork(resolveArchitecture("PDARTS"), tiny);
     const x = randomTensor([2, 3, 8, 8], new Rng(2));
     const m = new Model(net, 5);
@@ -198,7 +298,10 @@ describe("models from the IR", () => {
     const labels = [1, 2, 3, 4, 5, 6, 7, 8];
     const lossOf = (tape: Tape | null) => {
       const out = m.forward(x, { training: true, tape });
-      return ops.add(tape, [ops.crossEntropy(tape, out.logits, labels), ops.crossEntropy(tape, out.auxLogits!, labels, 0.4)]);
+      return ops.add(tape, [
+        ops.crossEntropy(tape, out.logits, labels),
+        ops.crossEntropy(tape, out.auxLogits!, labels, 0.4),
+      ]);
     };
     const tape = new Tape();
     tape.backward(lossOf(tape));
@@ -215,7 +318,10 @@ describe("models from the IR", () => {
         const lm = lossOf(null).data[0]!;
         p.data[i] = orig;
         const numeric = (lp - lm) / (2 * eps);
-        assert.ok(Math.abs(numeric - analytic[i]!) <= 3e-3 + 5e-2 * Math.abs(numeric), `${name}[${i}]: ${analytic[i]} vs ${numeric}`);
+        assert.ok(
+          Math.abs(numeric - analytic[i]!) <= 3e-3 + 5e-2 * Math.abs(numeric),
+          `${name}[${i}]: ${analytic[i]} vs ${numeric}`,
+        );
       }
     }
   });

@@ -1,9 +1,9 @@
 /** Test helpers: seeded tensors, finite-difference gradient checks, closeness. */
 import assert from "node:assert/strict";
-import { kernels, setBackend, type Kernels } from "../src/engine/kernels/index.js";
+import { type Kernels, kernels, setBackend } from "../src/engine/kernels/index.js";
 import { Tape } from "../src/engine/tape.js";
 import { Tensor } from "../src/engine/tensor.js";
-import { Rng } from "../src/util/rng.js";
+import type { Rng } from "../src/util/rng.js";
 
 export function randomTensor(shape: number[], rng: Rng, requiresGrad = false, scale = 1): Tensor {
   const t = Tensor.zeros(shape, requiresGrad);
@@ -22,7 +22,13 @@ export function withKernels<T>(k: Kernels, fn: () => T): T {
 }
 
 /** Max |a−b| / (atol + rtol·|b|) ≤ 1. */
-export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number, atol: number, what: string): void {
+export function assertClose(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what: string,
+): void {
   assert.equal(a.length, b.length, `${what}: lengths`);
   for (let i = 0; i < a.length; i++) {
     const err = Math.abs(a[i]! - b[i]!);
@@ -70,7 +76,8 @@ export function gradCheck(
       const numeric = (lp - lm) / (2 * eps);
       const err = Math.abs(numeric - analytic[i]!);
       const tol = (opts.atol ?? 2e-2) + (opts.rtol ?? 2e-2) * Math.abs(numeric);
-      if (!(err <= tol)) assert.fail(`input ${which} element ${i}: analytic ${analytic[i]} vs numeric ${numeric}`);
+      if (!(err <= tol))
+        assert.fail(`input ${which} element ${i}: analytic ${analytic[i]} vs numeric ${numeric}`);
     }
   });
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerDemo } from "./demo.js";
 import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
+import { registerTrain } from "./train.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDemo(program);
   registerSpace(program);
   registerNet(program);
+  registerTrain(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

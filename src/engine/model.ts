@@ -50,7 +50,9 @@ export class Model {
   /** Trainable parameters (weights, biases, BN affine) in IR order. */
   parameters(): { name: string; tensor: Tensor }[] {
     return this.net.params
-      .filter((p) => p.role === "weight" || p.role === "bias" || p.role === "bn_weight" || p.role === "bn_bias")
+      .filter(
+        (p) => p.role === "weight" || p.role === "bias" || p.role === "bn_weight" || p.role === "bn_bias",
+      )
       .map((p) => ({ name: p.name, tensor: this.tensors.get(p.name)! }));
   }
 
@@ -66,8 +68,15 @@ export class Model {
     const tape = opts.tape ?? null;
     const n = x.shape[0]!;
     const inShape = net.nodes[net.input]!.shape;
-    if (x.shape.length !== 4 || x.shape[1] !== inShape.c || x.shape[2] !== inShape.h || x.shape[3] !== inShape.w) {
-      throw new Error(`model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`);
+    if (
+      x.shape.length !== 4 ||
+      x.shape[1] !== inShape.c ||
+      x.shape[2] !== inShape.h ||
+      x.shape[3] !== inShape.w
+    ) {
+      throw new Error(
+        `model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`,
+      );
     }
     const wanted = new Set([net.logits, ...(training && net.auxLogits !== null ? [net.auxLogits] : [])]);
     // Reference counts let inference hand buffers back as soon as the last reader ran.
@@ -95,7 +104,11 @@ export class Model {
         case "bn": {
           const bn = this.bnState(node.param);
           y = ops.batchNorm(tape, v(node.input), bn, training, out);
-          if (training) this.batchesTracked.set(`${node.param}.num_batches_tracked`, this.batchesTracked.get(`${node.param}.num_batches_tracked`)! + 1);
+          if (training)
+            this.batchesTracked.set(
+              `${node.param}.num_batches_tracked`,
+              this.batchesTracked.get(`${node.param}.num_batches_tracked`)! + 1,
+            );
           break;
         }
         case "relu":
@@ -103,7 +116,15 @@ export class Model {
           break;
         case "maxpool":
         case "avgpool":
-          y = ops.pool2d(tape, node.kind === "maxpool" ? "max" : "avg", v(node.input), node.k, node.stride, node.pad, out);
+          y = ops.pool2d(
+            tape,
+            node.kind === "maxpool" ? "max" : "avg",
+            v(node.input),
+            node.k,
+            node.stride,
+            node.pad,
+            out,
+          );
           break;
         case "shift":
           y = ops.shift(tape, v(node.input));
@@ -112,7 +133,9 @@ export class Model {
           y = ops.concat(tape, node.inputs.map(v), out);
           break;
         case "add": {
-          const xs = node.inputs.map((i, j) => (drop > 0 && node.dropPath[j] ? ops.dropPath(tape, v(i), drop, rng) : v(i)));
+          const xs = node.inputs.map((i, j) =>
+            drop > 0 && node.dropPath[j] ? ops.dropPath(tape, v(i), drop, rng) : v(i),
+          );
           y = xs.length === 1 && !out ? xs[0]! : ops.add(tape, xs, out);
           break;
         }
@@ -123,7 +146,12 @@ export class Model {
           y = ops.globalAvgPool(tape, v(node.input));
           break;
         case "linear":
-          y = ops.linear(tape, v(node.input), this.tensor(`${node.param}.weight`), this.tensor(`${node.param}.bias`));
+          y = ops.linear(
+            tape,
+            v(node.input),
+            this.tensor(`${node.param}.weight`),
+            this.tensor(`${node.param}.bias`),
+          );
           break;
       }
       if (out && y.data !== out) pool!.give(out);
@@ -138,7 +166,10 @@ export class Model {
         }
       }
     }
-    return { logits: values[net.logits]!, auxLogits: training && net.auxLogits !== null ? values[net.auxLogits]! : null };
+    return {
+      logits: values[net.logits]!,
+      auxLogits: training && net.auxLogits !== null ? values[net.auxLogits]! : null,
+    };
   }
 
   private bnState(param: string): ops.BatchNormState {

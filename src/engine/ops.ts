@@ -3,8 +3,8 @@
  * when a tape is recording, pushes its backward step. Shapes are NCHW.
  */
 import type { Rng } from "../util/rng.js";
-import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
 import { alloc } from "./arena.js";
+import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
 import { accumulate, type Tape } from "./tape.js";
 import { Tensor } from "./tensor.js";
 
@@ -15,12 +15,14 @@ export interface ConvAttrs {
   readonly groups: number;
 }
 
-const wantsGrad = (tape: Tape | null, ...ts: Tensor[]): tape is Tape => tape !== null && ts.some((t) => t.requiresGrad);
+const wantsGrad = (tape: Tape | null, ...ts: Tensor[]): tape is Tape =>
+  tape !== null && ts.some((t) => t.requiresGrad);
 
 export function convGeom(x: Tensor, w: Tensor, a: ConvAttrs): ConvGeom {
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const [oc, cg, k] = w.shape as [number, number, number, number];
-  if (cg * a.groups !== c) throw new Error(`conv2d: input has ${c} channels, weight expects ${cg * a.groups}`);
+  if (cg * a.groups !== c)
+    throw new Error(`conv2d: input has ${c} channels, weight expects ${cg * a.groups}`);
   const span = a.dilation * (k - 1) + 1;
   const oh = Math.floor((h + 2 * a.pad - span) / a.stride) + 1;
   const ow = Math.floor((wd + 2 * a.pad - span) / a.stride) + 1;
@@ -54,14 +56,32 @@ export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
 /** Batch norm: batch statistics and a running-stat update in training, running stats in eval. */
-export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormState, training: boolean, out?: Float32Array): Tensor {
+export function batchNorm(
+  tape: Tape | null,
+  x: Tensor,
+  bn: BatchNormState,
+  training: boolean,
+  out?: Float32Array,
+): Tensor {
   const [n, c] = x.shape as [number, number];
   const hw = x.size / (n * c);
   const y = new Tensor(x.shape, out ?? alloc(x.size));
   const k = kernels();
   if (!training) {
-    k.bnForwardEval(n, c, hw, x.data, bn.weight.data, bn.bias.data, bn.runningMean, bn.runningVar, BN_EPS, y.data);
-    if (wantsGrad(tape, x, bn.weight, bn.bias)) throw new Error("batchNorm: gradients in eval mode are not supported");
+    k.bnForwardEval(
+      n,
+      c,
+      hw,
+      x.data,
+      bn.weight.data,
+      bn.bias.data,
+      bn.runningMean,
+      bn.runningVar,
+      BN_EPS,
+      y.data,
+    );
+    if (wantsGrad(tape, x, bn.weight, bn.bias))
+      throw new Error("batchNorm: gradients in eval mode are not supported");
     return y;
   }
   const mean = new Float32Array(c);
@@ -102,7 +122,15 @@ export function relu(tape: Tape | null, x: Tensor, out?: Float32Array): Tensor {
   return y;
 }
 
-export function pool2d(tape: Tape | null, kind: "max" | "avg", x: Tensor, k: number, stride: number, pad: number, out?: Float32Array): Tensor {
+export function pool2d(
+  tape: Tape | null,
+  kind: "max" | "avg",
+  x: Tensor,
+  k: number,
+  stride: number,
+  pad: number,
+  out?: Float32Array,
+): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
   const ow = Math.floor((w + 2 * pad - k) / stride) + 1;
@@ -144,11 +172,17 @@ export function dropPath(tape: Tape | null, x: Tensor, p: number, rng: Rng): Ten
   const keep = 1 - p;
   const mask = Array.from({ length: n }, () => (rng.uniform() < keep ? 1 / keep : 0));
   const y = new Tensor(x.shape, alloc(x.size));
-  for (let i = 0; i < n; i++) kernels().scale(mask[i]!, x.data.subarray(i * per, (i + 1) * per), y.data.subarray(i * per, (i + 1) * per));
+  for (let i = 0; i < n; i++)
+    kernels().scale(
+      mask[i]!,
+      x.data.subarray(i * per, (i + 1) * per),
+      y.data.subarray(i * per, (i + 1) * per),
+    );
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
       const dx = alloc(x.size);
-      for (let i = 0; i < n; i++) kernels().scale(mask[i]!, dy.subarray(i * per, (i + 1) * per), dx.subarray(i * per, (i + 1) * per));
+      for (let i = 0; i < n; i++)
+        kernels().scale(mask[i]!, dy.subarray(i * per, (i + 1) * per), dx.subarray(i * per, (i + 1) * per));
       accumulate(x, dx);
     });
   }
@@ -175,7 +209,8 @@ export function concat(tape: Tape | null, xs: readonly Tensor[], out?: Float32Ar
         if (!x.requiresGrad) return;
         const off = cs.slice(0, j).reduce((a, b) => a + b, 0);
         const dx = alloc(x.size);
-        for (let i = 0; i < n; i++) dx.set(dy.subarray((i * ctot + off) * hw, (i * ctot + off + cs[j]!) * hw), i * cs[j]! * hw);
+        for (let i = 0; i < n; i++)
+          dx.set(dy.subarray((i * ctot + off) * hw, (i * ctot + off + cs[j]!) * hw), i * cs[j]! * hw);
         accumulate(x, dx);
       });
     });
@@ -188,13 +223,18 @@ export function shift(tape: Tape | null, x: Tensor): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const y = new Tensor([n, c, h - 1, w - 1], alloc(n * c * (h - 1) * (w - 1)));
   for (let p = 0; p < n * c; p++) {
-    for (let i = 1; i < h; i++) y.data.set(x.data.subarray((p * h + i) * w + 1, (p * h + i + 1) * w), (p * (h - 1) + i - 1) * (w - 1));
+    for (let i = 1; i < h; i++)
+      y.data.set(x.data.subarray((p * h + i) * w + 1, (p * h + i + 1) * w), (p * (h - 1) + i - 1) * (w - 1));
   }
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
       const dx = alloc(x.size).fill(0); // row 0 and column 0 get no gradient
       for (let p = 0; p < n * c; p++) {
-        for (let i = 1; i < h; i++) dx.set(dy.subarray((p * (h - 1) + i - 1) * (w - 1), (p * (h - 1) + i) * (w - 1)), (p * h + i) * w + 1);
+        for (let i = 1; i < h; i++)
+          dx.set(
+            dy.subarray((p * (h - 1) + i - 1) * (w - 1), (p * (h - 1) + i) * (w - 1)),
+            (p * h + i) * w + 1,
+          );
       }
       accumulate(x, dx);
     });
@@ -250,7 +290,12 @@ export function linear(tape: Tape | null, x: Tensor, w: Tensor, b: Tensor): Tens
 }
 
 /** Mean softmax cross-entropy of logits [N, K] against integer labels; a scalar times `weight`. */
-export function crossEntropy(tape: Tape | null, logits: Tensor, labels: ArrayLike<number>, weight = 1): Tensor {
+export function crossEntropy(
+  tape: Tape | null,
+  logits: Tensor,
+  labels: ArrayLike<number>,
+  weight = 1,
+): Tensor {
   const [n, k] = logits.shape as [number, number];
   const probs = new Float64Array(n * k);
   let loss = 0;

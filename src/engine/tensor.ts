@@ -8,7 +8,8 @@ export class Tensor {
     public requiresGrad = false,
   ) {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (n !== data.length) throw new Error(`tensor data has ${data.length} values, shape ${JSON.stringify(shape)} needs ${n}`);
+    if (n !== data.length)
+      throw new Error(`tensor data has ${data.length} values, shape ${JSON.stringify(shape)} needs ${n}`);
   }
 
   static zeros(shape: readonly number[], requiresGrad = false): Tensor {

@@ -16,7 +16,9 @@ export class IrBuilder {
 
   private push<K extends IrNode["kind"]>(kind: K, scope: Scope, shape: Shape, init: NodeInit<K>): number {
     if (shape.h < 1 || shape.w < 1) {
-      throw new Error(`${scope.path}: the feature map shrinks to ${shape.h}×${shape.w}; use larger images or fewer reductions`);
+      throw new Error(
+        `${scope.path}: the feature map shrinks to ${shape.h}×${shape.w}; use larger images or fewer reductions`,
+      );
     }
     const id = this.nodes.length;
     this.nodes.push({ id, kind, shape, scope, ...init } as unknown as IrNode);

@@ -7,7 +7,18 @@ import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
 interface NativeAddon {
   setThreads(n: number): number;
   info(): { threads: number; blas: boolean };
-  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
+  gemm(
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    b: Float32Array,
+    beta: number,
+    c: Float32Array,
+  ): void;
   convForward(...args: (number | Float32Array)[]): void;
   convBackward(...args: (number | Float32Array | null)[]): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
@@ -28,10 +39,25 @@ function loadAddon(): NativeAddon | null {
   return createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
 }
 
-const geom = (g: ConvGeom): number[] => [g.n, g.c, g.h, g.w, g.oc, g.k, g.stride, g.pad, g.dil, g.groups, g.oh, g.ow];
+const geom = (g: ConvGeom): number[] => [
+  g.n,
+  g.c,
+  g.h,
+  g.w,
+  g.oc,
+  g.k,
+  g.stride,
+  g.pad,
+  g.dil,
+  g.groups,
+  g.oh,
+  g.ow,
+];
 const pgeom = (g: PoolGeom): number[] => [g.n, g.c, g.h, g.w, g.k, g.stride, g.pad, g.oh, g.ow];
 
-export function loadNativeKernels(): (Kernels & { info(): { threads: number; blas: boolean }; setThreads(n: number): number }) | null {
+export function loadNativeKernels():
+  | (Kernels & { info(): { threads: number; blas: boolean }; setThreads(n: number): number })
+  | null {
   const a = loadAddon();
   if (!a) return null;
   return {
@@ -43,9 +69,12 @@ export function loadNativeKernels(): (Kernels & { info(): { threads: number; bla
     convBackward: (g, x, w, dy, dx, dw) => a.convBackward(...geom(g), x, w, dy, dx, dw),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
     poolBackward: (max, g, x, dy, dx) => a.poolBackward(max, ...pgeom(g), x, dy, dx),
-    bnForwardTrain: (n, c, hw, x, gamma, beta, eps, y, mean, invstd) => a.bnForwardTrain(n, c, hw, x, gamma, beta, eps, y, mean, invstd),
-    bnForwardEval: (n, c, hw, x, gamma, beta, mean, variance, eps, y) => a.bnForwardEval(n, c, hw, x, gamma, beta, mean, variance, eps, y),
-    bnBackward: (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) => a.bnBackward(n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta),
+    bnForwardTrain: (n, c, hw, x, gamma, beta, eps, y, mean, invstd) =>
+      a.bnForwardTrain(n, c, hw, x, gamma, beta, eps, y, mean, invstd),
+    bnForwardEval: (n, c, hw, x, gamma, beta, mean, variance, eps, y) =>
+      a.bnForwardEval(n, c, hw, x, gamma, beta, mean, variance, eps, y),
+    bnBackward: (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) =>
+      a.bnBackward(n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta),
     reluForward: (x, y) => a.reluForward(x, y),
     reluBackward: (x, dy, dx) => a.reluBackward(x, dy, dx),
     axpy: (al, x, y) => a.axpy(al, x, y),

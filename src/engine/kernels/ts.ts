@@ -4,11 +4,23 @@
  */
 import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
 
-function gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void {
+function gemm(
+  ta: boolean,
+  tb: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  b: Float32Array,
+  beta: number,
+  c: Float32Array,
+): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let p = 0; p < k; p++) s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
+      for (let p = 0; p < k; p++)
+        s += (ta ? a[p * m + i]! : a[i * k + p]!) * (tb ? b[j * k + p]! : b[p * n + j]!);
       c[i * n + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * n + j]!);
     }
   }
@@ -50,7 +62,14 @@ function convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Ar
   y.set(acc);
 }
 
-function convBackward(g: ConvGeom, x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array): void {
+function convBackward(
+  g: ConvGeom,
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array | null,
+  dw: Float32Array,
+): void {
   const dwAcc = new Float64Array(dw.length);
   const dxAcc = dx ? new Float64Array(dx.length) : null;
   forEachTap(g, (yi, wi, xi) => {
@@ -67,8 +86,16 @@ function forEachWindow(g: PoolGeom, fn: (yi: number, window: number[]) => void):
     for (let a = 0; a < g.oh; a++) {
       for (let b = 0; b < g.ow; b++) {
         const window: number[] = [];
-        for (let ih = Math.max(a * g.stride - g.pad, 0); ih < Math.min(a * g.stride - g.pad + g.k, g.h); ih++) {
-          for (let iw = Math.max(b * g.stride - g.pad, 0); iw < Math.min(b * g.stride - g.pad + g.k, g.w); iw++) {
+        for (
+          let ih = Math.max(a * g.stride - g.pad, 0);
+          ih < Math.min(a * g.stride - g.pad + g.k, g.h);
+          ih++
+        ) {
+          for (
+            let iw = Math.max(b * g.stride - g.pad, 0);
+            iw < Math.min(b * g.stride - g.pad + g.k, g.w);
+            iw++
+          ) {
             window.push((p * g.h + ih) * g.w + iw);
           }
         }
@@ -101,7 +128,13 @@ function poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Arr
   dx.set(acc);
 }
 
-function channelStats(n: number, c: number, hw: number, x: Float32Array, ch: number): { mean: number; variance: number } {
+function channelStats(
+  n: number,
+  c: number,
+  hw: number,
+  x: Float32Array,
+  ch: number,
+): { mean: number; variance: number } {
   let s = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < hw; j++) s += x[(i * c + ch) * hw + j]!;
   const mean = s / (n * hw);
@@ -110,7 +143,18 @@ function channelStats(n: number, c: number, hw: number, x: Float32Array, ch: num
   return { mean, variance: v / (n * hw) };
 }
 
-function bnForwardTrain(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, invstd: Float32Array): void {
+function bnForwardTrain(
+  n: number,
+  c: number,
+  hw: number,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+  y: Float32Array,
+  mean: Float32Array,
+  invstd: Float32Array,
+): void {
   for (let ch = 0; ch < c; ch++) {
     const st = channelStats(n, c, hw, x, ch);
     mean[ch] = st.mean;
@@ -118,20 +162,45 @@ function bnForwardTrain(n: number, c: number, hw: number, x: Float32Array, gamma
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < hw; j++) {
         const k = (i * c + ch) * hw + j;
-        y[k] = (x[k]! - st.mean) / Math.sqrt(st.variance + eps) * gamma[ch]! + beta[ch]!;
+        y[k] = ((x[k]! - st.mean) / Math.sqrt(st.variance + eps)) * gamma[ch]! + beta[ch]!;
       }
     }
   }
 }
 
-function bnForwardEval(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, y: Float32Array): void {
+function bnForwardEval(
+  n: number,
+  c: number,
+  hw: number,
+  x: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  y: Float32Array,
+): void {
   for (let i = 0; i < n * c; i++) {
     const ch = i % c;
-    for (let j = 0; j < hw; j++) y[i * hw + j] = ((x[i * hw + j]! - mean[ch]!) / Math.sqrt(variance[ch]! + eps)) * gamma[ch]! + beta[ch]!;
+    for (let j = 0; j < hw; j++)
+      y[i * hw + j] =
+        ((x[i * hw + j]! - mean[ch]!) / Math.sqrt(variance[ch]! + eps)) * gamma[ch]! + beta[ch]!;
   }
 }
 
-function bnBackward(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, mean: Float32Array, invstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+function bnBackward(
+  n: number,
+  c: number,
+  hw: number,
+  x: Float32Array,
+  gamma: Float32Array,
+  mean: Float32Array,
+  invstd: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  dgamma: Float32Array,
+  dbeta: Float32Array,
+): void {
   const m = n * hw;
   for (let ch = 0; ch < c; ch++) {
     let sdy = 0;

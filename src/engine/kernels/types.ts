@@ -33,17 +33,69 @@ export interface PoolGeom {
 export interface Kernels {
   readonly name: "native" | "ts";
   /** C[m×n] = alpha·op(A)·op(B) + beta·C, row-major, packed. */
-  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
+  gemm(
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    b: Float32Array,
+    beta: number,
+    c: Float32Array,
+  ): void;
   convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array): void;
   /** Writes dx (when given) and adds into dw. */
-  convBackward(g: ConvGeom, x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array | null, dw: Float32Array): void;
+  convBackward(
+    g: ConvGeom,
+    x: Float32Array,
+    w: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array | null,
+    dw: Float32Array,
+  ): void;
   poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void;
   /** Writes dx. */
   poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
-  bnForwardTrain(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number, y: Float32Array, mean: Float32Array, invstd: Float32Array): void;
-  bnForwardEval(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number, y: Float32Array): void;
+  bnForwardTrain(
+    n: number,
+    c: number,
+    hw: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+  ): void;
+  bnForwardEval(
+    n: number,
+    c: number,
+    hw: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    eps: number,
+    y: Float32Array,
+  ): void;
   /** Writes dx, adds into dgamma and dbeta. */
-  bnBackward(n: number, c: number, hw: number, x: Float32Array, gamma: Float32Array, mean: Float32Array, invstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  bnBackward(
+    n: number,
+    c: number,
+    hw: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): void;
   reluForward(x: Float32Array, y: Float32Array): void;
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y += a·x */

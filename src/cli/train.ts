@@ -1,0 +1,204 @@
+/** `memhyper train` and `memhyper eval`. */
+import { join } from "node:path";
+import { SingleBar } from "cli-progress";
+import { type Command, Option } from "commander";
+import { loadSplit, resolveDataDir, take } from "../data/cifar10.js";
+import { Model } from "../engine/model.js";
+import { loadModelWeights } from "../engine/safetensors.js";
+import { countParams } from "../ir/count.js";
+import { buildNetwork } from "../ir/network.js";
+import { resolveArchitecture } from "../space/architecture.js";
+import { formatGenotype } from "../space/format.js";
+import { evaluate } from "../train/evaluate.js";
+import { DARTS_RECIPE, type TrainRecipe, trainModel } from "../train/trainer.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { addNetOptions, type NetOptions } from "./common.js";
+import { makeOut, parseIntOption, UsageError } from "./output.js";
+
+const parseFloatOption =
+  (name: string, min: number, max: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
+    return n;
+  };
+
+export function registerTrain(program: Command): void {
+  const r = DARTS_RECIPE;
+  addNetOptions(
+    program
+      .command("train")
+      .description("train a network on CIFAR-10 with the DARTS recipe (checkpoints every epoch)"),
+  )
+    .requiredOption("--out <dir>", "output directory (checkpoint, log.jsonl, model.safetensors, model.json)")
+    .option("--epochs <n>", "epochs", parseIntOption("epochs", 1, 100000), r.epochs)
+    .option("--batch <n>", "batch size", parseIntOption("batch", 2, 4096), r.batch)
+    .option("--seed <n>", "seed", parseIntOption("seed", 0, 2 ** 32 - 1), r.seed)
+    .option("--lr <x>", "initial learning rate (cosine to 0)", parseFloatOption("lr", 0, 10), r.lr)
+    .option("--momentum <x>", "SGD momentum", parseFloatOption("momentum", 0, 1), r.momentum)
+    .option("--weight-decay <x>", "weight decay", parseFloatOption("weight-decay", 0, 1), r.weightDecay)
+    .option("--nesterov", "Nesterov momentum", false)
+    .option(
+      "--grad-clip <x>",
+      "gradient clipping by global norm (0 = off)",
+      parseFloatOption("grad-clip", 0, 1e9),
+      r.gradClip,
+    )
+    .option(
+      "--aux-weight <x>",
+      "auxiliary head loss weight (0 = no head)",
+      parseFloatOption("aux-weight", 0, 10),
+      r.auxWeight,
+    )
+    .option(
+      "--drop-path <x>",
+      "final drop-path probability (ramped linearly)",
+      parseFloatOption("drop-path", 0, 0.9),
+      r.dropPath,
+    )
+    .option("--cutout <n>", "cutout square side (0 = off)", parseIntOption("cutout", 0, 32), r.cutout)
+    .option(
+      "--validation <n>",
+      "hold out the last N training images for validation",
+      parseIntOption("validation", 0, 49999),
+      0,
+    )
+    .option(
+      "--train-limit <n>",
+      "train on the first N training images only",
+      parseIntOption("train-limit", 0, 50000),
+      0,
+    )
+    .option("--eval-every <n>", "evaluate every N epochs", parseIntOption("eval-every", 1, 100000), 1)
+    .option(
+      "--data <dir>",
+      "CIFAR-10 binary directory (default $MEMHYPER_DATA or ../shared/datasets/cifar-10-batches-bin)",
+    )
+    .option("--resume", "continue the run in --out from its last checkpoint", false)
+    .action((o: NetOptions & Record<string, unknown>) => {
+      const out = makeOut(!!o.json);
+      const arch = resolveArchitecture(o.genotype);
+      const recipe: TrainRecipe = {
+        channels: o.channels,
+        layers: o.layers,
+        epochs: o.epochs as number,
+        batch: o.batch as number,
+        seed: o.seed as number,
+        lr: o.lr as number,
+        momentum: o.momentum as number,
+        weightDecay: o.weightDecay as number,
+        nesterov: !!o.nesterov,
+        gradClip: o.gradClip as number,
+        auxWeight: o.auxWeight as number,
+        dropPath: o.dropPath as number,
+        cutout: o.cutout as number,
+        validation: o.validation as number,
+        trainLimit: o.trainLimit as number,
+        evalEvery: o.evalEvery as number,
+      };
+      const dir = resolveDataDir(o.data as string | undefined);
+      const data = { train: loadSplit(dir, "train"), test: loadSplit(dir, "test") };
+      const outDir = o.out as string;
+      const started = Date.now();
+      const tty = process.stderr.isTTY && !o.json;
+      const bar = tty
+        ? new SingleBar({
+            format:
+              "epoch {epoch} |{bar}| {value}/{total} loss {loss} acc {acc} {ips} img/s ETA {eta_formatted}",
+          })
+        : null;
+      let lastLine = 0;
+      const { logs } = trainModel(arch, recipe, data, outDir, !!o.resume, {
+        onBatch(epoch, done, total, loss, acc, ips) {
+          const payload = {
+            epoch: epoch + 1,
+            loss: loss.toFixed(3),
+            acc: (100 * acc).toFixed(1),
+            ips: ips.toFixed(0),
+          };
+          if (bar) {
+            if (done <= recipe.batch) bar.start(total, 0, payload);
+            bar.update(done, payload);
+          } else if (Date.now() - lastLine > 30000) {
+            lastLine = Date.now();
+            process.stderr.write(
+              `epoch ${epoch + 1}/${recipe.epochs} ${done}/${total} loss ${payload.loss} acc ${payload.acc}% ${payload.ips} img/s\n`,
+            );
+          }
+        },
+        onEpoch(log) {
+          bar?.stop();
+          const ev =
+            log.evalAccuracy === null ? "" : ` ${log.evalSplit} ${(100 * log.evalAccuracy).toFixed(2)}%`;
+          process.stderr.write(
+            `epoch ${log.epoch + 1}/${recipe.epochs} lr ${log.lr.toFixed(5)} loss ${log.loss.toFixed(4)} train ${(100 * log.trainAccuracy).toFixed(2)}%${ev} ${log.imgPerSec.toFixed(0)} img/s ${log.seconds.toFixed(0)} s\n`,
+          );
+        },
+      });
+      const final = logs[logs.length - 1]!;
+      const card = {
+        genotype: arch.label,
+        genotypeString: arch.genotype ? formatGenotype(arch.genotype) : null,
+        code: arch.code,
+        params: countParams(buildNetwork(arch, { channels: recipe.channels, layers: recipe.layers })),
+        recipe,
+        epochs: recipe.epochs,
+        seed: recipe.seed,
+        wallTimeSeconds: logs.reduce((a, l) => a + l.seconds, 0),
+        accuracy: final.evalAccuracy,
+        accuracySplit: final.evalSplit,
+        trainedWith: "memhyper train",
+      };
+      writeFileAtomic(join(outDir, "model.json"), `${JSON.stringify(card, null, 2)}\n`);
+      out.result({ ...card, out: outDir, sessionSeconds: (Date.now() - started) / 1000 }, () => {
+        out.line(
+          `trained ${arch.label}: ${final.evalSplit} accuracy ${(100 * (final.evalAccuracy ?? 0)).toFixed(2)}%; weights in ${join(outDir, "model.safetensors")}`,
+        );
+      });
+    });
+
+  addNetOptions(
+    program.command("eval").description("top-1 accuracy of trained weights on the CIFAR-10 test set"),
+  )
+    .requiredOption("--weights <file>", "safetensors weights (reference names)")
+    .option("--data <dir>", "CIFAR-10 binary directory")
+    .option("--limit <n>", "first N test images (file order)", parseIntOption("limit", 1, 10000))
+    .addOption(new Option("--preset <p>", "hardware preset").choices(["fp32"]).default("fp32"))
+    .option("--trials <k>", "trials", parseIntOption("trials", 1, 1000), 1)
+    .action(
+      (
+        o: NetOptions & { weights: string; data?: string; limit?: number; preset: string; trials: number },
+      ) => {
+        const out = makeOut(!!o.json);
+        const arch = resolveArchitecture(o.genotype);
+        const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
+        loadModelWeights(model, o.weights);
+        const test = loadSplit(resolveDataDir(o.data), "test");
+        const split = o.limit ? take(test, o.limit) : test;
+        // fp32 is deterministic: every trial gives the same accuracy.
+        const accs = Array.from({ length: o.trials }, () => evaluate(model, split).accuracy);
+        const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
+        const std = Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / accs.length);
+        const result = {
+          accuracy: mean,
+          std,
+          trials: o.trials,
+          images: split.count,
+          preset: o.preset,
+          config: {
+            preset: o.preset,
+            genotype: arch.label,
+            channels: o.channels,
+            layers: o.layers,
+            weights: o.weights,
+          },
+        };
+        out.result(result, () =>
+          out.line(
+            `${arch.label} ${o.preset}: accuracy ${(100 * mean).toFixed(2)}% ± ${(100 * std).toFixed(2)} on ${split.count} test images (${o.trials} trial${o.trials > 1 ? "s" : ""})`,
+          ),
+        );
+      },
+    );
+}

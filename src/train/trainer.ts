@@ -1,0 +1,250 @@
+/**
+ * The DARTS evaluation training recipe with epoch checkpoints that resume bit-exactly:
+ * every random stream (shuffle, augmentation, drop-path) is derived from (seed, epoch),
+ * and the checkpoint holds weights, BN statistics and momentum buffers.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeBatch } from "../data/augment.js";
+import { type Split, slice, take } from "../data/cifar10.js";
+import { Arena, withArena } from "../engine/arena.js";
+import { Model } from "../engine/model.js";
+import * as ops from "../engine/ops.js";
+import { clipGradNorm, cosineLr, Sgd } from "../engine/optim.js";
+import {
+  applyRecords,
+  decodeSafetensors,
+  encodeSafetensors,
+  modelRecords,
+  saveModel,
+  type TensorRecord,
+} from "../engine/safetensors.js";
+import { Tape } from "../engine/tape.js";
+import { Tensor } from "../engine/tensor.js";
+import { buildNetwork } from "../ir/network.js";
+import type { Architecture } from "../space/architecture.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { Rng } from "../util/rng.js";
+import { deriveSeed } from "../util/seed.js";
+import { argmaxRows, evaluate } from "./evaluate.js";
+
+export interface TrainRecipe {
+  readonly channels: number;
+  readonly layers: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly seed: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  readonly gradClip: number;
+  readonly auxWeight: number;
+  readonly dropPath: number;
+  readonly cutout: number;
+  /** Hold out the last N training images as a validation split (0: evaluate on the test set). */
+  readonly validation: number;
+  /** Train on the first N training images only (0: all). */
+  readonly trainLimit: number;
+  /** Evaluate every N epochs (and always after the last). */
+  readonly evalEvery: number;
+}
+
+/** The DARTS evaluation recipe (REFERENCE.md), at C=16, 8 cells. */
+export const DARTS_RECIPE: TrainRecipe = {
+  channels: 16,
+  layers: 8,
+  epochs: 600,
+  batch: 96,
+  seed: 0,
+  lr: 0.025,
+  momentum: 0.9,
+  weightDecay: 3e-4,
+  nesterov: false,
+  gradClip: 5,
+  auxWeight: 0.4,
+  dropPath: 0.2,
+  cutout: 16,
+  validation: 0,
+  trainLimit: 0,
+  evalEvery: 1,
+};
+
+export interface EpochLog {
+  epoch: number;
+  lr: number;
+  dropPath: number;
+  loss: number;
+  trainAccuracy: number;
+  evalAccuracy: number | null;
+  evalSplit: "test" | "validation";
+  imgPerSec: number;
+  seconds: number;
+}
+
+export interface TrainEvents {
+  onBatch?(
+    epoch: number,
+    done: number,
+    total: number,
+    loss: number,
+    accuracy: number,
+    imgPerSec: number,
+  ): void;
+  onEpoch?(log: EpochLog): void;
+}
+
+const CHECKPOINT = "checkpoint.safetensors";
+const LOG = "log.jsonl";
+
+export class TrainError extends Error {
+  override name = "TrainError";
+}
+
+export interface TrainData {
+  readonly train: Split;
+  readonly test: Split;
+}
+
+export function trainModel(
+  arch: Architecture,
+  recipe: TrainRecipe,
+  data: TrainData,
+  outDir: string,
+  resume: boolean,
+  events: TrainEvents = {},
+): { model: Model; logs: EpochLog[] } {
+  mkdirSync(outDir, { recursive: true });
+  const net = buildNetwork(arch, {
+    channels: recipe.channels,
+    layers: recipe.layers,
+    auxiliary: recipe.auxWeight > 0,
+  });
+  const model = new Model(net, deriveSeed(recipe.seed, 0x1417));
+  const sgd = new Sgd(model.parameters(), {
+    momentum: recipe.momentum,
+    weightDecay: recipe.weightDecay,
+    nesterov: recipe.nesterov,
+  });
+  const identity = JSON.stringify({ architecture: arch.code ?? arch.label, ...recipe, evalEvery: undefined });
+
+  let start = 0;
+  let logs: EpochLog[] = [];
+  const ckptPath = join(outDir, CHECKPOINT);
+  if (resume && existsSync(ckptPath)) {
+    const file = decodeSafetensors(readFileSync(ckptPath), ckptPath);
+    if (file.metadata.identity !== identity) {
+      throw new TrainError(
+        `${ckptPath} was written by a different run (architecture or recipe differ); use another --out or the same flags`,
+      );
+    }
+    const modelTensors = new Map([...file.tensors].filter(([k]) => !k.startsWith("optimizer.")));
+    applyRecords(model, { tensors: modelTensors, metadata: file.metadata }, ckptPath);
+    for (const [k, t] of file.tensors)
+      if (k.startsWith("optimizer.momentum.")) sgd.momentum.set(k.slice(19), t.data as Float32Array);
+    start = Number(file.metadata.epochsDone);
+    logs = readLogs(join(outDir, LOG)).filter((l) => l.epoch < start);
+  } else if (!resume && existsSync(ckptPath)) {
+    throw new TrainError(`${ckptPath} exists: add --resume to continue that run, or choose an empty --out`);
+  }
+  writeFileAtomic(join(outDir, LOG), logs.map((l) => `${JSON.stringify(l)}\n`).join(""));
+
+  const heldOut = recipe.validation;
+  const all = recipe.trainLimit > 0 ? take(data.train, recipe.trainLimit) : data.train;
+  if (heldOut >= all.count) throw new TrainError(`--validation ${heldOut} leaves no training images`);
+  const trainSplit = slice(all, 0, all.count - heldOut);
+  const evalSplit = heldOut > 0 ? slice(all, all.count - heldOut, all.count) : data.test;
+  const arena = new Arena();
+  const B = recipe.batch;
+  const x = new Float32Array(B * 3072);
+  const labels = new Int32Array(B);
+
+  for (let epoch = start; epoch < recipe.epochs; epoch++) {
+    const t0 = performance.now();
+    const lr = cosineLr(recipe.lr, epoch, recipe.epochs);
+    const dropProb = (recipe.dropPath * epoch) / recipe.epochs;
+    const order = new Rng(deriveSeed(recipe.seed, 1, epoch)).shuffle(
+      Array.from({ length: trainSplit.count }, (_, i) => i),
+    );
+    const augRng = new Rng(deriveSeed(recipe.seed, 2, epoch));
+    const dropRng = new Rng(deriveSeed(recipe.seed, 3, epoch));
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let at = 0; at < order.length; at += B) {
+      const n = Math.min(B, order.length - at);
+      if (n < 2) break; // batch norm needs two samples
+      makeBatch(
+        trainSplit,
+        order.slice(at, at + n),
+        { crop: true, flip: true, cutout: recipe.cutout },
+        augRng,
+        x,
+        labels,
+      );
+      const input = new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072));
+      const lab = labels.subarray(0, n);
+      withArena(arena, () => {
+        const tape = new Tape();
+        const out = model.forward(input, { training: true, tape, dropPathProb: dropProb, rng: dropRng });
+        const terms = [ops.crossEntropy(tape, out.logits, lab)];
+        if (out.auxLogits) terms.push(ops.crossEntropy(tape, out.auxLogits, lab, recipe.auxWeight));
+        const mainLoss = terms[0]!.data[0]!;
+        const loss = terms.length > 1 ? ops.add(tape, terms) : terms[0]!;
+        tape.backward(loss);
+        for (let i = 0; i < n; i++) if (argmaxRows(out.logits.data, net.classes, i) === lab[i]) correct++;
+        lossSum += mainLoss * n;
+      });
+      arena.reset();
+      if (recipe.gradClip > 0) clipGradNorm(sgd.params, recipe.gradClip);
+      sgd.step(lr);
+      sgd.zeroGrad();
+      seen += n;
+      events.onBatch?.(
+        epoch,
+        seen,
+        order.length,
+        lossSum / seen,
+        correct / seen,
+        seen / ((performance.now() - t0) / 1000),
+      );
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const last = epoch === recipe.epochs - 1;
+    const evalAccuracy =
+      last || (epoch + 1) % recipe.evalEvery === 0 ? evaluate(model, evalSplit).accuracy : null;
+    const log: EpochLog = {
+      epoch,
+      lr,
+      dropPath: dropProb,
+      loss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      evalAccuracy,
+      evalSplit: heldOut > 0 ? "validation" : "test",
+      imgPerSec: seen / trainSeconds,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    logs.push(log);
+    saveCheckpoint(model, sgd, ckptPath, identity, epoch + 1);
+    appendFileSync(join(outDir, LOG), `${JSON.stringify(log)}\n`);
+    events.onEpoch?.(log);
+  }
+  saveModel(model, join(outDir, "model.safetensors"), { format: "pt" });
+  return { model, logs };
+}
+
+function saveCheckpoint(model: Model, sgd: Sgd, path: string, identity: string, epochsDone: number): void {
+  const records = modelRecords(model);
+  const all = new Map<string, TensorRecord>(records);
+  for (const [name, buf] of sgd.momentum)
+    all.set(`optimizer.momentum.${name}`, { dtype: "F32", shape: [buf.length], data: buf });
+  writeFileAtomic(path, encodeSafetensors(all, { identity, epochsDone: String(epochsDone) }));
+}
+
+function readLogs(path: string): EpochLog[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as EpochLog);
+}

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { CIFAR_MEAN, CIFAR_STD, DARTS_AUGMENT, makeBatch, NO_AUGMENT } from "../src/data/augment.js";
+import { DatasetError, loadSplit, RECORD_BYTES, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
+import { resolveArchitecture } from "../src/space/architecture.js";
+import { DARTS_RECIPE, trainModel } from "../src/train/trainer.js";
+import { Rng } from "../src/util/rng.js";
+
+/** A tiny dataset in the official layout: class k images are bright in channel k % 3, with noise. */
+function writeSyntheticCifar(dir: string, perFile: number, seed: number): void {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Rng(seed);
+  for (const name of [...TRAIN_FILES, TEST_FILE]) {
+    const buf = Buffer.alloc(perFile * RECORD_BYTES);
+    for (let i = 0; i < perFile; i++) {
+      const label = rng.int(10);
+      buf[i * RECORD_BYTES] = label;
+      for (let p = 0; p < 3072; p++) {
+        const channel = Math.floor(p / 1024);
+        const base = channel === label % 3 ? 40 + 20 * label : 100;
+        buf[i * RECORD_BYTES + 1 + p] = Math.max(0, Math.min(255, base + Math.round(rng.normal() * 10)));
+      }
+    }
+    writeFileSync(join(dir, name), buf);
+  }
+}
+
+describe("CIFAR-10 loader", () => {
+  it("puts labels and the R, G, B planes where the official layout says", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mh-cifar-"));
+    const rec = Buffer.alloc(2 * RECORD_BYTES);
+    rec[0] = 7;
+    rec.fill(11, 1, 1025); // red plane
+    rec.fill(22, 1025, 2049); // green
+    rec.fill(33, 2049, 3073); // blue
+    rec[RECORD_BYTES] = 2;
+    rec[RECORD_BYTES + 1 + 5 * 32 + 6] = 200; // red pixel at row 5, column 6
+    writeFileSync(join(dir, TEST_FILE), rec);
+    const s = loadSplit(dir, "test");
+    assert.equal(s.count, 2);
+    assert.deepEqual([...s.labels], [7, 2]);
+    assert.equal(s.images[0], 11);
+    assert.equal(s.images[1024], 22);
+    assert.equal(s.images[2048], 33);
+    assert.equal(s.images[3072 + 5 * 32 + 6], 200);
+    // normalisation: byte 11 in red → (11/255 − mean)/std
+    const x = new Float32Array(3072);
+    makeBatch(s, [0], NO_AUGMENT, null, x, new Int32Array(1));
+    assert.ok(Math.abs(x[0]! - (11 / 255 - CIFAR_MEAN[0]!) / CIFAR_STD[0]!) < 1e-6);
+  });
+
+  it("reports a missing directory, a missing file, a truncated file and a bad label, each clearly", () => {
+    assert.throws(
+      () => loadSplit("/nonexistent/cifar", "test"),
+      (e: Error) => e instanceof DatasetError && /does not exist: point --data/.test(e.message),
+    );
+    const dir = mkdtempSync(join(tmpdir(), "mh-cifar-"));
+    assert.throws(() => loadSplit(dir, "test"), /missing CIFAR-10 file .*test_batch\.bin/);
+    writeFileSync(join(dir, TEST_FILE), Buffer.alloc(RECORD_BYTES + 100));
+    assert.throws(
+      () => loadSplit(dir, "test"),
+      /not a whole number of 3073-byte records; the file is truncated/,
+    );
+    const bad = Buffer.alloc(RECORD_BYTES);
+    bad[0] = 42;
+    writeFileSync(join(dir, TEST_FILE), bad);
+    assert.throws(() => loadSplit(dir, "test"), /record 0 has label 42/);
+  });
+
+  it("augments deterministically per seed (crop, flip, cutout)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mh-cifar-"));
+    writeSyntheticCifar(dir, 8, 1);
+    const s = loadSplit(dir, "test");
+    const run = (seed: number) => {
+      const x = new Float32Array(8 * 3072);
+      makeBatch(s, [0, 1, 2, 3, 4, 5, 6, 7], DARTS_AUGMENT, new Rng(seed), x, new Int32Array(8));
+      return x;
+    };
+    assert.deepEqual(run(5), run(5));
+    assert.notDeepEqual(run(5), run(6));
+    const plain = new Float32Array(8 * 3072);
+    makeBatch(s, [0, 1, 2, 3, 4, 5, 6, 7], NO_AUGMENT, null, plain, new Int32Array(8));
+    assert.notDeepEqual(run(5), plain);
+    // cutout writes exact zeros (after normalisation), which plain images never contain here
+    assert.ok(run(5).some((v) => v === 0));
+  });
+});
+
+describe("training", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mh-train-"));
+  writeSyntheticCifar(join(dir, "data"), 24, 3);
+  const data = { train: loadSplit(join(dir, "data"), "train"), test: loadSplit(join(dir, "data"), "test") };
+  const arch = resolveArchitecture("DARTS_V2");
+  const recipe = {
+    ...DARTS_RECIPE,
+    channels: 4,
+    layers: 3,
+    epochs: 3,
+    batch: 16,
+    seed: 4,
+    lr: 0.05,
+    dropPath: 0.2,
+  };
+
+  it("lowers the loss on a small subset", () => {
+    const { logs } = trainModel(arch, { ...recipe, epochs: 4 }, data, join(dir, "a"), false);
+    assert.equal(logs.length, 4);
+    assert.ok(logs[3]!.loss < logs[0]!.loss, `loss ${logs.map((l) => l.loss.toFixed(3)).join(" → ")}`);
+  });
+
+  it("resumes bit-exactly as if never interrupted", () => {
+    trainModel(arch, recipe, data, join(dir, "full"), false);
+    class Stop extends Error {}
+    assert.throws(
+      () =>
+        trainModel(arch, recipe, data, join(dir, "cut"), false, {
+          onEpoch(log) {
+            if (log.epoch === 0) throw new Stop();
+          },
+        }),
+      Stop,
+    );
+    trainModel(arch, recipe, data, join(dir, "cut"), true);
+    assert.ok(
+      readFileSync(join(dir, "full", "model.safetensors")).equals(
+        readFileSync(join(dir, "cut", "model.safetensors")),
+      ),
+    );
+    const logA = readFileSync(join(dir, "full", "log.jsonl"), "utf8")
+      .split("\n")
+      .map((l) => l && JSON.parse(l).loss);
+    const logB = readFileSync(join(dir, "cut", "log.jsonl"), "utf8")
+      .split("\n")
+      .map((l) => l && JSON.parse(l).loss);
+    assert.deepEqual(logB, logA);
+  });
+
+  it("refuses to overwrite a run without --resume, and a resume with another recipe", () => {
+    assert.throws(() => trainModel(arch, recipe, data, join(dir, "full"), false), /exists: add --resume/);
+    assert.throws(
+      () => trainModel(arch, { ...recipe, lr: 0.1 }, data, join(dir, "full"), true),
+      /different run/,
+    );
+  });
+});
