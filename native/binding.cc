@@ -53,12 +53,13 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
-  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14));
+  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), info[15].As<Napi::Boolean>());
   return info.Env().Undefined();
 }
 
 Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
-  mh::conv2d_backward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), F(info, 15), F(info, 16));
+  mh::conv2d_backward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), F(info, 15), F(info, 16),
+                     info[17].As<Napi::Boolean>());
   return info.Env().Undefined();
 }
 
@@ -89,6 +90,14 @@ Napi::Value BnForwardEval(const Napi::CallbackInfo& info) {
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   mh::bn_backward(I(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), F(info, 7),
                   F(info, 8), F(info, 9), F(info, 10));
+  return info.Env().Undefined();
+}
+
+Napi::Value RowScaleAdd(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  auto scales = info[1].As<Napi::Float32Array>();
+  const int rows = (int)scales.ElementLength();
+  mh::row_scale_add(rows, (int64_t)x.ElementLength() / rows, x.Data(), scales.Data(), F(info, 2), info[3].As<Napi::Boolean>());
   return info.Env().Undefined();
 }
 
@@ -128,6 +137,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bnForwardTrain", Napi::Function::New(env, BnForwardTrain));
   exports.Set("bnForwardEval", Napi::Function::New(env, BnForwardEval));
   exports.Set("bnBackward", Napi::Function::New(env, BnBackward));
+  exports.Set("rowScaleAdd", Napi::Function::New(env, RowScaleAdd));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("axpy", Napi::Function::New(env, Axpy));

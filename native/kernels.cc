@@ -76,7 +76,7 @@ static inline int part_begin(int total, int parts, int i) { return (int)((int64_
 static constexpr int kBatchParts = 8;
 
 // im2col of channels [c0, c0+cg) of one image: rows (ci, kh, kw), columns (oh, ow).
-static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* cols) {
+static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* cols, bool relu) {
   const int P = g.oh * g.ow;
   for (int ci = 0; ci < cg; ci++) {
     const float* xp = x + (int64_t)(c0 + ci) * g.h * g.w;
@@ -93,7 +93,8 @@ static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* col
           const float* xr = xp + (int64_t)ih * g.w;
           for (int ow = 0; ow < g.ow; ow++) {
             const int iw = ow * g.stride - g.pad + kw * g.dil;
-            r[ow] = (iw >= 0 && iw < g.w) ? xr[iw] : 0.f;
+            const float v = (iw >= 0 && iw < g.w) ? xr[iw] : 0.f;
+            r[ow] = relu && v < 0.f ? 0.f : v;
           }
         }
       }
@@ -126,63 +127,68 @@ static void col2im_add(const ConvGeom& g, const float* cols, int c0, int cg, flo
 static inline bool is_pointwise(const ConvGeom& g) { return g.k == 1 && g.stride == 1 && g.pad == 0 && g.groups == 1; }
 static inline bool is_depthwise(const ConvGeom& g) { return g.groups == g.c && g.oc == g.c && g.groups > 1; }
 
-// Output columns ow in [lo, hi] whose input column ow·s − p + off lies in [0, w).
-static inline void valid_range(int w, int ow_count, int s, int p, int off, int* lo, int* hi) {
-  int l = 0;
-  while (l < ow_count && l * s - p + off < 0) l++;
-  int h = ow_count - 1;
-  while (h >= l && h * s - p + off >= w) h--;
-  *lo = l;
-  *hi = h;
-}
-
-static void dw_forward_plane(const ConvGeom& g, const float* __restrict__ x, const float* __restrict__ wk, float* __restrict__ y) {
-  std::fill(y, y + g.oh * g.ow, 0.f);
-  for (int kw = 0; kw < g.k; kw++) {
-    int lo, hi;
-    valid_range(g.w, g.ow, g.stride, g.pad, kw * g.dil, &lo, &hi);
-    for (int oh = 0; oh < g.oh; oh++) {
-      float* yr = y + oh * g.ow;
-      for (int kh = 0; kh < g.k; kh++) {
-        const int ih = oh * g.stride - g.pad + kh * g.dil;
-        if (ih < 0 || ih >= g.h) continue;
-        const float wt = wk[kh * g.k + kw];
-        const float* __restrict__ xr = x + (int64_t)ih * g.w - g.pad + kw * g.dil;
-        if (g.stride == 1) {
-          for (int ow = lo; ow <= hi; ow++) yr[ow] += wt * xr[ow];
-        } else {
-          for (int ow = lo; ow <= hi; ow++) yr[ow] += wt * xr[ow * g.stride];
-        }
-      }
+// Copies one plane into a zero-padded (h+2p)×(w+2p) buffer, applying ReLU when asked.
+static void pad_plane(const float* __restrict__ x, int h, int w, int p, bool relu, float* __restrict__ out) {
+  const int wp = w + 2 * p;
+  std::fill(out, out + (int64_t)(h + 2 * p) * wp, 0.f);
+  for (int i = 0; i < h; i++) {
+    const float* __restrict__ src = x + (int64_t)i * w;
+    float* __restrict__ dst = out + (int64_t)(i + p) * wp + p;
+    if (relu) {
+      for (int j = 0; j < w; j++) dst[j] = src[j] > 0.f ? src[j] : 0.f;
+    } else {
+      std::memcpy(dst, src, sizeof(float) * w);
     }
   }
 }
 
-static void dw_backward_plane(const ConvGeom& g, const float* __restrict__ x, const float* __restrict__ wk,
-                              const float* __restrict__ dy, float* __restrict__ dx, float* __restrict__ dwk) {
+// y = depthwise(P) for one plane; P is the padded input.
+static void dw_forward_plane(const ConvGeom& g, const float* __restrict__ P, const float* __restrict__ wk,
+                             float* __restrict__ y) {
+  const int wp = g.w + 2 * g.pad;
+  for (int oh = 0; oh < g.oh; oh++) {
+    float* __restrict__ yr = y + (int64_t)oh * g.ow;
+    float acc[512];
+    float* a = g.ow <= 512 ? acc : yr;
+    std::fill(a, a + g.ow, 0.f);
+    for (int kh = 0; kh < g.k; kh++) {
+      const float* __restrict__ prow = P + (int64_t)(oh * g.stride + kh * g.dil) * wp;
+      for (int kw = 0; kw < g.k; kw++) {
+        const float wt = wk[kh * g.k + kw];
+        const float* __restrict__ src = prow + kw * g.dil;
+        if (g.stride == 1) {
+          for (int ow = 0; ow < g.ow; ow++) a[ow] += wt * src[ow];
+        } else {
+          for (int ow = 0; ow < g.ow; ow++) a[ow] += wt * src[ow * g.stride];
+        }
+      }
+    }
+    if (a != yr) std::memcpy(yr, a, sizeof(float) * g.ow);
+  }
+}
+
+// dW += Σ dy·P (shifted); dP = Σ w·dy (scattered) for one plane, both in padded coordinates.
+static void dw_backward_plane(const ConvGeom& g, const float* __restrict__ P, const float* __restrict__ wk,
+                              const float* __restrict__ dy, float* __restrict__ dP, float* __restrict__ dwk) {
+  const int wp = g.w + 2 * g.pad;
   for (int kh = 0; kh < g.k; kh++) {
     for (int kw = 0; kw < g.k; kw++) {
-      int lo, hi;
-      valid_range(g.w, g.ow, g.stride, g.pad, kw * g.dil, &lo, &hi);
       const float wt = wk[kh * g.k + kw];
       float acc = 0.f;
       for (int oh = 0; oh < g.oh; oh++) {
-        const int ih = oh * g.stride - g.pad + kh * g.dil;
-        if (ih < 0 || ih >= g.h) continue;
-        const float* __restrict__ dyr = dy + oh * g.ow;
-        const int64_t base = (int64_t)ih * g.w - g.pad + kw * g.dil;
-        const float* __restrict__ xr = x + base;
+        const int64_t off = (int64_t)(oh * g.stride + kh * g.dil) * wp + kw * g.dil;
+        const float* __restrict__ src = P + off;
+        const float* __restrict__ d = dy + (int64_t)oh * g.ow;
         if (g.stride == 1) {
-          for (int ow = lo; ow <= hi; ow++) acc += dyr[ow] * xr[ow];
-          if (dx) {
-            float* __restrict__ dxr = dx + base;
-            for (int ow = lo; ow <= hi; ow++) dxr[ow] += wt * dyr[ow];
-          }
+          float* __restrict__ dst = dP ? dP + off : nullptr;
+          for (int ow = 0; ow < g.ow; ow++) acc += d[ow] * src[ow];
+          if (dst)
+            for (int ow = 0; ow < g.ow; ow++) dst[ow] += wt * d[ow];
         } else {
-          for (int ow = lo; ow <= hi; ow++) acc += dyr[ow] * xr[ow * g.stride];
-          if (dx) {
-            float* dxr = dx + base;
-            for (int ow = lo; ow <= hi; ow++) dxr[ow * g.stride] += wt * dyr[ow];
+          for (int ow = 0; ow < g.ow; ow++) acc += d[ow] * src[ow * g.stride];
+          if (dP) {
+            float* dst = dP + off;
+            for (int ow = 0; ow < g.ow; ow++) dst[ow * g.stride] += wt * d[ow];
           }
         }
       }
@@ -191,31 +197,63 @@ static void dw_backward_plane(const ConvGeom& g, const float* __restrict__ x, co
   }
 }
 
-void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y) {
-  const int64_t in_sz = (int64_t)g.c * g.h * g.w;
+// dx = crop(dP), masked by x > 0 when the input went through a fused ReLU.
+static void unpad_plane(const float* __restrict__ dP, const float* __restrict__ x, int h, int w, int p, bool relu,
+                        float* __restrict__ dx) {
+  const int wp = w + 2 * p;
+  for (int i = 0; i < h; i++) {
+    const float* __restrict__ src = dP + (int64_t)(i + p) * wp + p;
+    float* __restrict__ dst = dx + (int64_t)i * w;
+    const float* __restrict__ xr = x + (int64_t)i * w;
+    if (relu) {
+      for (int j = 0; j < w; j++) dst[j] = xr[j] > 0.f ? src[j] : 0.f;
+    } else {
+      std::memcpy(dst, src, sizeof(float) * w);
+    }
+  }
+}
+
+static void relu_mask_inplace(int64_t len, const float* __restrict__ x, float* __restrict__ dx) {
+  for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dx[i] : 0.f;
+}
+
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in) {
+  const int64_t plane = (int64_t)g.h * g.w;
+  const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
   const int64_t out_sz = (int64_t)g.oc * P;
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
-      const int c = (int)(i % g.c);
-      dw_forward_plane(g, x + i * g.h * g.w, w + c * kk, y + i * P);
+    const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
+#pragma omp parallel
+    {
+      std::vector<float> pbuf(padded);
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
+        const int c = (int)(i % g.c);
+        pad_plane(x + i * plane, g.h, g.w, g.pad, relu_in, pbuf.data());
+        dw_forward_plane(g, pbuf.data(), w + c * kk, y + i * P);
+      }
     }
     return;
   }
   const int cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.k * g.k;
+  const bool direct = is_pointwise(g);
 #pragma omp parallel
   {
-    std::vector<float> cols(is_pointwise(g) ? 0 : (size_t)K * P);
+    std::vector<float> cols(direct ? (relu_in ? (size_t)in_sz : 0) : (size_t)K * P);
 #pragma omp for schedule(static)
     for (int n = 0; n < g.n; n++) {
+      const float* xn = x + n * in_sz;
+      if (direct && relu_in) {
+        for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
+      }
       for (int gr = 0; gr < g.groups; gr++) {
         const float* src;
-        if (is_pointwise(g)) {
-          src = x + n * in_sz;
+        if (direct) {
+          src = relu_in ? cols.data() : xn;
         } else {
-          im2col(g, x + n * in_sz, gr * cg, cg, cols.data());
+          im2col(g, xn, gr * cg, cg, cols.data(), relu_in);
           src = cols.data();
         }
         gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, 0.f, y + n * out_sz + (int64_t)gr * og * P, P);
@@ -224,49 +262,63 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y)
   }
 }
 
-void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw) {
-  const int64_t in_sz = (int64_t)g.c * g.h * g.w;
+void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                     bool relu_in) {
+  const int64_t plane = (int64_t)g.h * g.w;
+  const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
   const int64_t out_sz = (int64_t)g.oc * P;
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
-    if (dx) std::memset(dx, 0, sizeof(float) * g.n * in_sz);
+    const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
     // Parallel over channels: each channel's kernel gradient is summed by one thread, in image order.
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < g.c; c++) {
-      for (int n = 0; n < g.n; n++) {
-        const int64_t i = (int64_t)n * g.c + c;
-        dw_backward_plane(g, x + i * g.h * g.w, w + c * kk, dy + i * P, dx ? dx + i * g.h * g.w : nullptr, dw + c * kk);
+#pragma omp parallel
+    {
+      std::vector<float> pbuf(padded), dpbuf(padded);
+#pragma omp for schedule(static)
+      for (int c = 0; c < g.c; c++) {
+        for (int n = 0; n < g.n; n++) {
+          const int64_t i = (int64_t)n * g.c + c;
+          pad_plane(x + i * plane, g.h, g.w, g.pad, relu_in, pbuf.data());
+          if (dx) std::fill(dpbuf.begin(), dpbuf.end(), 0.f);
+          dw_backward_plane(g, pbuf.data(), w + c * kk, dy + i * P, dx ? dpbuf.data() : nullptr, dw + c * kk);
+          if (dx) unpad_plane(dpbuf.data(), x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
+        }
       }
     }
     return;
   }
   const int cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.k * g.k;
   const int64_t wsz = (int64_t)g.oc * K;
+  const bool direct = is_pointwise(g);
   const int parts = std::min(g.n, kBatchParts);
   std::vector<float> partial((size_t)parts * wsz, 0.f);
 #pragma omp parallel
   {
-    std::vector<float> cols(is_pointwise(g) ? 0 : (size_t)K * P);
-    std::vector<float> dcols(is_pointwise(g) ? 0 : (size_t)K * P);
+    std::vector<float> cols(direct ? (relu_in ? (size_t)in_sz : 0) : (size_t)K * P);
+    std::vector<float> dcols(direct ? 0 : (size_t)K * P);
 #pragma omp for schedule(static)
     for (int part = 0; part < parts; part++) {
       float* dwp = partial.data() + part * wsz;
       for (int n = part_begin(g.n, parts, part); n < part_begin(g.n, parts, part + 1); n++) {
-        if (dx && !is_pointwise(g)) std::memset(dx + n * in_sz, 0, sizeof(float) * in_sz);
+        const float* xn = x + n * in_sz;
+        if (dx && !direct) std::memset(dx + n * in_sz, 0, sizeof(float) * in_sz);
+        if (direct && relu_in) {
+          for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
+        }
         for (int gr = 0; gr < g.groups; gr++) {
           const float* dyg = dy + n * out_sz + (int64_t)gr * og * P;
           const float* wg = w + (int64_t)gr * og * K;
           const float* src;
-          if (is_pointwise(g)) {
-            src = x + n * in_sz;
+          if (direct) {
+            src = relu_in ? cols.data() : xn;
           } else {
-            im2col(g, x + n * in_sz, gr * cg, cg, cols.data());
+            im2col(g, xn, gr * cg, cg, cols.data(), relu_in);
             src = cols.data();
           }
           gemm(false, true, og, K, P, 1.f, dyg, P, src, P, 1.f, dwp + (int64_t)gr * og * K, K);
           if (dx) {
-            if (is_pointwise(g)) {
+            if (direct) {
               gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dx + n * in_sz, P);
             } else {
               gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dcols.data(), P);
@@ -274,6 +326,7 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
             }
           }
         }
+        if (dx && relu_in) relu_mask_inplace(in_sz, xn, dx + n * in_sz);
       }
     }
   }
@@ -415,6 +468,20 @@ void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const
       const float* g = dy + ((int64_t)i * c + ch) * hw;
       float* q = dx + ((int64_t)i * c + ch) * hw;
       for (int j = 0; j < hw; j++) q[j] = k1 * (g[j] - mdy - (p[j] - mu) * is * mxh);
+    }
+  }
+}
+
+void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate) {
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; r++) {
+    const float s = scales[r];
+    const float* __restrict__ xr = x + r * per;
+    float* __restrict__ yr = y + r * per;
+    if (accumulate) {
+      for (int64_t i = 0; i < per; i++) yr[i] += s * xr[i];
+    } else {
+      for (int64_t i = 0; i < per; i++) yr[i] = s * xr[i];
     }
   }
 }

@@ -19,9 +19,11 @@ bool has_blas();
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
           float beta, float* c, int ldc);
 
-void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y);
+// relu_in: the input is read through a ReLU (fused), and dx is masked by x > 0.
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in);
 // dx may be null (input needs no gradient); dw is accumulated into (+=).
-void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw);
+void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                     bool relu_in);
 
 void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
                   const float* x, float* y);
@@ -37,6 +39,8 @@ void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, c
 void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
                  const float* dy, float* dx, float* dgamma, float* dbeta);
 
+// y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r] for rows of `per` values (drop-path sums).
+void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate);
 void relu_forward(int64_t len, const float* x, float* y);
 void relu_backward(int64_t len, const float* x, const float* dy, float* dx);  // dx = dy·[x > 0]
 void axpy(int64_t len, float a, const float* x, float* y);                   // y += a·x

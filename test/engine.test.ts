@@ -13,6 +13,11 @@ import { Rng } from "../src/util/rng.js";
 import { assertClose, gradCheck, randomTensor, withKernels } from "./helpers.js";
 
 const native = nativeKernels();
+
+function awayFromZero(t: Tensor, margin = 0.05): Tensor {
+  for (let i = 0; i < t.size; i++) if (Math.abs(t.data[i]!) < margin) t.data[i] = t.data[i]! < 0 ? -margin : margin;
+  return t;
+}
 const backends: Kernels[] = native ? [tsKernels, native] : [tsKernels];
 
 const convCases = [
@@ -86,6 +91,23 @@ for (const k of backends) {
           ),
         ));
     }
+    for (const c of [convCases[0]!, convCases[2]!, convCases[5]!, convCases[6]!]) {
+      it(`conv2d ${c.name} with fused input ReLU`, () =>
+        withKernels(k, () =>
+          gradCheck(
+            (t, [x, w]) => ops.conv2d(t, x!, w!, c.a, undefined, true),
+            // inputs kept away from ReLU's kink, where finite differences are meaningless
+            [awayFromZero(randomTensor(c.x, rng, true)), randomTensor(c.w, rng, true)],
+            rng,
+            { eps: 1e-3 },
+          ),
+        ));
+    }
+    it("drop-path factors inside add", () =>
+      withKernels(k, () => {
+        const s = new Float32Array([0, 2]);
+        gradCheck((t, [a, b]) => ops.add(t, [a!, b!], undefined, [s, null]), [randomTensor([2, 3, 2, 2], rng, true), randomTensor([2, 3, 2, 2], rng, true)], rng);
+      }));
     for (const [kind, kk, s, p, shape] of [
       ["max", 3, 1, 1, [2, 2, 5, 6]],
       ["max", 3, 2, 1, [2, 2, 7, 7]],
@@ -182,14 +204,15 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       const g = ops.convGeom(x, w, a);
       const yT = new Float32Array(g.n * g.oc * g.oh * g.ow);
       const yN = new Float32Array(yT.length);
-      tsKernels.convForward(g, x.data, w.data, yT);
-      native!.convForward(g, x.data, w.data, yN);
+      const reluIn = trial % 2 === 1;
+      tsKernels.convForward(g, x.data, w.data, yT, reluIn);
+      native!.convForward(g, x.data, w.data, yN, reluIn);
       assertClose(yN, yT, 1e-4, 1e-5, `forward ${JSON.stringify(g)}`);
       const dy = randomTensor([yT.length], rng).data;
       const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
       const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
-      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT);
-      native!.convBackward(g, x.data, w.data, dy, dxN, dwN);
+      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, reluIn);
+      native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
       assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
       assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
     }

@@ -1,5 +1,6 @@
 /** The `memhyper` command line: a thin shell over the library. */
 import { Command, CommanderError } from "commander";
+import { registerBench } from "./bench.js";
 import { registerDemo } from "./demo.js";
 import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSpace(program);
   registerNet(program);
   registerTrain(program);
+  registerBench(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

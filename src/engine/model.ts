@@ -3,7 +3,7 @@
  * PyTorch default initialisation, and a forward pass that interprets the IR. Inference
  * runs without a tape and recycles activation buffers as soon as their last reader ran.
  */
-import type { Network } from "../ir/graph.js";
+import type { IrNode, Network } from "../ir/graph.js";
 import { nodeInputs } from "../ir/graph.js";
 import { Rng } from "../util/rng.js";
 import { alloc } from "./arena.js";
@@ -30,6 +30,7 @@ export class Model {
   readonly tensors = new Map<string, Tensor>();
   /** num_batches_tracked of each BN layer, by full name. */
   readonly batchesTracked = new Map<string, number>();
+  private readonly plans: ({ node: IrNode; inputs: number[]; reluIn: boolean }[] | undefined)[] = [];
 
   constructor(
     readonly net: Network,
@@ -62,35 +63,56 @@ export class Model {
     return t;
   }
 
+  /**
+   * How the IR runs on this engine: a ReLU whose only reader is a convolution is fused into
+   * it (the conv reads relu(x) on the fly), so the ReLU's output is never materialised.
+   */
+  private plan(training: boolean): { node: IrNode; inputs: number[]; reluIn: boolean }[] {
+    const key = training ? 1 : 0;
+    const cached = this.plans[key];
+    if (cached) return cached;
+    const net = this.net;
+    const skip = (id: number): boolean => !training && net.nodes[id]!.scope.part === "aux";
+    const readers = new Array<number[]>(net.nodes.length).fill([]).map(() => [] as number[]);
+    for (const node of net.nodes) if (!skip(node.id)) for (const i of nodeInputs(node)) readers[i]!.push(node.id);
+    const fused = new Set<number>();
+    for (const node of net.nodes) {
+      const r = readers[node.id]!;
+      if (node.kind === "relu" && r.length === 1 && net.nodes[r[0]!]!.kind === "conv") fused.add(node.id);
+    }
+    const plan = net.nodes
+      .filter((node) => !skip(node.id) && !fused.has(node.id))
+      .map((node) => {
+        const raw = nodeInputs(node);
+        const reluIn = node.kind === "conv" && fused.has(raw[0]!);
+        const inputs = raw.map((i) => (fused.has(i) ? nodeInputs(net.nodes[i]!)[0]! : i));
+        return { node, inputs, reluIn };
+      });
+    this.plans[key] = plan;
+    return plan;
+  }
+
   forward(x: Tensor, opts: ForwardOptions): ForwardResult {
     const net = this.net;
     const { training } = opts;
     const tape = opts.tape ?? null;
     const n = x.shape[0]!;
     const inShape = net.nodes[net.input]!.shape;
-    if (
-      x.shape.length !== 4 ||
-      x.shape[1] !== inShape.c ||
-      x.shape[2] !== inShape.h ||
-      x.shape[3] !== inShape.w
-    ) {
-      throw new Error(
-        `model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`,
-      );
+    if (x.shape.length !== 4 || x.shape[1] !== inShape.c || x.shape[2] !== inShape.h || x.shape[3] !== inShape.w) {
+      throw new Error(`model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`);
     }
+    const plan = this.plan(training);
     const wanted = new Set([net.logits, ...(training && net.auxLogits !== null ? [net.auxLogits] : [])]);
     // Reference counts let inference hand buffers back as soon as the last reader ran.
     const readers = new Array<number>(net.nodes.length).fill(0);
-    const skip = (id: number): boolean => !training && net.nodes[id]!.scope.part === "aux";
-    for (const node of net.nodes) if (!skip(node.id)) for (const i of nodeInputs(node)) readers[i]!++;
+    for (const step of plan) for (const i of step.inputs) readers[i]!++;
     const pool = training ? null : new BufferPool();
     const values: (Tensor | null)[] = new Array(net.nodes.length).fill(null);
     const drop = training ? (opts.dropPathProb ?? 0) : 0;
     const rng = opts.rng ?? new Rng(0);
 
-    for (const node of net.nodes) {
-      if (skip(node.id)) continue;
-      const v = (i: number): Tensor => values[i]!;
+    for (const { node, inputs, reluIn } of plan) {
+      const v = (j: number): Tensor => values[inputs[j]!]!;
       const size = n * node.shape.c * node.shape.h * node.shape.w;
       const out = pool?.take(size);
       let y: Tensor;
@@ -99,66 +121,52 @@ export class Model {
           y = x;
           break;
         case "conv":
-          y = ops.conv2d(tape, v(node.input), this.tensor(`${node.param}.weight`), node, out);
+          y = ops.conv2d(tape, v(0), this.tensor(`${node.param}.weight`), node, out, reluIn);
           break;
         case "bn": {
-          const bn = this.bnState(node.param);
-          y = ops.batchNorm(tape, v(node.input), bn, training, out);
-          if (training)
-            this.batchesTracked.set(
-              `${node.param}.num_batches_tracked`,
-              this.batchesTracked.get(`${node.param}.num_batches_tracked`)! + 1,
-            );
+          y = ops.batchNorm(tape, v(0), this.bnState(node.param), training, out);
+          if (training) {
+            const key = `${node.param}.num_batches_tracked`;
+            this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);
+          }
           break;
         }
         case "relu":
-          y = ops.relu(tape, v(node.input), out);
+          y = ops.relu(tape, v(0), out);
           break;
         case "maxpool":
         case "avgpool":
-          y = ops.pool2d(
-            tape,
-            node.kind === "maxpool" ? "max" : "avg",
-            v(node.input),
-            node.k,
-            node.stride,
-            node.pad,
-            out,
-          );
+          y = ops.pool2d(tape, node.kind === "maxpool" ? "max" : "avg", v(0), node.k, node.stride, node.pad, out);
           break;
         case "shift":
-          y = ops.shift(tape, v(node.input));
+          y = ops.shift(tape, v(0));
           break;
         case "concat":
-          y = ops.concat(tape, node.inputs.map(v), out);
+          y = ops.concat(tape, inputs.map((_, j) => v(j)), out);
           break;
         case "add": {
-          const xs = node.inputs.map((i, j) =>
-            drop > 0 && node.dropPath[j] ? ops.dropPath(tape, v(i), drop, rng) : v(i),
-          );
-          y = xs.length === 1 && !out ? xs[0]! : ops.add(tape, xs, out);
+          const xs = inputs.map((_, j) => v(j));
+          // Drop-path factors are drawn in input order, as DARTS does per op.
+          const scales = drop > 0 ? node.dropPath.map((d) => (d ? ops.dropPathScales(n, drop, rng) : null)) : undefined;
+          y = ops.add(tape, xs, out, scales);
           break;
         }
         case "zeros":
           y = new Tensor([n, node.shape.c, node.shape.h, node.shape.w], (out ?? alloc(size)).fill(0));
           break;
         case "gap":
-          y = ops.globalAvgPool(tape, v(node.input));
+          y = ops.globalAvgPool(tape, v(0));
           break;
         case "linear":
-          y = ops.linear(
-            tape,
-            v(node.input),
-            this.tensor(`${node.param}.weight`),
-            this.tensor(`${node.param}.bias`),
-          );
+          y = ops.linear(tape, v(0), this.tensor(`${node.param}.weight`), this.tensor(`${node.param}.bias`));
           break;
       }
       if (out && y.data !== out) pool!.give(out);
       values[node.id] = y;
       if (pool) {
-        for (const i of nodeInputs(node)) {
-          if (--readers[i]! === 0 && !wanted.has(i) && i !== net.input) {
+        for (const i of new Set(inputs)) {
+          readers[i]! -= inputs.filter((k) => k === i).length;
+          if (readers[i] === 0 && !wanted.has(i) && i !== net.input) {
             const t = values[i]!;
             if (t.data !== y.data) pool.give(t.data);
             values[i] = null;
@@ -166,10 +174,7 @@ export class Model {
         }
       }
     }
-    return {
-      logits: values[net.logits]!,
-      auxLogits: training && net.auxLogits !== null ? values[net.auxLogits]! : null,
-    };
+    return { logits: values[net.logits]!, auxLogits: training && net.auxLogits !== null ? values[net.auxLogits]! : null };
   }
 
   private bnState(param: string): ops.BatchNormState {

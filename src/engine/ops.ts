@@ -29,15 +29,16 @@ export function convGeom(x: Tensor, w: Tensor, a: ConvAttrs): ConvGeom {
   return { n, c, h, w: wd, oc, k, stride: a.stride, pad: a.pad, dil: a.dilation, groups: a.groups, oh, ow };
 }
 
-export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, a: ConvAttrs, out?: Float32Array): Tensor {
+/** Convolution; with `reluIn` it computes conv(relu(x)) without materialising relu(x). */
+export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, a: ConvAttrs, out?: Float32Array, reluIn = false): Tensor {
   const g = convGeom(x, w, a);
   const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
-  kernels().convForward(g, x.data, w.data, y.data);
+  kernels().convForward(g, x.data, w.data, y.data, reluIn);
   if (wantsGrad(tape, x, w)) {
     tape.record(y, (dy) => {
       const dx = x.requiresGrad ? alloc(x.size) : null;
       const dw = new Float32Array(w.size);
-      kernels().convBackward(g, x.data, w.data, dy, dx, dw);
+      kernels().convBackward(g, x.data, w.data, dy, dx, dw, reluIn);
       accumulate(w, dw);
       if (dx) accumulate(x, dx);
     });
@@ -147,42 +148,54 @@ export function pool2d(
   return y;
 }
 
-/** Sum of same-shaped tensors. */
-export function add(tape: Tape | null, xs: readonly Tensor[], out?: Float32Array): Tensor {
+/**
+ * Sum of same-shaped tensors; `scales[i]` (one factor per sample, or null for 1) weights
+ * input i, which is how drop-path is applied without materialising the dropped tensors.
+ */
+export function add(tape: Tape | null, xs: readonly Tensor[], out?: Float32Array, scales?: readonly (Float32Array | null)[]): Tensor {
   const first = xs[0]!;
   const y = new Tensor(first.shape, out ?? alloc(first.size));
-  y.data.set(first.data);
-  for (let i = 1; i < xs.length; i++) kernels().axpy(1, xs[i]!.data, y.data);
+  const k = kernels();
+  xs.forEach((x, i) => {
+    const s = scales?.[i] ?? null;
+    if (s) k.rowScaleAdd(x.data, s, y.data, i > 0);
+    else if (i === 0) y.data.set(x.data);
+    else k.axpy(1, x.data, y.data);
+  });
   if (wantsGrad(tape, ...xs)) {
     tape.record(y, (dy) => {
       xs.forEach((x, i) => {
-        if (i === xs.length - 1) accumulate(x, dy);
-        else if (x.requiresGrad) accumulate(x, copyOf(dy));
+        if (!x.requiresGrad) return;
+        const s = scales?.[i] ?? null;
+        if (s) {
+          const dx = alloc(x.size);
+          k.rowScaleAdd(dy, s, dx, false);
+          accumulate(x, dx);
+        } else if (i === xs.length - 1) accumulate(x, dy);
+        else accumulate(x, copyOf(dy));
       });
     });
   }
   return y;
 }
 
+/** DARTS drop-path factors: per sample 0 with probability p, else 1/(1−p). */
+export function dropPathScales(n: number, p: number, rng: Rng): Float32Array {
+  const keep = 1 - p;
+  return Float32Array.from({ length: n }, () => (rng.uniform() < keep ? 1 / keep : 0));
+}
+
 /** DARTS drop-path: each sample's tensor is zeroed with probability p, else scaled by 1/(1−p). */
+/** DARTS drop-path on one tensor: each sample is zeroed with probability p, else scaled by 1/(1−p). */
 export function dropPath(tape: Tape | null, x: Tensor, p: number, rng: Rng): Tensor {
   if (p <= 0) return x;
-  const n = x.shape[0]!;
-  const per = x.size / n;
-  const keep = 1 - p;
-  const mask = Array.from({ length: n }, () => (rng.uniform() < keep ? 1 / keep : 0));
+  const mask = dropPathScales(x.shape[0]!, p, rng);
   const y = new Tensor(x.shape, alloc(x.size));
-  for (let i = 0; i < n; i++)
-    kernels().scale(
-      mask[i]!,
-      x.data.subarray(i * per, (i + 1) * per),
-      y.data.subarray(i * per, (i + 1) * per),
-    );
+  kernels().rowScaleAdd(x.data, mask, y.data, false);
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
       const dx = alloc(x.size);
-      for (let i = 0; i < n; i++)
-        kernels().scale(mask[i]!, dy.subarray(i * per, (i + 1) * per), dx.subarray(i * per, (i + 1) * per));
+      kernels().rowScaleAdd(dy, mask, dx, false);
       accumulate(x, dx);
     });
   }

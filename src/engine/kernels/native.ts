@@ -19,8 +19,9 @@ interface NativeAddon {
     beta: number,
     c: Float32Array,
   ): void;
-  convForward(...args: (number | Float32Array)[]): void;
-  convBackward(...args: (number | Float32Array | null)[]): void;
+  convForward(...args: (number | boolean | Float32Array)[]): void;
+  convBackward(...args: (number | boolean | Float32Array | null)[]): void;
+  rowScaleAdd(x: Float32Array, scales: Float32Array, y: Float32Array, accumulate: boolean): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
   poolBackward(max: boolean, ...args: (number | Float32Array)[]): void;
   bnForwardTrain(...args: (number | Float32Array)[]): void;
@@ -65,8 +66,9 @@ export function loadNativeKernels():
     info: () => a.info(),
     setThreads: (n) => a.setThreads(n),
     gemm: (ta, tb, m, n, k, alpha, x, y, beta, c) => a.gemm(ta, tb, m, n, k, alpha, x, y, beta, c),
-    convForward: (g, x, w, y) => a.convForward(...geom(g), x, w, y),
-    convBackward: (g, x, w, dy, dx, dw) => a.convBackward(...geom(g), x, w, dy, dx, dw),
+    convForward: (g, x, w, y, reluIn) => a.convForward(...geom(g), x, w, y, reluIn),
+    convBackward: (g, x, w, dy, dx, dw, reluIn) => a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn),
+    rowScaleAdd: (x, scales, y, acc) => a.rowScaleAdd(x, scales, y, acc),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
     poolBackward: (max, g, x, dy, dx) => a.poolBackward(max, ...pgeom(g), x, dy, dx),
     bnForwardTrain: (n, c, hw, x, gamma, beta, eps, y, mean, invstd) =>

@@ -54,7 +54,10 @@ function forEachTap(g: ConvGeom, fn: (yi: number, wi: number, xi: number) => voi
   }
 }
 
-function convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array): void {
+const relu = (x: Float32Array): Float32Array => x.map((v) => (v > 0 ? v : 0));
+
+function convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array, reluIn: boolean): void {
+  if (reluIn) x = relu(x);
   const acc = new Float64Array(y.length);
   forEachTap(g, (yi, wi, xi) => {
     acc[yi]! += w[wi]! * x[xi]!;
@@ -69,7 +72,10 @@ function convBackward(
   dy: Float32Array,
   dx: Float32Array | null,
   dw: Float32Array,
+  reluIn: boolean,
 ): void {
+  const mask = reluIn ? x : null;
+  if (reluIn) x = relu(x);
   const dwAcc = new Float64Array(dw.length);
   const dxAcc = dx ? new Float64Array(dx.length) : null;
   forEachTap(g, (yi, wi, xi) => {
@@ -77,7 +83,10 @@ function convBackward(
     if (dxAcc) dxAcc[xi]! += dy[yi]! * w[wi]!;
   });
   for (let i = 0; i < dw.length; i++) dw[i]! += dwAcc[i]!;
-  if (dx && dxAcc) dx.set(dxAcc);
+  if (dx && dxAcc) {
+    dx.set(dxAcc);
+    if (mask) for (let i = 0; i < dx.length; i++) if (!(mask[i]! > 0)) dx[i] = 0;
+  }
 }
 
 /** Calls fn(yIndex, window) with the in-bounds input indices of each pooling window. */
@@ -234,6 +243,10 @@ export const tsKernels: Kernels = {
   bnForwardTrain,
   bnForwardEval,
   bnBackward,
+  rowScaleAdd(x, scales, y, accumulate) {
+    const per = x.length / scales.length;
+    for (let i = 0; i < x.length; i++) y[i] = (accumulate ? y[i]! : 0) + scales[Math.floor(i / per)]! * x[i]!;
+  },
   reluForward(x, y) {
     for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
   },

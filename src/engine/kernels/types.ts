@@ -45,7 +45,8 @@ export interface Kernels {
     beta: number,
     c: Float32Array,
   ): void;
-  convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array): void;
+  /** `reluIn`: the input is read through a ReLU (fused); dx is then masked by x > 0. */
+  convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array, reluIn: boolean): void;
   /** Writes dx (when given) and adds into dw. */
   convBackward(
     g: ConvGeom,
@@ -54,7 +55,10 @@ export interface Kernels {
     dy: Float32Array,
     dx: Float32Array | null,
     dw: Float32Array,
+    reluIn: boolean,
   ): void;
+  /** y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r], rows = scales.length (drop-path sums). */
+  rowScaleAdd(x: Float32Array, scales: Float32Array, y: Float32Array, accumulate: boolean): void;
   poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void;
   /** Writes dx. */
   poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
