@@ -2,7 +2,7 @@
  * Where a training or inference step of the engine spends its time, per kernel
  * (development aid: `npx tsx bench/profile.ts [training|inference] [C] [L] [batch]`).
  */
-import { measureWorkload } from "../src/bench/engine.js";
+import { makeStep } from "../src/bench/engine.js";
 import { kernels, setBackend } from "../src/engine/kernels/index.js";
 import type { ConvGeom, Kernels } from "../src/engine/kernels/types.js";
 
@@ -14,7 +14,9 @@ for (const [key, fn] of Object.entries(inner)) {
   if (typeof fn !== "function") continue;
   wrapped[key] = (...args: unknown[]) => {
     const g = args[0] as ConvGeom;
-    const tag = key.startsWith("conv") ? `${key}.${g.groups > 1 ? "depthwise" : g.k === 1 ? "1x1" : "kxk"}` : key;
+    const tag = key.startsWith("conv")
+      ? `${key}.${g.groups > 1 ? "depthwise" : g.k === 1 ? "1x1" : "kxk"}`
+      : key;
     const t = performance.now();
     const r = (fn as (...a: unknown[]) => unknown)(...args);
     times.set(tag, (times.get(tag) ?? 0) + performance.now() - t);
@@ -22,9 +24,26 @@ for (const [key, fn] of Object.entries(inner)) {
   };
 }
 setBackend(wrapped as unknown as Kernels);
-const w = { key: "training", genotype: "DARTS_V2", channels: Number(c), layers: Number(l), batch: Number(b), mode, target: 1 } as const;
-const r = measureWorkload({ ...w, mode: mode as "training" | "inference" }, 4);
-const perStep = (ms: number) => (ms / (r.steps + 1)).toFixed(1);
+const w = {
+  key: "training",
+  genotype: "DARTS_V2",
+  channels: Number(c),
+  layers: Number(l),
+  batch: Number(b),
+  mode,
+  target: 1,
+} as const;
+const step = makeStep({ ...w, mode: mode as "training" | "inference" });
+step(); // warm-up: first-touch allocations
+times.clear();
+const steps = 5;
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) step();
+const ms = (performance.now() - t0) / steps;
+const perStep = (v: number) => (v / steps).toFixed(1);
 const total = [...times.values()].reduce((a, v) => a + v, 0);
-console.log(`${mode}: ${r.imgPerSec.toFixed(1)} img/s, ${((1000 * r.seconds) / r.steps).toFixed(0)} ms/step, kernels ${perStep(total)} ms/step`);
-for (const [k, v] of [...times].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(24)} ${perStep(v)} ms`);
+console.log(
+  `${mode}: ${((1000 * w.batch) / ms).toFixed(1)} img/s, ${ms.toFixed(0)} ms/step, kernels ${perStep(total)} ms/step`,
+);
+for (const [k, v] of [...times].sort((a, b) => b[1] - a[1]))
+  console.log(`  ${k.padEnd(24)} ${perStep(v)} ms`);

@@ -53,7 +53,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
-  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), info[15].As<Napi::Boolean>());
+  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), info[15].As<Napi::Boolean>(), F(info, 16));
   return info.Env().Undefined();
 }
 
@@ -101,6 +101,24 @@ Napi::Value RowScaleAdd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+int64_t L(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().Int64Value(); }
+
+// (count, len, src, srcOffset, srcStride, dst, dstOffset, dstStride)
+Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
+  mh::strided_copy(L(info, 0), L(info, 1), F(info, 2) + L(info, 3), L(info, 4), F(info, 5) + L(info, 6), L(info, 7));
+  return info.Env().Undefined();
+}
+
+Napi::Value ShiftForward(const Napi::CallbackInfo& info) {
+  mh::shift_forward(L(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+
+Napi::Value ShiftBackward(const Napi::CallbackInfo& info) {
+  mh::shift_backward(L(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4));
+  return info.Env().Undefined();
+}
+
 Napi::Value ReluForward(const Napi::CallbackInfo& info) {
   auto x = info[0].As<Napi::Float32Array>();
   mh::relu_forward((int64_t)x.ElementLength(), x.Data(), F(info, 1));
@@ -138,6 +156,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bnForwardEval", Napi::Function::New(env, BnForwardEval));
   exports.Set("bnBackward", Napi::Function::New(env, BnBackward));
   exports.Set("rowScaleAdd", Napi::Function::New(env, RowScaleAdd));
+  exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy));
+  exports.Set("shiftForward", Napi::Function::New(env, ShiftForward));
+  exports.Set("shiftBackward", Napi::Function::New(env, ShiftBackward));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("axpy", Napi::Function::New(env, Axpy));

@@ -142,58 +142,105 @@ static void pad_plane(const float* __restrict__ x, int h, int w, int p, bool rel
   }
 }
 
-// y = depthwise(P) for one plane; P is the padded input.
-static void dw_forward_plane(const ConvGeom& g, const float* __restrict__ P, const float* __restrict__ wk,
-                             float* __restrict__ y) {
-  const int wp = g.w + 2 * g.pad;
-  for (int oh = 0; oh < g.oh; oh++) {
-    float* __restrict__ yr = y + (int64_t)oh * g.ow;
-    float acc[512];
-    float* a = g.ow <= 512 ? acc : yr;
-    std::fill(a, a + g.ow, 0.f);
-    for (int kh = 0; kh < g.k; kh++) {
-      const float* __restrict__ prow = P + (int64_t)(oh * g.stride + kh * g.dil) * wp;
-      for (int kw = 0; kw < g.k; kw++) {
-        const float wt = wk[kh * g.k + kw];
-        const float* __restrict__ src = prow + kw * g.dil;
-        if (g.stride == 1) {
-          for (int ow = 0; ow < g.ow; ow++) a[ow] += wt * src[ow];
-        } else {
-          for (int ow = 0; ow < g.ow; ow++) a[ow] += wt * src[ow * g.stride];
-        }
-      }
+// Depthwise convolution of one plane on the "padded-width grid": with P the zero-padded
+// input of row width wp, the stride-1 output at flat index i = r·wp + c is
+// Σ_taps w[t]·P[i + off_t] (off_t = kh·d·wp + kw·d). Every tap is then one long contiguous
+// loop over the whole plane, which vectorises whatever the plane size; strided outputs
+// are read off the grid, and the few columns past the valid width are ignored.
+struct DwGrid {
+  int wp, rows, cols, len;  // padded width, stride-1 output rows/cols, flat grid length
+};
+
+static inline DwGrid dw_grid(const ConvGeom& g) {
+  DwGrid q;
+  q.wp = g.w + 2 * g.pad;
+  const int span = g.dil * (g.k - 1) + 1;
+  q.rows = g.h + 2 * g.pad - span + 1;
+  q.cols = q.wp - span + 1;
+  q.len = (q.rows - 1) * q.wp + q.cols;
+  return q;
+}
+
+static constexpr int kDwBlock = 32;  // grid values kept in registers while all taps accumulate
+
+// 16 floats in one register (AVX-512 here; the compiler splits it on narrower machines).
+typedef float v16 __attribute__((vector_size(64)));
+static inline v16 load16(const float* p) {
+  v16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void store16(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+static inline float hsum16(v16 v) {
+  float s = 0.f;
+  for (int i = 0; i < 16; i++) s += v[i];
+  return s;
+}
+
+static void dw_forward_plane(const ConvGeom& g, const DwGrid& q, const float* __restrict__ P,
+                             const float* __restrict__ wk, float* __restrict__ grid, float* __restrict__ y) {
+  const int taps = g.k * g.k;
+  int offs[64];
+  for (int t = 0; t < taps; t++) offs[t] = (t / g.k) * g.dil * q.wp + (t % g.k) * g.dil;
+  // P is allocated with kDwBlock floats of slack, so the last block may overrun q.len.
+  for (int i0 = 0; i0 < q.len; i0 += kDwBlock) {
+    v16 a0 = {}, a1 = {};
+    for (int t = 0; t < taps; t++) {
+      const float* src = P + offs[t] + i0;
+      a0 += wk[t] * load16(src);
+      a1 += wk[t] * load16(src + 16);
     }
-    if (a != yr) std::memcpy(yr, a, sizeof(float) * g.ow);
+    store16(grid + i0, a0);
+    store16(grid + i0 + 16, a1);
+  }
+  for (int oh = 0; oh < g.oh; oh++) {
+    const float* row = grid + (int64_t)oh * g.stride * q.wp;
+    float* yr = y + (int64_t)oh * g.ow;
+    if (g.stride == 1) std::memcpy(yr, row, sizeof(float) * g.ow);
+    else
+      for (int ow = 0; ow < g.ow; ow++) yr[ow] = row[ow * g.stride];
   }
 }
 
-// dW += Σ dy·P (shifted); dP = Σ w·dy (scattered) for one plane, both in padded coordinates.
-static void dw_backward_plane(const ConvGeom& g, const float* __restrict__ P, const float* __restrict__ wk,
-                              const float* __restrict__ dy, float* __restrict__ dP, float* __restrict__ dwk) {
-  const int wp = g.w + 2 * g.pad;
-  for (int kh = 0; kh < g.k; kh++) {
-    for (int kw = 0; kw < g.k; kw++) {
-      const float wt = wk[kh * g.k + kw];
-      float acc = 0.f;
-      for (int oh = 0; oh < g.oh; oh++) {
-        const int64_t off = (int64_t)(oh * g.stride + kh * g.dil) * wp + kw * g.dil;
-        const float* __restrict__ src = P + off;
-        const float* __restrict__ d = dy + (int64_t)oh * g.ow;
-        if (g.stride == 1) {
-          float* __restrict__ dst = dP ? dP + off : nullptr;
-          for (int ow = 0; ow < g.ow; ow++) acc += d[ow] * src[ow];
-          if (dst)
-            for (int ow = 0; ow < g.ow; ow++) dst[ow] += wt * d[ow];
-        } else {
-          for (int ow = 0; ow < g.ow; ow++) acc += d[ow] * src[ow * g.stride];
-          if (dP) {
-            float* dst = dP + off;
-            for (int ow = 0; ow < g.ow; ow++) dst[ow * g.stride] += wt * d[ow];
-          }
-        }
-      }
-      dwk[kh * g.k + kw] += acc;
+// With G = dy placed on the grid (zeros elsewhere): dW[t] += Σ_i G[i]·P[i + off_t], and
+// dP[j] = Σ_t w[t]·G[j − off_t]. G lives at Gpad + front (front ≥ largest offset) with
+// zero slack on both sides, so both sums run over whole blocks without bounds checks.
+static void dw_backward_plane(const ConvGeom& g, const DwGrid& q, const float* __restrict__ P,
+                              const float* __restrict__ wk, const float* __restrict__ dy, float* __restrict__ Gpad,
+                              int front, int plen, float* __restrict__ dP, float* __restrict__ dwk) {
+  const int taps = g.k * g.k;
+  int offs[64];
+  for (int t = 0; t < taps; t++) offs[t] = (t / g.k) * g.dil * q.wp + (t % g.k) * g.dil;
+  float* __restrict__ G = Gpad + front;
+  std::fill(Gpad, Gpad + front + plen + kDwBlock, 0.f);
+  for (int oh = 0; oh < g.oh; oh++) {
+    float* row = G + (int64_t)oh * g.stride * q.wp;
+    const float* d = dy + (int64_t)oh * g.ow;
+    if (g.stride == 1) std::memcpy(row, d, sizeof(float) * g.ow);
+    else
+      for (int ow = 0; ow < g.ow; ow++) row[ow * g.stride] = d[ow];
+  }
+  v16 dws[64] = {};
+  for (int i0 = 0; i0 < q.len; i0 += kDwBlock) {
+    const v16 g0 = load16(G + i0), g1 = load16(G + i0 + 16);
+    for (int t = 0; t < taps; t++) {
+      const float* src = P + offs[t] + i0;
+      dws[t] += g0 * load16(src) + g1 * load16(src + 16);
     }
+  }
+  for (int t = 0; t < taps; t++) dwk[t] += hsum16(dws[t]);
+  if (!dP) return;
+  for (int j0 = 0; j0 < plen; j0 += kDwBlock) {
+    v16 a0 = {}, a1 = {};
+    for (int t = 0; t < taps; t++) {
+      const float* src = G + j0 - offs[t];
+      a0 += wk[t] * load16(src);
+      a1 += wk[t] * load16(src + 16);
+    }
+    float acc[kDwBlock];
+    store16(acc, a0);
+    store16(acc + 16, a1);
+    std::memcpy(dP + j0, acc, sizeof(float) * std::min(kDwBlock, plen - j0));
   }
 }
 
@@ -217,7 +264,7 @@ static void relu_mask_inplace(int64_t len, const float* __restrict__ x, float* _
   for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dx[i] : 0.f;
 }
 
-void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in) {
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias) {
   const int64_t plane = (int64_t)g.h * g.w;
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
@@ -225,14 +272,20 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
+    const DwGrid q = dw_grid(g);
 #pragma omp parallel
     {
-      std::vector<float> pbuf(padded);
+      std::vector<float> pbuf(padded + 2 * kDwBlock), grid(q.len + kDwBlock);
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
         const int c = (int)(i % g.c);
         pad_plane(x + i * plane, g.h, g.w, g.pad, relu_in, pbuf.data());
-        dw_forward_plane(g, pbuf.data(), w + c * kk, y + i * P);
+        dw_forward_plane(g, q, pbuf.data(), w + c * kk, grid.data(), y + i * P);
+        if (bias) {
+          float* yp = y + i * P;
+          const float b = bias[c];
+          for (int j = 0; j < P; j++) yp[j] += b;
+        }
       }
     }
     return;
@@ -256,7 +309,10 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
           im2col(g, xn, gr * cg, cg, cols.data(), relu_in);
           src = cols.data();
         }
-        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, 0.f, y + n * out_sz + (int64_t)gr * og * P, P);
+        float* yg = y + n * out_sz + (int64_t)gr * og * P;
+        if (bias)
+          for (int o = 0; o < og; o++) std::fill(yg + (int64_t)o * P, yg + (int64_t)(o + 1) * P, bias[gr * og + o]);
+        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, bias ? 1.f : 0.f, yg, P);
       }
     }
   }
@@ -272,16 +328,18 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
     // Parallel over channels: each channel's kernel gradient is summed by one thread, in image order.
+    const DwGrid q = dw_grid(g);
+    const int front = ((g.dil * (g.k - 1) * (q.wp + 1)) / kDwBlock + 1) * kDwBlock;
 #pragma omp parallel
     {
-      std::vector<float> pbuf(padded), dpbuf(padded);
+      std::vector<float> pbuf(padded + 2 * kDwBlock), dpbuf(padded), grid(front + padded + 2 * kDwBlock);
 #pragma omp for schedule(static)
       for (int c = 0; c < g.c; c++) {
         for (int n = 0; n < g.n; n++) {
           const int64_t i = (int64_t)n * g.c + c;
           pad_plane(x + i * plane, g.h, g.w, g.pad, relu_in, pbuf.data());
-          if (dx) std::fill(dpbuf.begin(), dpbuf.end(), 0.f);
-          dw_backward_plane(g, pbuf.data(), w + c * kk, dy + i * P, dx ? dpbuf.data() : nullptr, dw + c * kk);
+          dw_backward_plane(g, q, pbuf.data(), w + c * kk, dy + i * P, grid.data(), front, (int)padded,
+                            dx ? dpbuf.data() : nullptr, dw + c * kk);
           if (dx) unpad_plane(dpbuf.data(), x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
         }
       }
@@ -366,9 +424,9 @@ void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, i
                    const float* dy, float* dx) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < (int64_t)n * c; i++) {
-    const float* xp = x + i * h * w;
-    const float* dyp = dy + i * oh * ow;
-    float* dxp = dx + i * h * w;
+    const float* __restrict__ xp = x + i * h * w;
+    const float* __restrict__ dyp = dy + i * oh * ow;
+    float* __restrict__ dxp = dx + i * h * w;
     std::fill(dxp, dxp + h * w, 0.f);
     for (int a = 0; a < oh; a++) {
       const int h0 = std::max(a * stride - pad, 0), h1 = std::min(a * stride - pad + k, h);
@@ -377,9 +435,15 @@ void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, i
         const float g = dyp[a * ow + b];
         if (is_max) {
           int best = h0 * w + w0;  // first maximum in scan order, as PyTorch
+          float bv = xp[best];
           for (int ih = h0; ih < h1; ih++)
-            for (int iw = w0; iw < w1; iw++)
-              if (xp[ih * w + iw] > xp[best]) best = ih * w + iw;
+            for (int iw = w0; iw < w1; iw++) {
+              const float v = xp[ih * w + iw];
+              if (v > bv) {
+                bv = v;
+                best = ih * w + iw;
+              }
+            }
           dxp[best] += g;
         } else {
           const float gs = g / (float)((h1 - h0) * (w1 - w0));
@@ -400,6 +464,7 @@ void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, 
     for (int i = 0; i < n; i++) {
       const float* p = x + ((int64_t)i * c + ch) * hw;
       float ps = 0.f;
+#pragma omp simd reduction(+ : ps)
       for (int j = 0; j < hw; j++) ps += p[j];
       s += ps;
     }
@@ -409,6 +474,7 @@ void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, 
       const float* p = x + ((int64_t)i * c + ch) * hw;
       const float muf = (float)mu;
       float pv = 0.f;
+#pragma omp simd reduction(+ : pv)
       for (int j = 0; j < hw; j++) {
         const float d = p[j] - muf;
         pv += d * d;
@@ -451,6 +517,7 @@ void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const
       const float* p = x + ((int64_t)i * c + ch) * hw;
       const float* g = dy + ((int64_t)i * c + ch) * hw;
       float a = 0.f, b = 0.f;
+#pragma omp simd reduction(+ : a, b)
       for (int j = 0; j < hw; j++) {
         a += g[j];
         b += g[j] * (p[j] - mu);
@@ -482,6 +549,30 @@ void row_scale_add(int rows, int64_t per, const float* x, const float* scales, f
       for (int64_t i = 0; i < per; i++) yr[i] += s * xr[i];
     } else {
       for (int64_t i = 0; i < per; i++) yr[i] = s * xr[i];
+    }
+  }
+}
+
+void strided_copy(int64_t count, int64_t len, const float* src, int64_t src_stride, float* dst, int64_t dst_stride) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < count; r++) std::memcpy(dst + r * dst_stride, src + r * src_stride, sizeof(float) * len);
+}
+
+void shift_forward(int64_t planes, int h, int w, const float* x, float* y) {
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; p++)
+    for (int i = 1; i < h; i++)
+      std::memcpy(y + (p * (h - 1) + i - 1) * (w - 1), x + (p * h + i) * w + 1, sizeof(float) * (w - 1));
+}
+
+void shift_backward(int64_t planes, int h, int w, const float* dy, float* dx) {
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; p++) {
+    float* d = dx + p * h * w;
+    std::fill(d, d + w, 0.f);
+    for (int i = 1; i < h; i++) {
+      d[i * w] = 0.f;
+      std::memcpy(d + i * w + 1, dy + (p * (h - 1) + i - 1) * (w - 1), sizeof(float) * (w - 1));
     }
   }
 }

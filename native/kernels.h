@@ -20,7 +20,8 @@ void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, in
           float beta, float* c, int ldc);
 
 // relu_in: the input is read through a ReLU (fused), and dx is masked by x > 0.
-void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in);
+// bias (may be null): added per output channel (inference with batch norm folded in).
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias);
 // dx may be null (input needs no gradient); dw is accumulated into (+=).
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      bool relu_in);
@@ -41,6 +42,11 @@ void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const
 
 // y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r] for rows of `per` values (drop-path sums).
 void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate);
+// count rows of len values: dst[r·dst_stride ..] = src[r·src_stride ..] (concat and its gradient).
+void strided_copy(int64_t count, int64_t len, const float* src, int64_t src_stride, float* dst, int64_t dst_stride);
+// y = x[:, :, 1:, 1:] over `planes` planes of h×w, and its gradient (zeros in row 0 and column 0).
+void shift_forward(int64_t planes, int h, int w, const float* x, float* y);
+void shift_backward(int64_t planes, int h, int w, const float* dy, float* dx);
 void relu_forward(int64_t len, const float* x, float* y);
 void relu_backward(int64_t len, const float* x, const float* dy, float* dx);  // dx = dy·[x > 0]
 void axpy(int64_t len, float a, const float* x, float* y);                   // y += a·x

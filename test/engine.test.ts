@@ -15,7 +15,8 @@ import { assertClose, gradCheck, randomTensor, withKernels } from "./helpers.js"
 const native = nativeKernels();
 
 function awayFromZero(t: Tensor, margin = 0.05): Tensor {
-  for (let i = 0; i < t.size; i++) if (Math.abs(t.data[i]!) < margin) t.data[i] = t.data[i]! < 0 ? -margin : margin;
+  for (let i = 0; i < t.size; i++)
+    if (Math.abs(t.data[i]!) < margin) t.data[i] = t.data[i]! < 0 ? -margin : margin;
   return t;
 }
 const backends: Kernels[] = native ? [tsKernels, native] : [tsKernels];
@@ -106,7 +107,11 @@ for (const k of backends) {
     it("drop-path factors inside add", () =>
       withKernels(k, () => {
         const s = new Float32Array([0, 2]);
-        gradCheck((t, [a, b]) => ops.add(t, [a!, b!], undefined, [s, null]), [randomTensor([2, 3, 2, 2], rng, true), randomTensor([2, 3, 2, 2], rng, true)], rng);
+        gradCheck(
+          (t, [a, b]) => ops.add(t, [a!, b!], undefined, [s, null]),
+          [randomTensor([2, 3, 2, 2], rng, true), randomTensor([2, 3, 2, 2], rng, true)],
+          rng,
+        );
       }));
     for (const [kind, kk, s, p, shape] of [
       ["max", 3, 1, 1, [2, 2, 5, 6]],

@@ -29,9 +29,25 @@ export interface Workload {
 }
 
 export const WORKLOADS: readonly Workload[] = [
-  { key: "inference", genotype: "DARTS_V2", channels: 16, layers: 8, batch: 64, mode: "inference", target: 2.5 },
+  {
+    key: "inference",
+    genotype: "DARTS_V2",
+    channels: 16,
+    layers: 8,
+    batch: 64,
+    mode: "inference",
+    target: 2.5,
+  },
   { key: "training", genotype: "DARTS_V2", channels: 16, layers: 8, batch: 64, mode: "training", target: 2 },
-  { key: "inferenceLarge", genotype: "DARTS_V2", channels: 36, layers: 20, batch: 32, mode: "inference", target: 2 },
+  {
+    key: "inferenceLarge",
+    genotype: "DARTS_V2",
+    channels: 36,
+    layers: 20,
+    batch: 32,
+    mode: "inference",
+    target: 2,
+  },
 ];
 
 export interface WorkloadResult {
@@ -66,8 +82,21 @@ function timeSteps(step: () => void, seconds: number): { steps: number; seconds:
   return { steps, seconds: (performance.now() - t0) / 1000 };
 }
 
-export function measureWorkload(w: Workload, seconds: number): { imgPerSec: number; steps: number; seconds: number } {
-  const net = buildNetwork(resolveArchitecture(w.genotype), { channels: w.channels, layers: w.layers, auxiliary: w.mode === "training" });
+export function measureWorkload(
+  w: Workload,
+  seconds: number,
+): { imgPerSec: number; steps: number; seconds: number } {
+  const t = timeSteps(makeStep(w), seconds);
+  return { imgPerSec: (t.steps * w.batch) / t.seconds, ...t };
+}
+
+/** One step of a workload (a forward, or a training step with SGD), ready to time. */
+export function makeStep(w: Workload): () => void {
+  const net = buildNetwork(resolveArchitecture(w.genotype), {
+    channels: w.channels,
+    layers: w.layers,
+    auxiliary: w.mode === "training",
+  });
   const model = new Model(net, 1);
   const x = randomInput(w.batch, 2);
   let step: () => void;
@@ -84,7 +113,10 @@ export function measureWorkload(w: Workload, seconds: number): { imgPerSec: numb
       withArena(arena, () => {
         const tape = new Tape();
         const out = model.forward(x, { training: true, tape, dropPathProb: 0.1, rng });
-        const loss = ops.add(tape, [ops.crossEntropy(tape, out.logits, labels), ops.crossEntropy(tape, out.auxLogits!, labels, 0.4)]);
+        const loss = ops.add(tape, [
+          ops.crossEntropy(tape, out.logits, labels),
+          ops.crossEntropy(tape, out.auxLogits!, labels, 0.4),
+        ]);
         tape.backward(loss);
       });
       arena.reset();
@@ -92,16 +124,20 @@ export function measureWorkload(w: Workload, seconds: number): { imgPerSec: numb
       sgd.zeroGrad();
     };
   }
-  const t = timeSteps(step, seconds);
-  return { imgPerSec: (t.steps * w.batch) / t.seconds, ...t };
+  return step;
 }
 
 const TORCH_SCRIPT = fileURLToPath(new URL("../../bench/torch_ref.py", import.meta.url));
 const PYTHON = "/usr/bin/python3";
 
 /** PyTorch reference throughput, or the reason it is absent. */
-export function measurePytorch(w: Workload, seconds: number, threads: number): { imgPerSec: number; torch: string } | { absent: string } {
-  if (!existsSync(PYTHON) || !existsSync(TORCH_SCRIPT)) return { absent: `${PYTHON} or ${TORCH_SCRIPT} not found` };
+export function measurePytorch(
+  w: Workload,
+  seconds: number,
+  threads: number,
+): { imgPerSec: number; torch: string } | { absent: string } {
+  if (!existsSync(PYTHON) || !existsSync(TORCH_SCRIPT))
+    return { absent: `${PYTHON} or ${TORCH_SCRIPT} not found` };
   const g = resolveArchitecture(w.genotype).genotype!;
   const cfg = {
     normal: g.normal.ops.map((o) => [o.op, o.from]),
@@ -115,7 +151,9 @@ export function measurePytorch(w: Workload, seconds: number, threads: number): {
   };
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(cfg)], { encoding: "utf8" });
   if (r.status !== 0) {
-    const why = /No module named 'torch'/.test(r.stderr) ? "Debian's python3-torch is not installed (apt-get install python3-torch)" : r.stderr.trim().split("\n").pop();
+    const why = /No module named 'torch'/.test(r.stderr)
+      ? "Debian's python3-torch is not installed (apt-get install python3-torch)"
+      : r.stderr.trim().split("\n").pop();
     return { absent: why ?? "the PyTorch reference failed" };
   }
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -139,11 +177,17 @@ export function kernelThroughput(seconds: number): Record<string, number> {
   const dw = { ...pw, k: 3, pad: 1, groups: 16 };
   const w1 = rand(16 * 16);
   const w3 = rand(16 * 9);
-  out.gemm512 = rate(2 * 512 ** 3, () => k.gemm(false, false, 512, 512, 512, 1, rand0(512 * 512), rand0(512 * 512), 0, c512));
+  out.gemm512 = rate(2 * 512 ** 3, () =>
+    k.gemm(false, false, 512, 512, 512, 1, rand0(512 * 512), rand0(512 * 512), 0, c512),
+  );
   out.pointwiseForward = rate(2 * n * 16 * 16 * 1024, () => k.convForward(pw, x, w1, y, false));
-  out.pointwiseBackward = rate(4 * n * 16 * 16 * 1024, () => k.convBackward(pw, x, w1, y, dx, new Float32Array(256), false));
+  out.pointwiseBackward = rate(4 * n * 16 * 16 * 1024, () =>
+    k.convBackward(pw, x, w1, y, dx, new Float32Array(256), false),
+  );
   out.depthwise3x3Forward = rate(2 * n * 16 * 9 * 1024, () => k.convForward(dw, x, w3, y, true));
-  out.depthwise3x3Backward = rate(4 * n * 16 * 9 * 1024, () => k.convBackward(dw, x, w3, y, dx, new Float32Array(144), true));
+  out.depthwise3x3Backward = rate(4 * n * 16 * 9 * 1024, () =>
+    k.convBackward(dw, x, w3, y, dx, new Float32Array(144), true),
+  );
   return out;
 }
 const shared512 = new Float32Array(512 * 512).fill(0.5);

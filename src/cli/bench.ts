@@ -4,7 +4,9 @@ import { benchEngine } from "../bench/engine.js";
 import { makeOut, parseIntOption, table } from "./output.js";
 
 export function registerBench(program: Command): void {
-  const bench = program.command("bench").description("benchmarks (run nothing else on the machine meanwhile)");
+  const bench = program
+    .command("bench")
+    .description("benchmarks (run nothing else on the machine meanwhile)");
   bench
     .command("engine")
     .description("engine throughput on DARTS_V2 against the PyTorch CPU reference measured in the same run")
@@ -15,7 +17,9 @@ export function registerBench(program: Command): void {
       const out = makeOut(!!o.json);
       const r = benchEngine(o.seconds, o.reference, (s) => process.stderr.write(`${s}\n`));
       out.result(r, () => {
-        out.line(`backend ${r.backend}, ${r.threads ?? 1} threads, BLAS ${r.blas ? "OpenBLAS" : "portable"}; reference: ${r.pytorch}`);
+        out.line(
+          `backend ${r.backend}, ${r.threads ?? 1} threads, BLAS ${r.blas ? "OpenBLAS" : "portable"}; reference: ${r.pytorch}`,
+        );
         out.line(
           table(
             ["workload", "net", "batch", "memhyper img/s", "PyTorch img/s", "ratio", "target"],
@@ -30,7 +34,12 @@ export function registerBench(program: Command): void {
             ]),
           ),
         );
-        out.line(table(["kernel", "GFLOP/s"], Object.entries(r.kernelsGflops).map(([k, v]) => [k, v.toFixed(1)])));
+        out.line(
+          table(
+            ["kernel", "GFLOP/s"],
+            Object.entries(r.kernelsGflops).map(([k, v]) => [k, v.toFixed(1)]),
+          ),
+        );
         out.line(`peak resident memory ${r.peakRssMb.toFixed(0)} MB`);
       });
     });

@@ -33,10 +33,32 @@ export class Arena {
   }
 }
 
-let current: Arena | null = null;
+/**
+ * Buffers recycled one by one: inference hands each activation back as soon as its last
+ * reader ran, so memory stays at the network's widest point, not its total.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
 
-/** Runs fn with `arena` serving activation-sized allocations. */
-export function withArena<T>(arena: Arena, fn: () => T): T {
+  take(size: number): Float32Array {
+    return this.free.get(size)?.pop() ?? new Float32Array(size);
+  }
+
+  give(buf: Float32Array): void {
+    const list = this.free.get(buf.length);
+    if (list) list.push(buf);
+    else this.free.set(buf.length, [buf]);
+  }
+}
+
+interface Allocator {
+  take(size: number): Float32Array;
+}
+
+let current: Allocator | null = null;
+
+/** Runs fn with `arena` (or a pool) serving activation-sized allocations. */
+export function withArena<T>(arena: Allocator, fn: () => T): T {
   const prev = current;
   current = arena;
   try {

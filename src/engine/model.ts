@@ -6,7 +6,7 @@
 import type { IrNode, Network } from "../ir/graph.js";
 import { nodeInputs } from "../ir/graph.js";
 import { Rng } from "../util/rng.js";
-import { alloc } from "./arena.js";
+import { alloc, BufferPool, withArena } from "./arena.js";
 import * as ops from "./ops.js";
 import type { Tape } from "./tape.js";
 import { Tensor } from "./tensor.js";
@@ -25,12 +25,25 @@ export interface ForwardResult {
   readonly auxLogits: Tensor | null;
 }
 
+interface PlanStep {
+  readonly node: IrNode;
+  /** Node ids whose values this step reads (after fusion). */
+  readonly inputs: number[];
+  readonly reluIn: boolean;
+  /** BN parameter prefix folded into this convolution (inference). */
+  readonly foldBn: string | null;
+  /** The node id this step's value stands for (the folded BN's, when folding). */
+  readonly outputId: number;
+}
+
 export class Model {
   /** Every tensor of the reference state_dict except num_batches_tracked, by name. */
   readonly tensors = new Map<string, Tensor>();
   /** num_batches_tracked of each BN layer, by full name. */
   readonly batchesTracked = new Map<string, number>();
-  private readonly plans: ({ node: IrNode; inputs: number[]; reluIn: boolean }[] | undefined)[] = [];
+  /** Activation buffers reused by every inference forward. */
+  private readonly pool = new BufferPool();
+  private readonly plans: (PlanStep[] | undefined)[] = [];
 
   constructor(
     readonly net: Network,
@@ -64,29 +77,43 @@ export class Model {
   }
 
   /**
-   * How the IR runs on this engine: a ReLU whose only reader is a convolution is fused into
-   * it (the conv reads relu(x) on the fly), so the ReLU's output is never materialised.
+   * How the IR runs on this engine. A ReLU whose only reader is a convolution is fused into
+   * it (the conv reads relu(x) on the fly, so relu(x) is never materialised); in inference,
+   * a batch norm that is a convolution's only reader is folded into its weights and bias.
    */
-  private plan(training: boolean): { node: IrNode; inputs: number[]; reluIn: boolean }[] {
+  private plan(training: boolean): PlanStep[] {
     const key = training ? 1 : 0;
     const cached = this.plans[key];
     if (cached) return cached;
     const net = this.net;
     const skip = (id: number): boolean => !training && net.nodes[id]!.scope.part === "aux";
-    const readers = new Array<number[]>(net.nodes.length).fill([]).map(() => [] as number[]);
-    for (const node of net.nodes) if (!skip(node.id)) for (const i of nodeInputs(node)) readers[i]!.push(node.id);
-    const fused = new Set<number>();
-    for (const node of net.nodes) {
-      const r = readers[node.id]!;
-      if (node.kind === "relu" && r.length === 1 && net.nodes[r[0]!]!.kind === "conv") fused.add(node.id);
-    }
+    const readers = net.nodes.map(() => [] as number[]);
+    for (const node of net.nodes)
+      if (!skip(node.id)) for (const i of nodeInputs(node)) readers[i]!.push(node.id);
+    const only = (id: number, kind: IrNode["kind"]): boolean =>
+      readers[id]!.length === 1 && net.nodes[readers[id]![0]!]!.kind === kind;
+    const fusedRelu = new Set(
+      net.nodes.filter((n) => n.kind === "relu" && only(n.id, "conv")).map((n) => n.id),
+    );
+    // bn id → the conv it folds into
+    const foldedBn = new Map<number, number>();
+    if (!training)
+      for (const n of net.nodes)
+        if (n.kind === "conv" && only(n.id, "bn")) foldedBn.set(readers[n.id]![0]!, n.id);
+    const foldOf = new Map([...foldedBn].map(([bn, conv]) => [conv, bn]));
+    const source = (i: number): number => (fusedRelu.has(i) ? nodeInputs(net.nodes[i]!)[0]! : i);
     const plan = net.nodes
-      .filter((node) => !skip(node.id) && !fused.has(node.id))
+      .filter((node) => !skip(node.id) && !fusedRelu.has(node.id) && !foldedBn.has(node.id))
       .map((node) => {
         const raw = nodeInputs(node);
-        const reluIn = node.kind === "conv" && fused.has(raw[0]!);
-        const inputs = raw.map((i) => (fused.has(i) ? nodeInputs(net.nodes[i]!)[0]! : i));
-        return { node, inputs, reluIn };
+        const bn = foldOf.get(node.id);
+        return {
+          node,
+          inputs: raw.map(source),
+          reluIn: node.kind === "conv" && fusedRelu.has(raw[0]!),
+          foldBn: bn === undefined ? null : (net.nodes[bn] as { param: string }).param,
+          outputId: bn ?? node.id,
+        };
       });
     this.plans[key] = plan;
     return plan;
@@ -98,83 +125,128 @@ export class Model {
     const tape = opts.tape ?? null;
     const n = x.shape[0]!;
     const inShape = net.nodes[net.input]!.shape;
-    if (x.shape.length !== 4 || x.shape[1] !== inShape.c || x.shape[2] !== inShape.h || x.shape[3] !== inShape.w) {
-      throw new Error(`model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`);
+    if (
+      x.shape.length !== 4 ||
+      x.shape[1] !== inShape.c ||
+      x.shape[2] !== inShape.h ||
+      x.shape[3] !== inShape.w
+    ) {
+      throw new Error(
+        `model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`,
+      );
     }
     const plan = this.plan(training);
     const wanted = new Set([net.logits, ...(training && net.auxLogits !== null ? [net.auxLogits] : [])]);
     // Reference counts let inference hand buffers back as soon as the last reader ran.
     const readers = new Array<number>(net.nodes.length).fill(0);
     for (const step of plan) for (const i of step.inputs) readers[i]!++;
-    const pool = training ? null : new BufferPool();
+    const pool = training ? null : this.pool;
     const values: (Tensor | null)[] = new Array(net.nodes.length).fill(null);
     const drop = training ? (opts.dropPathProb ?? 0) : 0;
     const rng = opts.rng ?? new Rng(0);
 
-    for (const { node, inputs, reluIn } of plan) {
-      const v = (j: number): Tensor => values[inputs[j]!]!;
-      const size = n * node.shape.c * node.shape.h * node.shape.w;
-      const out = pool?.take(size);
-      let y: Tensor;
-      switch (node.kind) {
-        case "input":
-          y = x;
-          break;
-        case "conv":
-          y = ops.conv2d(tape, v(0), this.tensor(`${node.param}.weight`), node, out, reluIn);
-          break;
-        case "bn": {
-          y = ops.batchNorm(tape, v(0), this.bnState(node.param), training, out);
-          if (training) {
-            const key = `${node.param}.num_batches_tracked`;
-            this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);
+    const run = () => {
+      for (const { node, inputs, reluIn, foldBn, outputId } of plan) {
+        const v = (j: number): Tensor => values[inputs[j]!]!;
+        const size = n * node.shape.c * node.shape.h * node.shape.w;
+        const out = pool?.take(size);
+        let y: Tensor;
+        switch (node.kind) {
+          case "input":
+            y = x;
+            break;
+          case "conv":
+            if (foldBn) {
+              const f = ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn));
+              y = ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
+            } else {
+              y = ops.conv2d(tape, v(0), this.tensor(`${node.param}.weight`), node, out, reluIn);
+            }
+            break;
+          case "bn": {
+            y = ops.batchNorm(tape, v(0), this.bnState(node.param), training, out);
+            if (training) {
+              const key = `${node.param}.num_batches_tracked`;
+              this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);
+            }
+            break;
           }
-          break;
+          case "relu":
+            y = ops.relu(tape, v(0), out);
+            break;
+          case "maxpool":
+          case "avgpool":
+            y = ops.pool2d(
+              tape,
+              node.kind === "maxpool" ? "max" : "avg",
+              v(0),
+              node.k,
+              node.stride,
+              node.pad,
+              out,
+            );
+            break;
+          case "shift":
+            y = ops.shift(tape, v(0));
+            break;
+          case "concat":
+            y = ops.concat(
+              tape,
+              inputs.map((_, j) => v(j)),
+              out,
+            );
+            break;
+          case "add": {
+            const xs = inputs.map((_, j) => v(j));
+            // Drop-path factors are drawn in input order, as DARTS does per op.
+            const scales =
+              drop > 0 ? node.dropPath.map((d) => (d ? ops.dropPathScales(n, drop, rng) : null)) : undefined;
+            y = ops.add(tape, xs, out, scales);
+            break;
+          }
+          case "zeros":
+            y = new Tensor([n, node.shape.c, node.shape.h, node.shape.w], (out ?? alloc(size)).fill(0));
+            break;
+          case "gap":
+            y = ops.globalAvgPool(tape, v(0));
+            break;
+          case "linear":
+            y = ops.linear(
+              tape,
+              v(0),
+              this.tensor(`${node.param}.weight`),
+              this.tensor(`${node.param}.bias`),
+            );
+            break;
         }
-        case "relu":
-          y = ops.relu(tape, v(0), out);
-          break;
-        case "maxpool":
-        case "avgpool":
-          y = ops.pool2d(tape, node.kind === "maxpool" ? "max" : "avg", v(0), node.k, node.stride, node.pad, out);
-          break;
-        case "shift":
-          y = ops.shift(tape, v(0));
-          break;
-        case "concat":
-          y = ops.concat(tape, inputs.map((_, j) => v(j)), out);
-          break;
-        case "add": {
-          const xs = inputs.map((_, j) => v(j));
-          // Drop-path factors are drawn in input order, as DARTS does per op.
-          const scales = drop > 0 ? node.dropPath.map((d) => (d ? ops.dropPathScales(n, drop, rng) : null)) : undefined;
-          y = ops.add(tape, xs, out, scales);
-          break;
-        }
-        case "zeros":
-          y = new Tensor([n, node.shape.c, node.shape.h, node.shape.w], (out ?? alloc(size)).fill(0));
-          break;
-        case "gap":
-          y = ops.globalAvgPool(tape, v(0));
-          break;
-        case "linear":
-          y = ops.linear(tape, v(0), this.tensor(`${node.param}.weight`), this.tensor(`${node.param}.bias`));
-          break;
-      }
-      if (out && y.data !== out) pool!.give(out);
-      values[node.id] = y;
-      if (pool) {
-        for (const i of new Set(inputs)) {
-          readers[i]! -= inputs.filter((k) => k === i).length;
-          if (readers[i] === 0 && !wanted.has(i) && i !== net.input) {
-            const t = values[i]!;
-            if (t.data !== y.data) pool.give(t.data);
-            values[i] = null;
+        if (out && y.data !== out) pool!.give(out);
+        values[outputId] = y;
+        if (pool) {
+          for (const i of new Set(inputs)) {
+            readers[i]! -= inputs.filter((k) => k === i).length;
+            if (readers[i] === 0 && !wanted.has(i) && i !== net.input) {
+              const t = values[i]!;
+              if (t.data !== y.data) pool.give(t.data);
+              values[i] = null;
+            }
           }
         }
       }
+    };
+    if (!pool) {
+      run();
+      return {
+        logits: values[net.logits]!,
+        auxLogits: net.auxLogits !== null ? values[net.auxLogits]! : null,
+      };
     }
-    return { logits: values[net.logits]!, auxLogits: training && net.auxLogits !== null ? values[net.auxLogits]! : null };
+    // Inference: every buffer comes from the model's pool and goes back to it; the caller
+    // gets a copy of the (small) logits, so no buffer outlives the call.
+    withArena(pool, run);
+    const logits = values[net.logits]!;
+    const result = new Tensor(logits.shape, logits.data.slice());
+    for (const t of new Set(values)) if (t && t !== x) pool.give(t.data);
+    return { logits: result, auxLogits: null };
   }
 
   private bnState(param: string): ops.BatchNormState {
@@ -184,19 +256,6 @@ export class Model {
       runningMean: this.tensor(`${param}.running_mean`).data,
       runningVar: this.tensor(`${param}.running_var`).data,
     };
-  }
-}
-
-/** Float32Array recycling by length, for tape-free inference. */
-class BufferPool {
-  private readonly free = new Map<number, Float32Array[]>();
-  take(size: number): Float32Array {
-    return this.free.get(size)?.pop() ?? new Float32Array(size);
-  }
-  give(buf: Float32Array): void {
-    const list = this.free.get(buf.length);
-    if (list) list.push(buf);
-    else this.free.set(buf.length, [buf]);
   }
 }
 

@@ -30,10 +30,19 @@ export function convGeom(x: Tensor, w: Tensor, a: ConvAttrs): ConvGeom {
 }
 
 /** Convolution; with `reluIn` it computes conv(relu(x)) without materialising relu(x). */
-export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, a: ConvAttrs, out?: Float32Array, reluIn = false): Tensor {
+export function conv2d(
+  tape: Tape | null,
+  x: Tensor,
+  w: Tensor,
+  a: ConvAttrs,
+  out?: Float32Array,
+  reluIn = false,
+  bias: Float32Array | null = null,
+): Tensor {
   const g = convGeom(x, w, a);
   const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
-  kernels().convForward(g, x.data, w.data, y.data, reluIn);
+  kernels().convForward(g, x.data, w.data, y.data, reluIn, bias);
+  if (bias && wantsGrad(tape, x, w)) throw new Error("conv2d: a folded bias is for inference only");
   if (wantsGrad(tape, x, w)) {
     tape.record(y, (dy) => {
       const dx = x.requiresGrad ? alloc(x.size) : null;
@@ -55,6 +64,20 @@ export interface BatchNormState {
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+
+/** Eval-mode batch norm folded into the preceding convolution: w' = w·s, bias = β − μ·s, s = γ/√(σ²+ε). */
+export function foldBatchNorm(w: Tensor, bn: BatchNormState): { weight: Tensor; bias: Float32Array } {
+  const oc = w.shape[0]!;
+  const per = w.size / oc;
+  const weight = new Tensor(w.shape, new Float32Array(w.size));
+  const bias = new Float32Array(oc);
+  for (let o = 0; o < oc; o++) {
+    const s = bn.weight.data[o]! / Math.sqrt(bn.runningVar[o]! + BN_EPS);
+    bias[o] = bn.bias.data[o]! - bn.runningMean[o]! * s;
+    for (let i = 0; i < per; i++) weight.data[o * per + i] = w.data[o * per + i]! * s;
+  }
+  return { weight, bias };
+}
 
 /** Batch norm: batch statistics and a running-stat update in training, running stats in eval. */
 export function batchNorm(
@@ -152,7 +175,12 @@ export function pool2d(
  * Sum of same-shaped tensors; `scales[i]` (one factor per sample, or null for 1) weights
  * input i, which is how drop-path is applied without materialising the dropped tensors.
  */
-export function add(tape: Tape | null, xs: readonly Tensor[], out?: Float32Array, scales?: readonly (Float32Array | null)[]): Tensor {
+export function add(
+  tape: Tape | null,
+  xs: readonly Tensor[],
+  out?: Float32Array,
+  scales?: readonly (Float32Array | null)[],
+): Tensor {
   const first = xs[0]!;
   const y = new Tensor(first.shape, out ?? alloc(first.size));
   const k = kernels();
@@ -208,22 +236,16 @@ export function concat(tape: Tape | null, xs: readonly Tensor[], out?: Float32Ar
   const cs = xs.map((x) => x.shape[1]!);
   const ctot = cs.reduce((a, b) => a + b, 0);
   const hw = h * w;
+  const offsets = cs.map((_, j) => cs.slice(0, j).reduce((a, b) => a + b, 0) * hw);
   const y = new Tensor([n, ctot, h, w], out ?? alloc(n * ctot * hw));
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    xs.forEach((x, j) => {
-      y.data.set(x.data.subarray(i * cs[j]! * hw, (i + 1) * cs[j]! * hw), (i * ctot + off) * hw);
-      off += cs[j]!;
-    });
-  }
+  const k = kernels();
+  xs.forEach((x, j) => k.stridedCopy(n, cs[j]! * hw, x.data, 0, cs[j]! * hw, y.data, offsets[j]!, ctot * hw));
   if (wantsGrad(tape, ...xs)) {
     tape.record(y, (dy) => {
       xs.forEach((x, j) => {
         if (!x.requiresGrad) return;
-        const off = cs.slice(0, j).reduce((a, b) => a + b, 0);
         const dx = alloc(x.size);
-        for (let i = 0; i < n; i++)
-          dx.set(dy.subarray((i * ctot + off) * hw, (i * ctot + off + cs[j]!) * hw), i * cs[j]! * hw);
+        k.stridedCopy(n, cs[j]! * hw, dy, offsets[j]!, ctot * hw, dx, 0, cs[j]! * hw);
         accumulate(x, dx);
       });
     });
@@ -235,20 +257,11 @@ export function concat(tape: Tape | null, xs: readonly Tensor[], out?: Float32Ar
 export function shift(tape: Tape | null, x: Tensor): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const y = new Tensor([n, c, h - 1, w - 1], alloc(n * c * (h - 1) * (w - 1)));
-  for (let p = 0; p < n * c; p++) {
-    for (let i = 1; i < h; i++)
-      y.data.set(x.data.subarray((p * h + i) * w + 1, (p * h + i + 1) * w), (p * (h - 1) + i - 1) * (w - 1));
-  }
+  kernels().shiftForward(n * c, h, w, x.data, y.data);
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
-      const dx = alloc(x.size).fill(0); // row 0 and column 0 get no gradient
-      for (let p = 0; p < n * c; p++) {
-        for (let i = 1; i < h; i++)
-          dx.set(
-            dy.subarray((p * (h - 1) + i - 1) * (w - 1), (p * (h - 1) + i) * (w - 1)),
-            (p * h + i) * w + 1,
-          );
-      }
+      const dx = alloc(x.size);
+      kernels().shiftBackward(n * c, h, w, dy, dx);
       accumulate(x, dx);
     });
   }

@@ -19,7 +19,7 @@ interface NativeAddon {
     beta: number,
     c: Float32Array,
   ): void;
-  convForward(...args: (number | boolean | Float32Array)[]): void;
+  convForward(...args: (number | boolean | Float32Array | null)[]): void;
   convBackward(...args: (number | boolean | Float32Array | null)[]): void;
   rowScaleAdd(x: Float32Array, scales: Float32Array, y: Float32Array, accumulate: boolean): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
@@ -27,6 +27,18 @@ interface NativeAddon {
   bnForwardTrain(...args: (number | Float32Array)[]): void;
   bnForwardEval(...args: (number | Float32Array)[]): void;
   bnBackward(...args: (number | Float32Array)[]): void;
+  stridedCopy(
+    count: number,
+    len: number,
+    src: Float32Array,
+    srcOffset: number,
+    srcStride: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstStride: number,
+  ): void;
+  shiftForward(planes: number, h: number, w: number, x: Float32Array, y: Float32Array): void;
+  shiftBackward(planes: number, h: number, w: number, dy: Float32Array, dx: Float32Array): void;
   reluForward(x: Float32Array, y: Float32Array): void;
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   axpy(a: number, x: Float32Array, y: Float32Array): void;
@@ -66,7 +78,7 @@ export function loadNativeKernels():
     info: () => a.info(),
     setThreads: (n) => a.setThreads(n),
     gemm: (ta, tb, m, n, k, alpha, x, y, beta, c) => a.gemm(ta, tb, m, n, k, alpha, x, y, beta, c),
-    convForward: (g, x, w, y, reluIn) => a.convForward(...geom(g), x, w, y, reluIn),
+    convForward: (g, x, w, y, reluIn, bias) => a.convForward(...geom(g), x, w, y, reluIn, bias ?? null),
     convBackward: (g, x, w, dy, dx, dw, reluIn) => a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn),
     rowScaleAdd: (x, scales, y, acc) => a.rowScaleAdd(x, scales, y, acc),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
@@ -77,6 +89,10 @@ export function loadNativeKernels():
       a.bnForwardEval(n, c, hw, x, gamma, beta, mean, variance, eps, y),
     bnBackward: (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) =>
       a.bnBackward(n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta),
+    stridedCopy: (count, len, src, so, ss, dst, doff, ds) =>
+      a.stridedCopy(count, len, src, so, ss, dst, doff, ds),
+    shiftForward: (planes, h, w, x, y) => a.shiftForward(planes, h, w, x, y),
+    shiftBackward: (planes, h, w, dy, dx) => a.shiftBackward(planes, h, w, dy, dx),
     reluForward: (x, y) => a.reluForward(x, y),
     reluBackward: (x, dy, dx) => a.reluBackward(x, dy, dx),
     axpy: (al, x, y) => a.axpy(al, x, y),

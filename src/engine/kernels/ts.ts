@@ -56,9 +56,17 @@ function forEachTap(g: ConvGeom, fn: (yi: number, wi: number, xi: number) => voi
 
 const relu = (x: Float32Array): Float32Array => x.map((v) => (v > 0 ? v : 0));
 
-function convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array, reluIn: boolean): void {
+function convForward(
+  g: ConvGeom,
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  reluIn: boolean,
+  bias?: Float32Array | null,
+): void {
   if (reluIn) x = relu(x);
   const acc = new Float64Array(y.length);
+  if (bias) for (let i = 0; i < acc.length; i++) acc[i] = bias[Math.floor(i / (g.oh * g.ow)) % g.oc]!;
   forEachTap(g, (yi, wi, xi) => {
     acc[yi]! += w[wi]! * x[xi]!;
   });
@@ -246,6 +254,24 @@ export const tsKernels: Kernels = {
   rowScaleAdd(x, scales, y, accumulate) {
     const per = x.length / scales.length;
     for (let i = 0; i < x.length; i++) y[i] = (accumulate ? y[i]! : 0) + scales[Math.floor(i / per)]! * x[i]!;
+  },
+  stridedCopy(count, len, src, srcOffset, srcStride, dst, dstOffset, dstStride) {
+    for (let r = 0; r < count; r++)
+      dst.set(
+        src.subarray(srcOffset + r * srcStride, srcOffset + r * srcStride + len),
+        dstOffset + r * dstStride,
+      );
+  },
+  shiftForward(planes, h, w, x, y) {
+    for (let p = 0; p < planes; p++)
+      for (let i = 1; i < h; i++)
+        for (let j = 1; j < w; j++) y[(p * (h - 1) + i - 1) * (w - 1) + j - 1] = x[(p * h + i) * w + j]!;
+  },
+  shiftBackward(planes, h, w, dy, dx) {
+    for (let p = 0; p < planes; p++)
+      for (let i = 0; i < h; i++)
+        for (let j = 0; j < w; j++)
+          dx[(p * h + i) * w + j] = i > 0 && j > 0 ? dy[(p * (h - 1) + i - 1) * (w - 1) + j - 1]! : 0;
   },
   reluForward(x, y) {
     for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;

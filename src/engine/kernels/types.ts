@@ -46,7 +46,15 @@ export interface Kernels {
     c: Float32Array,
   ): void;
   /** `reluIn`: the input is read through a ReLU (fused); dx is then masked by x > 0. */
-  convForward(g: ConvGeom, x: Float32Array, w: Float32Array, y: Float32Array, reluIn: boolean): void;
+  /** `bias` (optional) is added per output channel: batch norm folded in for inference. */
+  convForward(
+    g: ConvGeom,
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    reluIn: boolean,
+    bias?: Float32Array | null,
+  ): void;
   /** Writes dx (when given) and adds into dw. */
   convBackward(
     g: ConvGeom,
@@ -100,6 +108,21 @@ export interface Kernels {
     dgamma: Float32Array,
     dbeta: Float32Array,
   ): void;
+  /** count rows of len values: dst[dstOffset + r·dstStride ..] = src[srcOffset + r·srcStride ..]. */
+  stridedCopy(
+    count: number,
+    len: number,
+    src: Float32Array,
+    srcOffset: number,
+    srcStride: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstStride: number,
+  ): void;
+  /** y = x[:, :, 1:, 1:] over `planes` planes of h×w. */
+  shiftForward(planes: number, h: number, w: number, x: Float32Array, y: Float32Array): void;
+  /** dx = gradient of shiftForward (zeros in row 0 and column 0). */
+  shiftBackward(planes: number, h: number, w: number, dy: Float32Array, dx: Float32Array): void;
   reluForward(x: Float32Array, y: Float32Array): void;
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y += a·x */
