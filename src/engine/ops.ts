@@ -239,7 +239,9 @@ export function concat(tape: Tape | null, xs: readonly Tensor[], out?: Float32Ar
   const offsets = cs.map((_, j) => cs.slice(0, j).reduce((a, b) => a + b, 0) * hw);
   const y = new Tensor([n, ctot, h, w], out ?? alloc(n * ctot * hw));
   const k = kernels();
-  xs.forEach((x, j) => k.stridedCopy(n, cs[j]! * hw, x.data, 0, cs[j]! * hw, y.data, offsets[j]!, ctot * hw));
+  xs.forEach((x, j) => {
+    k.stridedCopy(n, cs[j]! * hw, x.data, 0, cs[j]! * hw, y.data, offsets[j]!, ctot * hw);
+  });
   if (wantsGrad(tape, ...xs)) {
     tape.record(y, (dy) => {
       xs.forEach((x, j) => {
