@@ -1,6 +1,7 @@
 /** The `memhyper` command line: a thin shell over the library. */
 import { Command, CommanderError } from "commander";
 import { registerBench } from "./bench.js";
+import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
 import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSpace(program);
   registerNet(program);
   registerTrain(program);
+  registerData(program);
   registerBench(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
