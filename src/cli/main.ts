@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
+import { registerHw } from "./hw.js";
 import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
 import { registerTrain } from "./train.js";
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTrain(program);
   registerData(program);
   registerBench(program);
+  registerHw(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

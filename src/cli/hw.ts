@@ -1,0 +1,207 @@
+/** `memhyper hw report` and `memhyper hw sweep`: the cost model. */
+import type { Command } from "commander";
+import { costNetwork } from "../hw/cost.js";
+import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
+import { histogramSvg, SWEEP_METRICS, sweep } from "../hw/sweep.js";
+import { loadTech } from "../hw/tech.js";
+import { buildNetwork } from "../ir/network.js";
+import { resolveArchitecture } from "../space/architecture.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { addNetOptions, type NetOptions } from "./common.js";
+import { makeOut, parseIntOption, table, UsageError } from "./output.js";
+
+const f = (x: number, d = 3) => (Math.abs(x) >= 1000 ? x.toFixed(0) : x.toPrecision(d));
+
+export function registerHw(program: Command): void {
+  const hw = program
+    .command("hw")
+    .description("hardware cost of crossbar deployments: area, energy, latency, power");
+  addNetOptions(
+    hw
+      .command("report")
+      .description("cost of an individual deployment (hardware built for one architecture)"),
+  )
+    .option(
+      "--tech <file>",
+      "technology: neurosim-22nm, mnsim-130nm, or a JSON file overriding fields",
+      "neurosim-22nm",
+    )
+    .option("--per-layer", "include every layer", false)
+    .action((o: NetOptions & { tech: string; perLayer: boolean }) => {
+      const out = makeOut(!!o.json);
+      const arch = resolveArchitecture(o.genotype);
+      const { file, tech } = loadTech(o.tech);
+      const r = costNetwork(
+        buildNetwork(arch, { channels: o.channels, layers: o.layers }),
+        tech,
+        DEFAULT_DEPLOYMENT,
+        { perLayer: o.perLayer },
+      );
+      out.result(
+        {
+          architecture: arch.label,
+          code: arch.code,
+          channels: o.channels,
+          cells: o.layers,
+          tech: file.name,
+          deployment: DEFAULT_DEPLOYMENT,
+          ...r,
+        },
+        () => {
+          out.line(`${arch.label} C=${o.channels} L=${o.layers} on ${file.name} (${file.node.value} nm)`);
+          out.line(
+            table(
+              [
+                "area mm²",
+                "energy µJ/img",
+                "latency µs/img",
+                "throughput img/s",
+                "power mW",
+                "arrays",
+                "utilisation",
+              ],
+              [
+                [
+                  f(r.areaMm2),
+                  f(r.energyUj),
+                  f(r.latencyUs),
+                  f(r.throughputImgPerSec),
+                  f(r.powerMw),
+                  r.arrays,
+                  `${(100 * r.utilisation).toFixed(1)}%`,
+                ],
+              ],
+            ),
+          );
+          const b = r.breakdown;
+          out.line(
+            table(
+              ["component", "energy µJ", "area mm²"],
+              Object.keys(b.energyUjByComponent).map((k) => [
+                k,
+                f(b.energyUjByComponent[k as keyof typeof b.energyUjByComponent]),
+                f(b.areaMm2ByComponent[k as keyof typeof b.areaMm2ByComponent]),
+              ]),
+            ),
+          );
+          out.line(
+            table(
+              ["op", "energy µJ", "area mm²", "arrays"],
+              Object.keys(b.energyUjByOp).map((k) => [
+                k,
+                f(b.energyUjByOp[k]!),
+                f(b.areaMm2ByOp[k] ?? 0),
+                b.arraysByOp[k] ?? 0,
+              ]),
+            ),
+          );
+          out.line(
+            `programming all ${r.programming.cells} devices: ${f(r.programming.energyUj)} µJ, ${f(r.programming.timeUs)} µs`,
+          );
+          if (r.layers)
+            out.line(
+              table(
+                ["layer", "kind", "arrays", "energy pJ", "latency ns"],
+                r.layers
+                  .filter((l) => l.arrays || l.latencyNs)
+                  .map((l) => [
+                    l.scope,
+                    l.kind,
+                    l.arrays,
+                    f(Object.values(l.energyPj).reduce((a, v) => a + v, 0)),
+                    f(l.latencyNs),
+                  ]),
+              ),
+            );
+        },
+      );
+    });
+
+  hw.command("sweep")
+    .description("cost distribution over random architectures of the space")
+    .requiredOption("--samples <n>", "number of architectures", parseIntOption("samples", 1, 10_000_000))
+    .requiredOption("--seed <n>", "seed", parseIntOption("seed", 0, 2 ** 32 - 1))
+    .option("--channels <C>", "initial channels", parseIntOption("channels", 2, 4096), 16)
+    .option("--layers <L>", "cells", parseIntOption("layers", 3, 1000), 8)
+    .option("--view <view>", "edge | genotype", "edge")
+    .option("--tech <file>", "technology file", "neurosim-22nm")
+    .option("--svg <file>", "write histograms as SVG")
+    .option("--json", "print one JSON object")
+    .action(
+      (o: {
+        samples: number;
+        seed: number;
+        channels: number;
+        layers: number;
+        view: string;
+        tech: string;
+        svg?: string;
+        json?: boolean;
+      }) => {
+        if (o.view !== "edge" && o.view !== "genotype")
+          throw new UsageError(`--view must be 'edge' or 'genotype', got '${o.view}'`);
+        const out = makeOut(!!o.json);
+        const { file, tech } = loadTech(o.tech);
+        const t0 = performance.now();
+        const r = sweep(o.samples, o.seed, o.view, o.channels, o.layers, tech, DEFAULT_DEPLOYMENT);
+        const seconds = (performance.now() - t0) / 1000;
+        if (o.svg) {
+          const marks = ["DARTS_V1", "DARTS_V2", "PDARTS"].map((g) => {
+            const c = costNetwork(
+              buildNetwork(resolveArchitecture(g), { channels: o.channels, layers: o.layers }),
+              tech,
+              DEFAULT_DEPLOYMENT,
+            );
+            return {
+              label: g,
+              values: {
+                areaMm2: c.areaMm2,
+                energyUj: c.energyUj,
+                latencyUs: c.latencyUs,
+                powerMw: c.powerMw,
+              },
+            };
+          });
+          writeFileAtomic(
+            o.svg,
+            histogramSvg(
+              r,
+              `${o.samples} random ${o.view}-view architectures, C=${o.channels} L=${o.layers}, ${file.name}`,
+              marks,
+            ),
+          );
+        }
+        out.result(
+          {
+            samples: r.samples,
+            seed: r.seed,
+            view: r.view,
+            channels: o.channels,
+            cells: o.layers,
+            tech: file.name,
+            seconds,
+            metrics: r.metrics,
+          },
+          () => {
+            out.line(
+              `${r.samples} ${r.view}-view architectures, C=${o.channels} L=${o.layers}, ${file.name}, ${seconds.toFixed(1)} s`,
+            );
+            out.line(
+              table(
+                ["metric", "min", "p10", "median", "p90", "max"],
+                SWEEP_METRICS.map((m) => [
+                  m,
+                  f(r.metrics[m].min),
+                  f(r.metrics[m].p10),
+                  f(r.metrics[m].median),
+                  f(r.metrics[m].p90),
+                  f(r.metrics[m].max),
+                ]),
+              ),
+            );
+            if (o.svg) out.line(`histograms written to ${o.svg}`);
+          },
+        );
+      },
+    );
+}

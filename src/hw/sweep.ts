@@ -1,0 +1,128 @@
+/** Cost distribution over random architectures of the space, and its SVG histogram. */
+import { buildNetwork } from "../ir/network.js";
+import { architectureFromConfiguration, architectureFromGenotype } from "../space/architecture.js";
+import { type SpaceView, sampleConfiguration, sampleGenotype } from "../space/sample.js";
+import { Rng } from "../util/rng.js";
+import { costNetwork } from "./cost.js";
+import type { Deployment } from "./deployment.js";
+import type { Tech } from "./tech.js";
+
+export const SWEEP_METRICS = ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const;
+export type SweepMetric = (typeof SWEEP_METRICS)[number];
+
+export interface Summary {
+  min: number;
+  p10: number;
+  median: number;
+  p90: number;
+  max: number;
+  mean: number;
+}
+
+export interface SweepResult {
+  samples: number;
+  seed: number;
+  view: SpaceView;
+  metrics: Record<SweepMetric, Summary>;
+  values: Record<SweepMetric, number[]>;
+}
+
+export function sweep(
+  n: number,
+  seed: number,
+  view: SpaceView,
+  channels: number,
+  layers: number,
+  tech: Tech,
+  dep: Deployment,
+): SweepResult {
+  const rng = new Rng(seed);
+  const values = Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as number[]])) as Record<
+    SweepMetric,
+    number[]
+  >;
+  for (let i = 0; i < n; i++) {
+    const arch =
+      view === "genotype"
+        ? architectureFromGenotype("sample", sampleGenotype(rng))
+        : architectureFromConfiguration(sampleConfiguration(rng));
+    const r = costNetwork(buildNetwork(arch, { channels, layers }), tech, dep);
+    for (const m of SWEEP_METRICS) values[m].push(r[m]);
+  }
+  const metrics = Object.fromEntries(SWEEP_METRICS.map((m) => [m, summarise(values[m])])) as Record<
+    SweepMetric,
+    Summary
+  >;
+  return { samples: n, seed, view, metrics, values };
+}
+
+export function summarise(xs: readonly number[]): Summary {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number => {
+    const at = p * (s.length - 1);
+    const lo = Math.floor(at);
+    return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
+  };
+  return {
+    min: s[0]!,
+    p10: q(0.1),
+    median: q(0.5),
+    p90: q(0.9),
+    max: s[s.length - 1]!,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+  };
+}
+
+const LABELS: Record<SweepMetric, string> = {
+  areaMm2: "area (mm²)",
+  energyUj: "energy per image (µJ)",
+  latencyUs: "latency per image (µs)",
+  powerMw: "power (mW)",
+};
+
+/** Four histograms (one per metric) in one SVG, with marks for named architectures. */
+export function histogramSvg(
+  result: SweepResult,
+  title: string,
+  marks: { label: string; values: Record<SweepMetric, number> }[] = [],
+  bins = 40,
+): string {
+  const W = 420;
+  const H = 220;
+  const pad = { l: 48, r: 12, t: 28, b: 40 };
+  const panels = SWEEP_METRICS.map((m, i) => {
+    const xs = result.values[m];
+    const lo = Math.min(...xs, ...marks.map((k) => k.values[m]));
+    const hi = Math.max(...xs, ...marks.map((k) => k.values[m]));
+    const width = (hi - lo) / bins || 1;
+    const counts = new Array(bins).fill(0);
+    for (const x of xs) counts[Math.min(bins - 1, Math.floor((x - lo) / width))]++;
+    const top = Math.max(...counts);
+    const px = (x: number) => pad.l + ((x - lo) / (hi - lo || 1)) * (W - pad.l - pad.r);
+    const py = (c: number) => H - pad.b - (c / top) * (H - pad.t - pad.b);
+    const bw = (W - pad.l - pad.r) / bins;
+    const bars = counts
+      .map(
+        (c, b) =>
+          `<rect x="${(pad.l + b * bw).toFixed(1)}" y="${py(c).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(H - pad.b - py(c)).toFixed(1)}" fill="#4c78a8"/>`,
+      )
+      .join("");
+    const markLines = marks
+      .map(
+        (k, j) =>
+          `<line x1="${px(k.values[m]).toFixed(1)}" x2="${px(k.values[m]).toFixed(1)}" y1="${pad.t}" y2="${H - pad.b}" stroke="${["#e45756", "#f58518", "#54a24b"][j % 3]}" stroke-width="2"><title>${k.label}</title></line>`,
+      )
+      .join("");
+    const ox = (i % 2) * W;
+    const oy = Math.floor(i / 2) * H + 30;
+    return `<g transform="translate(${ox},${oy})"><text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${LABELS[m]}</text>${bars}${markLines}<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#333"/><text x="${pad.l}" y="${H - pad.b + 16}" font-size="11">${fmt(lo)}</text><text x="${W - pad.r}" y="${H - pad.b + 16}" font-size="11" text-anchor="end">${fmt(hi)}</text><text x="${pad.l - 6}" y="${pad.t + 8}" font-size="11" text-anchor="end">${top}</text></g>`;
+  });
+  const legend = marks
+    .map((k, j) => `<tspan fill="${["#e45756", "#f58518", "#54a24b"][j % 3]}"> ■ ${k.label}</tspan>`)
+    .join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${2 * H + 40}" font-family="sans-serif"><text x="10" y="20" font-size="14">${title}${legend}</text>${panels.join("")}</svg>\n`;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}

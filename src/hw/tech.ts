@@ -1,0 +1,149 @@
+/**
+ * Technology files: every circuit parameter of the cost model, each with its unit and its
+ * source. A user's file overrides any field of a shipped one; unknown keys, missing
+ * sources and out-of-range values are rejected with the path of the offending field.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const param = (unit: string, min = 0) =>
+  z
+    .object({
+      value: z.number().min(min, { message: `must be ≥ ${min}` }),
+      unit: z.literal(unit, { message: `unit must be '${unit}'` }),
+      source: z.string().min(3, { message: "every number names its source" }),
+    })
+    .strict();
+
+export const TechSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    node: param("nm", 1),
+    clock: param("GHz", 1e-3),
+    cell: z
+      .object({
+        areaF2: param("F^2", 1),
+        rOn: param("ohm", 1),
+        rOff: param("ohm", 1),
+        readVoltage: param("V", 0.01),
+        readPulse: param("ns", 0.01),
+        writeVoltage: param("V", 0.01),
+        writePulse: param("ns", 0.01),
+        writeVerifyPulses: param("pulses", 1),
+      })
+      .strict(),
+    array: z
+      .object({
+        wiringAreaFactor: param("x", 1),
+        sensingLatencyFactor: param("x", 1),
+        energyFactor: param("x", 1),
+      })
+      .strict(),
+    adc: z
+      .object({
+        powerSlope: param("uW/bit"),
+        powerOffset: param("uW"),
+        latencyPerBit: param("ns", 1e-4),
+        areaPerBit: param("um^2"),
+      })
+      .strict(),
+    dac: z.object({ power: param("uW"), area: param("um^2"), rate: param("GS/s", 1e-3) }).strict(),
+    sampleHold: z.object({ energy: param("pJ"), area: param("um^2") }).strict(),
+    digital: z
+      .object({
+        addEnergyPerBit: param("pJ"),
+        addAreaPerBit: param("um^2"),
+        shiftAddEnergy: param("pJ"),
+        shiftAddArea: param("um^2"),
+        comparatorEnergyPerBit: param("pJ"),
+        comparatorAreaPerBit: param("um^2"),
+        multiplyEnergy8: param("pJ"),
+        reluEnergy: param("pJ"),
+      })
+      .strict(),
+    switches: z.object({ muxEnergy: param("pJ"), muxArea: param("um^2"), muxDelay: param("ns") }).strict(),
+    buffer: z
+      .object({
+        readEnergyPerBit: param("pJ"),
+        writeEnergyPerBit: param("pJ"),
+        areaPerBit: param("um^2"),
+        leakagePerBit: param("uW"),
+      })
+      .strict(),
+    routing: z.object({ energyPerBitMm: param("pJ"), areaFactor: param("x") }).strict(),
+  })
+  .strict();
+
+export type TechFile = z.infer<typeof TechSchema>;
+
+/** Plain numbers of a technology file, in its units (the cost model reads these). */
+export type Tech = {
+  [G in keyof TechFile]: TechFile[G] extends { value: number }
+    ? number
+    : TechFile[G] extends Record<string, unknown>
+      ? { [K in keyof TechFile[G]]: number }
+      : TechFile[G];
+};
+
+export class TechError extends Error {
+  override name = "TechError";
+}
+
+const TECH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tech");
+export const SHIPPED_TECH = ["neurosim-22nm", "mnsim-130nm"] as const;
+
+/** A shipped name, or a JSON file that overrides fields of the file it names in "base" (default neurosim-22nm). */
+export function loadTech(spec = "neurosim-22nm"): { file: TechFile; tech: Tech } {
+  if ((SHIPPED_TECH as readonly string[]).includes(spec))
+    return validate(readJson(join(TECH_DIR, `${spec}.json`)), spec);
+  if (!existsSync(spec))
+    throw new TechError(
+      `technology file '${spec}' not found; use one of ${SHIPPED_TECH.join(", ")} or a JSON file`,
+    );
+  const user = readJson(spec) as Record<string, unknown>;
+  const baseName = typeof user.base === "string" ? user.base : "neurosim-22nm";
+  if (!(SHIPPED_TECH as readonly string[]).includes(baseName))
+    throw new TechError(
+      `${spec}: base: unknown technology '${baseName}'; use one of ${SHIPPED_TECH.join(", ")}`,
+    );
+  const { base: _, ...overrides } = user;
+  const merged = deepMerge(readJson(join(TECH_DIR, `${baseName}.json`)), overrides);
+  return validate(merged, spec);
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new TechError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over && typeof over === "object" && !Array.isArray(over) && base && typeof base === "object") {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+    return out;
+  }
+  return over;
+}
+
+export function validate(raw: unknown, where: string): { file: TechFile; tech: Tech } {
+  const r = TechSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`);
+    throw new TechError(`${where}: invalid technology file:\n  ${lines.join("\n  ")}`);
+  }
+  return { file: r.data, tech: numbers(r.data) as Tech };
+}
+
+function numbers(o: unknown): unknown {
+  if (o && typeof o === "object") {
+    if ("value" in o && "source" in o) return (o as { value: number }).value;
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, numbers(v)]));
+  }
+  return o;
+}
