@@ -6,11 +6,16 @@ import { describe, it } from "node:test";
 import { costNetwork } from "../src/hw/cost.js";
 import { DEFAULT_DEPLOYMENT } from "../src/hw/deployment.js";
 import { costNode } from "../src/hw/designs.js";
+import { SpaceCostModel } from "../src/hw/space-cost.js";
+import { histogramSvg, summarise, sweep } from "../src/hw/sweep.js";
 import { loadTech, SHIPPED_TECH, TechError } from "../src/hw/tech.js";
 import { IrBuilder } from "../src/ir/builder.js";
 import type { Network } from "../src/ir/graph.js";
 import { buildNetwork } from "../src/ir/network.js";
-import { resolveArchitecture } from "../src/space/architecture.js";
+import { architectureFromConfiguration, resolveArchitecture } from "../src/space/architecture.js";
+import { genotypeToConfiguration } from "../src/space/genotype.js";
+import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
+import { Rng } from "../src/util/rng.js";
 
 const { tech } = loadTech("neurosim-22nm");
 const dep = DEFAULT_DEPLOYMENT; // 128×128 tiles, 8-bit inputs bit-serial, 8-bit weights in 4-bit cells, 8-bit ADC shared by 8 columns
@@ -206,4 +211,41 @@ describe("technology files", () => {
       () => loadTech(join(dir, "nope.json")),
       /not found; use one of neurosim-22nm, mnsim-130nm/,
     ));
+});
+
+describe("whole-space sweep", () => {
+  it("the union-network evaluator equals costNetwork on random architectures of both views", () => {
+    const model = new SpaceCostModel(8, 5, tech, dep);
+    const rng = new Rng(21);
+    for (let i = 0; i < 30; i++) {
+      const config = i % 2 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
+      const a = costNetwork(
+        buildNetwork(architectureFromConfiguration(config), { channels: 8, layers: 5 }),
+        tech,
+        dep,
+      );
+      const b = model.evaluate(config);
+      for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const) {
+        assert.ok(Math.abs(a[m] - b[m]) <= 1e-9 * Math.abs(a[m]), `${m}: ${a[m]} vs ${b[m]}`);
+      }
+    }
+  });
+
+  it("is deterministic per seed and writes an SVG histogram", () => {
+    const a = sweep(200, 4, "edge", 8, 5, tech, dep);
+    const b = sweep(200, 4, "edge", 8, 5, tech, dep);
+    assert.deepEqual(a.metrics, b.metrics);
+    assert.ok(
+      a.metrics.areaMm2.min <= a.metrics.areaMm2.median && a.metrics.areaMm2.median <= a.metrics.areaMm2.max,
+    );
+    const svg = histogramSvg(a, "test", [
+      { label: "X", values: { areaMm2: 1, energyUj: 1, latencyUs: 1, powerMw: 1 } },
+    ]);
+    assert.match(svg, /^<svg [^>]*>.*<\/svg>\n$/s);
+    assert.equal((svg.match(/<rect /g) ?? []).length, 4 * 40);
+  });
+
+  it("summarises with interpolated quantiles", () => {
+    assert.deepEqual(summarise([4, 1, 3, 2, 5]), { min: 1, p10: 1.4, median: 3, p90: 4.6, max: 5, mean: 3 });
+  });
 });

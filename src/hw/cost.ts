@@ -8,6 +8,7 @@ import { nodeInputs } from "../ir/graph.js";
 import * as c from "./components.js";
 import type { Deployment } from "./deployment.js";
 import {
+  type ByComponent,
   COMPONENT_KINDS,
   type ComponentKind,
   costNode,
@@ -79,30 +80,18 @@ export function costNetwork(net: Network, tech: Tech, dep: Deployment, opts: Cos
     conversions += l.conversions;
     bufferBits += l.bufferBits;
   }
-  // Global routing: an area share of the tiles, and every activation bit moved about half the chip's side.
-  area.routing = totalOf(area) * tech.routing.areaFactor;
-  const sideMm = Math.sqrt(totalOf(area) / 1e6);
-  const movedBits =
-    nodes.filter((n) => n.kind !== "zeros").reduce((s, n) => s + n.shape.c * n.shape.h * n.shape.w, 0) *
-    ctx.activationBits;
-  energy.routing = movedBits * tech.routing.energyPerBitMm * (sideMm / 2);
+  addRouting(energy, area, movedElements(nodes) * ctx.activationBits, tech);
   energyByOp.routing = energy.routing;
   areaByOp.routing = area.routing;
 
-  const latencyNs = criticalPathNs(nodes, layers);
+  const latencyNs = criticalPathNs(nodes, layers, net.logits);
   let slowest = 0;
   for (const l of layers) slowest = Math.max(slowest, l.latencyNs);
-  const energyPj = totalOf(energy);
-  const leakageMw = (bufferBits * tech.buffer.leakagePerBit) / 1000;
   const cellsProgrammed = usedCells;
   const maxRows = dep.tile; // arrays are programmed in parallel, row by row
   const report: CostReport = {
-    areaMm2: totalOf(area) / 1e6,
-    energyUj: energyPj / 1e6,
-    latencyUs: latencyNs / 1000,
+    ...headline(energy, area, latencyNs, bufferBits, tech),
     throughputImgPerSec: 1e9 / slowest,
-    powerMw: energyPj / latencyNs + leakageMw, // pJ/ns = mW
-    leakageMw,
     arrays,
     utilisation: arrays ? usedCells / (arrays * dep.tile * dep.tile) : 0,
     adcs,
@@ -123,17 +112,52 @@ export function costNetwork(net: Network, tech: Tech, dep: Deployment, opts: Cos
   return opts.perLayer ? { ...report, layers } : report;
 }
 
-/** Latency of one image: the longest path through the graph, branches running in parallel. */
-function criticalPathNs(nodes: readonly IrNode[], layers: readonly LayerCost[]): number {
+/** Activation values every node hands on (constant zeros move nothing). */
+export function movedElements(nodes: readonly IrNode[]): number {
+  let n = 0;
+  for (const node of nodes) if (node.kind !== "zeros") n += node.shape.c * node.shape.h * node.shape.w;
+  return n;
+}
+
+/** Global routing: an area share of the tiles, and every activation bit moved about half the chip's side. */
+export function addRouting(energy: ByComponent, area: ByComponent, movedBits: number, tech: Tech): void {
+  area.routing = 0;
+  area.routing = totalOf(area) * tech.routing.areaFactor;
+  const sideMm = Math.sqrt(totalOf(area) / 1e6);
+  energy.routing = movedBits * tech.routing.energyPerBitMm * (sideMm / 2);
+}
+
+/** Area, energy, latency and power of one image (power = energy/latency + leakage; pJ/ns = mW). */
+export function headline(
+  energy: ByComponent,
+  area: ByComponent,
+  latencyNs: number,
+  bufferBits: number,
+  tech: Tech,
+) {
+  const energyPj = totalOf(energy);
+  const leakageMw = (bufferBits * tech.buffer.leakagePerBit) / 1000;
+  return {
+    areaMm2: totalOf(area) / 1e6,
+    energyUj: energyPj / 1e6,
+    latencyUs: latencyNs / 1000,
+    powerMw: energyPj / latencyNs + leakageMw,
+    leakageMw,
+  };
+}
+
+/**
+ * Latency of one image: when the logits are ready, along the longest path through the
+ * graph (branches run in parallel; work whose result is never used does not delay them).
+ */
+function criticalPathNs(nodes: readonly IrNode[], layers: readonly LayerCost[], output: number): number {
   const finish = new Float64Array(nodes.length === 0 ? 0 : nodes[nodes.length - 1]!.id + 1);
-  let end = 0;
   layers.forEach((l, i) => {
     let start = 0;
     for (const j of nodeInputs(nodes[i]!)) start = Math.max(start, finish[j]!);
     finish[l.node] = start + l.latencyNs;
-    end = Math.max(end, finish[l.node]!);
   });
-  return end;
+  return finish[output]!;
 }
 
 function mapValues<K extends string>(o: Record<K, number>, f: (v: number) => number): Record<K, number> {

@@ -1,10 +1,9 @@
 /** Cost distribution over random architectures of the space, and its SVG histogram. */
-import { buildNetwork } from "../ir/network.js";
-import { architectureFromConfiguration, architectureFromGenotype } from "../space/architecture.js";
+import { genotypeToConfiguration } from "../space/genotype.js";
 import { type SpaceView, sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
-import { costNetwork } from "./cost.js";
 import type { Deployment } from "./deployment.js";
+import { SpaceCostModel } from "./space-cost.js";
 import type { Tech } from "./tech.js";
 
 export const SWEEP_METRICS = ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const;
@@ -41,12 +40,11 @@ export function sweep(
     SweepMetric,
     number[]
   >;
+  const model = new SpaceCostModel(channels, layers, tech, dep);
   for (let i = 0; i < n; i++) {
-    const arch =
-      view === "genotype"
-        ? architectureFromGenotype("sample", sampleGenotype(rng))
-        : architectureFromConfiguration(sampleConfiguration(rng));
-    const r = costNetwork(buildNetwork(arch, { channels, layers }), tech, dep);
+    const config =
+      view === "genotype" ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng);
+    const r = model.evaluate(config);
     for (const m of SWEEP_METRICS) values[m].push(r[m]);
   }
   const metrics = Object.fromEntries(SWEEP_METRICS.map((m) => [m, summarise(values[m])])) as Record<
