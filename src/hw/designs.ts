@@ -73,62 +73,81 @@ const INPUT_ACTIVITY = 0.5; // assumption: half the input bits are 1 in bit-seri
 
 const elements = (s: Shape): number => s.c * s.h * s.w;
 
+/** How one weight matrix sits on T×T arrays. */
+export interface ArrayMapping {
+  readonly arrays: number;
+  readonly usedCells: number;
+  /** Row tiles whose partial sums are added digitally. */
+  readonly rowTiles: number;
+  /** Columns read (= ADC conversions) per input bit. */
+  readonly columnsRead: number;
+  /** DAC-driven rows per input bit. */
+  readonly rowsDriven: number;
+}
+
+/** A dense rows × outC matrix (im2col rows, output columns), cpw physical columns per weight. */
+export function denseMapping(rows: number, outC: number, cpw: number, T: number): ArrayMapping {
+  const rowTiles = Math.ceil(rows / T);
+  const colTiles = Math.ceil((outC * cpw) / T);
+  return {
+    arrays: rowTiles * colTiles,
+    usedCells: rows * outC * cpw,
+    rowTiles,
+    columnsRead: rowTiles * outC * cpw,
+    rowsDriven: rows * colTiles,
+  };
+}
+
+/** Depthwise k×k kernels packed block-diagonally: ⌊T/k²⌋ channels per array (and ⌊T/cpw⌋ by columns). */
+export function depthwiseMapping(
+  channels: number,
+  taps: number,
+  cpw: number,
+  T: number,
+  where: string,
+): ArrayMapping {
+  const perArray = Math.min(Math.floor(T / taps), Math.floor(T / cpw));
+  if (perArray < 1) throw new Error(`${where}: a ${taps}-tap depthwise kernel does not fit a ${T}×${T} tile`);
+  return {
+    arrays: Math.ceil(channels / perArray),
+    usedCells: channels * taps * cpw,
+    rowTiles: 1,
+    columnsRead: channels * cpw,
+    rowsDriven: channels * taps,
+  };
+}
+
 function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   const { tech: t, dep: d } = ctx;
   const T = d.tile;
   const cpw = columnsPerWeight(d);
-  let rows: number;
+  const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
   let outC: number;
   let positions: number;
-  let arrays: number;
-  let usedCells: number;
-  let convPerCycle: number; // columns read (= ADC conversions) per input bit
-  let rowsDriven: number; // DAC-driven rows per input bit
+  let map: ArrayMapping;
   let lineBufferBits: number;
-  const inShape = ctx.net.nodes[(node as { input: number }).input]!.shape;
   if (node.kind === "conv") {
-    rows = (node.inC / node.groups) * node.k * node.k;
     outC = node.outC;
     positions = node.shape.h * node.shape.w;
     lineBufferBits = node.k * inShape.w * inShape.c * ctx.activationBits;
     if (node.groups > 1 && node.groups === node.inC && node.outC === node.inC) {
-      const kk = node.k * node.k;
-      const perArray = Math.min(Math.floor(T / kk), Math.floor(T / cpw));
-      if (perArray < 1)
-        throw new Error(
-          `${node.scope.path}: a ${node.k}×${node.k} depthwise kernel does not fit a ${T}×${T} tile`,
-        );
-      arrays = Math.ceil(node.inC / perArray);
-      usedCells = node.inC * kk * cpw;
-      convPerCycle = node.inC * cpw;
-      rowsDriven = node.inC * kk;
+      map = depthwiseMapping(node.inC, node.k * node.k, cpw, T, node.scope.path);
     } else if (node.groups === 1) {
-      const rowTiles = Math.ceil(rows / T);
-      const colTiles = Math.ceil((outC * cpw) / T);
-      arrays = rowTiles * colTiles;
-      usedCells = rows * outC * cpw;
-      convPerCycle = rowTiles * outC * cpw;
-      rowsDriven = rows * colTiles;
+      map = denseMapping(node.inC * node.k * node.k, outC, cpw, T);
     } else {
       throw new Error(
         `${node.scope.path}: grouped convolutions other than depthwise have no crossbar design`,
       );
     }
   } else if (node.kind === "linear") {
-    rows = node.inF;
     outC = node.outF;
     positions = 1;
     lineBufferBits = node.inF * ctx.activationBits;
-    const rowTiles = Math.ceil(rows / T);
-    const colTiles = Math.ceil((outC * cpw) / T);
-    arrays = rowTiles * colTiles;
-    usedCells = rows * outC * cpw;
-    convPerCycle = rowTiles * outC * cpw;
-    rowsDriven = rows * colTiles;
+    map = denseMapping(node.inF, outC, cpw, T);
   } else {
     throw new Error(`internal: no crossbar design for ${node.kind}`);
   }
-  const rowTiles = node.kind === "conv" && node.groups > 1 ? 1 : Math.ceil(rows / T);
+  const { arrays, usedCells, rowTiles, columnsRead: convPerCycle, rowsDriven } = map;
   const cycles = positions * d.inputBits;
   const conversions = cycles * convPerCycle;
   const adcsPerArray = Math.ceil(T / d.columnsPerAdc);
