@@ -101,13 +101,14 @@ export function registerHw(program: Command): void {
           if (r.layers)
             out.line(
               table(
-                ["layer", "kind", "arrays", "energy pJ", "latency ns"],
+                ["layer", "kind", "arrays", "utilisation", "energy pJ", "latency ns"],
                 r.layers
                   .filter((l) => l.arrays || l.latencyNs)
                   .map((l) => [
                     l.scope,
                     l.kind,
                     l.arrays,
+                    l.arrays ? `${((100 * l.usedCells) / (l.arrays * DEFAULT_DEPLOYMENT.tile ** 2)).toFixed(1)}%` : "",
                     f(Object.values(l.energyPj).reduce((a, v) => a + v, 0)),
                     f(l.latencyNs),
                   ]),

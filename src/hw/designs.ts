@@ -69,6 +69,7 @@ export interface DesignContext {
 type Design = (node: IrNode, ctx: DesignContext) => Partial<LayerCost>;
 
 const ACC_BITS = 16; // partial sums of 8-bit × 8-bit products over ≤ 2^8 rows fit 16 bits (+ guard)
+const ADDRESS_BITS = 16; // line-buffer address arithmetic
 const INPUT_ACTIVITY = 0.5; // assumption: half the input bits are 1 in bit-serial operation
 
 const elements = (s: Shape): number => s.c * s.h * s.w;
@@ -160,6 +161,10 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   energyPj.mux = conversions * t.switches.muxEnergy;
   // Partial sums of row tiles, then the folded-BN bias, per output value.
   energyPj.digital = positions * outC * rowTiles * c.addEnergyPj(t, ACC_BITS);
+  // A dilated kernel runs on the undilated array; its input address generator computes
+  // k row addresses per output position with a stride of the dilation.
+  const dilated = node.kind === "conv" && node.dilation > 1;
+  if (dilated) energyPj.digital += positions * node.k * c.addEnergyPj(t, ADDRESS_BITS);
   energyPj.buffer =
     elements(inShape) * ctx.activationBits * t.buffer.readEnergyPerBit +
     positions * outC * ctx.activationBits * t.buffer.writeEnergyPerBit;
@@ -170,7 +175,7 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   areaUm2.sampleHold = arrays * T * t.sampleHold.area;
   areaUm2.shiftAdd = arrays * adcsPerArray * t.digital.shiftAddArea;
   areaUm2.mux = arrays * T * t.switches.muxArea;
-  areaUm2.digital = outC * ACC_BITS * t.digital.addAreaPerBit;
+  areaUm2.digital = (outC * ACC_BITS + (dilated ? ADDRESS_BITS : 0)) * t.digital.addAreaPerBit;
   areaUm2.buffer = lineBufferBits * t.buffer.areaPerBit;
   const perBitNs = c.arrayReadNs(t) + d.columnsPerAdc * c.adcConversionNs(t, d.adcBits);
   const latencyNs = positions * (d.inputBits * perBitNs + c.cycleNs(t));
