@@ -108,7 +108,9 @@ export function registerHw(program: Command): void {
                     l.scope,
                     l.kind,
                     l.arrays,
-                    l.arrays ? `${((100 * l.usedCells) / (l.arrays * DEFAULT_DEPLOYMENT.tile ** 2)).toFixed(1)}%` : "",
+                    l.arrays
+                      ? `${((100 * l.usedCells) / (l.arrays * DEFAULT_DEPLOYMENT.tile ** 2)).toFixed(1)}%`
+                      : "",
                     f(Object.values(l.energyPj).reduce((a, v) => a + v, 0)),
                     f(l.latencyNs),
                   ]),
