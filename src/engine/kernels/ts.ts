@@ -4,18 +4,7 @@
  */
 import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
 
-function gemm(
-  ta: boolean,
-  tb: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  b: Float32Array,
-  beta: number,
-  c: Float32Array,
-): void {
+const gemm: Kernels["gemm"] = (ta, tb, m, n, k, alpha, a, b, beta, c) => {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
@@ -24,7 +13,7 @@ function gemm(
       c[i * n + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * n + j]!);
     }
   }
-}
+};
 
 /** Calls fn(n, oc, oh, ow, ci, kh, kw, xIndex | -1) for every tap of a (grouped) convolution. */
 function forEachTap(g: ConvGeom, fn: (yi: number, wi: number, xi: number) => void): void {
@@ -56,14 +45,7 @@ function forEachTap(g: ConvGeom, fn: (yi: number, wi: number, xi: number) => voi
 
 const relu = (x: Float32Array): Float32Array => x.map((v) => (v > 0 ? v : 0));
 
-function convForward(
-  g: ConvGeom,
-  x: Float32Array,
-  w: Float32Array,
-  y: Float32Array,
-  reluIn: boolean,
-  bias?: Float32Array | null,
-): void {
+const convForward: Kernels["convForward"] = (g, x, w, y, reluIn, bias) => {
   if (reluIn) x = relu(x);
   const acc = new Float64Array(y.length);
   if (bias) for (let i = 0; i < acc.length; i++) acc[i] = bias[Math.floor(i / (g.oh * g.ow)) % g.oc]!;
@@ -71,17 +53,9 @@ function convForward(
     acc[yi]! += w[wi]! * x[xi]!;
   });
   y.set(acc);
-}
+};
 
-function convBackward(
-  g: ConvGeom,
-  x: Float32Array,
-  w: Float32Array,
-  dy: Float32Array,
-  dx: Float32Array | null,
-  dw: Float32Array,
-  reluIn: boolean,
-): void {
+const convBackward: Kernels["convBackward"] = (g, x, w, dy, dx, dw, reluIn) => {
   const mask = reluIn ? x : null;
   if (reluIn) x = relu(x);
   const dwAcc = new Float64Array(dw.length);
@@ -95,7 +69,7 @@ function convBackward(
     dx.set(dxAcc);
     if (mask) for (let i = 0; i < dx.length; i++) if (!(mask[i]! > 0)) dx[i] = 0;
   }
-}
+};
 
 /** Calls fn(yIndex, window) with the in-bounds input indices of each pooling window. */
 function forEachWindow(g: PoolGeom, fn: (yi: number, window: number[]) => void): void {
@@ -129,21 +103,21 @@ function argmax(x: Float32Array, window: number[]): number {
   return best;
 }
 
-function poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void {
+const poolForward: Kernels["poolForward"] = (max, g, x, y) => {
   forEachWindow(g, (yi, win) => {
     // count_include_pad=False: average over the in-bounds elements only.
     y[yi] = max ? x[argmax(x, win)]! : win.reduce((s, i) => s + x[i]!, 0) / win.length;
   });
-}
+};
 
-function poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+const poolBackward: Kernels["poolBackward"] = (max, g, x, dy, dx) => {
   const acc = new Float64Array(dx.length);
   forEachWindow(g, (yi, win) => {
     if (max) acc[argmax(x, win)]! += dy[yi]!;
     else for (const i of win) acc[i]! += dy[yi]! / win.length;
   });
   dx.set(acc);
-}
+};
 
 function channelStats(
   n: number,
@@ -160,18 +134,7 @@ function channelStats(
   return { mean, variance: v / (n * hw) };
 }
 
-function bnForwardTrain(
-  n: number,
-  c: number,
-  hw: number,
-  x: Float32Array,
-  gamma: Float32Array,
-  beta: Float32Array,
-  eps: number,
-  y: Float32Array,
-  mean: Float32Array,
-  invstd: Float32Array,
-): void {
+const bnForwardTrain: Kernels["bnForwardTrain"] = (n, c, hw, x, gamma, beta, eps, y, mean, invstd) => {
   for (let ch = 0; ch < c; ch++) {
     const st = channelStats(n, c, hw, x, ch);
     mean[ch] = st.mean;
@@ -183,41 +146,18 @@ function bnForwardTrain(
       }
     }
   }
-}
+};
 
-function bnForwardEval(
-  n: number,
-  c: number,
-  hw: number,
-  x: Float32Array,
-  gamma: Float32Array,
-  beta: Float32Array,
-  mean: Float32Array,
-  variance: Float32Array,
-  eps: number,
-  y: Float32Array,
-): void {
+const bnForwardEval: Kernels["bnForwardEval"] = (n, c, hw, x, gamma, beta, mean, variance, eps, y) => {
   for (let i = 0; i < n * c; i++) {
     const ch = i % c;
     for (let j = 0; j < hw; j++)
       y[i * hw + j] =
         ((x[i * hw + j]! - mean[ch]!) / Math.sqrt(variance[ch]! + eps)) * gamma[ch]! + beta[ch]!;
   }
-}
+};
 
-function bnBackward(
-  n: number,
-  c: number,
-  hw: number,
-  x: Float32Array,
-  gamma: Float32Array,
-  mean: Float32Array,
-  invstd: Float32Array,
-  dy: Float32Array,
-  dx: Float32Array,
-  dgamma: Float32Array,
-  dbeta: Float32Array,
-): void {
+const bnBackward: Kernels["bnBackward"] = (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) => {
   const m = n * hw;
   for (let ch = 0; ch < c; ch++) {
     let sdy = 0;
@@ -239,7 +179,7 @@ function bnBackward(
       }
     }
   }
-}
+};
 
 export const tsKernels: Kernels = {
   name: "ts",
