@@ -4,45 +4,31 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
 
-interface NativeAddon {
+/** Calls whose arguments cross the boundary as the Kernels interface declares them. */
+const SAME_AS_KERNELS = [
+  "gemm",
+  "rowScaleAdd",
+  "bnForwardTrain",
+  "bnForwardEval",
+  "bnBackward",
+  "stridedCopy",
+  "shiftForward",
+  "shiftBackward",
+  "reluForward",
+  "reluBackward",
+  "axpy",
+  "scale",
+] as const;
+type SameAsKernels = (typeof SAME_AS_KERNELS)[number];
+
+/** The addon's exports; geometry objects are flattened to numbers for the convolution and pooling calls. */
+interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   setThreads(n: number): number;
   info(): { threads: number; blas: boolean };
-  gemm(
-    ta: boolean,
-    tb: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    b: Float32Array,
-    beta: number,
-    c: Float32Array,
-  ): void;
   convForward(...args: (number | boolean | Float32Array | null)[]): void;
   convBackward(...args: (number | boolean | Float32Array | null)[]): void;
-  rowScaleAdd(x: Float32Array, scales: Float32Array, y: Float32Array, accumulate: boolean): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
   poolBackward(max: boolean, ...args: (number | Float32Array)[]): void;
-  bnForwardTrain(...args: (number | Float32Array)[]): void;
-  bnForwardEval(...args: (number | Float32Array)[]): void;
-  bnBackward(...args: (number | Float32Array)[]): void;
-  stridedCopy(
-    count: number,
-    len: number,
-    src: Float32Array,
-    srcOffset: number,
-    srcStride: number,
-    dst: Float32Array,
-    dstOffset: number,
-    dstStride: number,
-  ): void;
-  shiftForward(planes: number, h: number, w: number, x: Float32Array, y: Float32Array): void;
-  shiftBackward(planes: number, h: number, w: number, dy: Float32Array, dx: Float32Array): void;
-  reluForward(x: Float32Array, y: Float32Array): void;
-  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
-  axpy(a: number, x: Float32Array, y: Float32Array): void;
-  scale(a: number, x: Float32Array, y: Float32Array): void;
 }
 
 const ADDON_PATH = fileURLToPath(new URL("../../../build/Release/memhyper_native.node", import.meta.url));
@@ -73,29 +59,18 @@ export function loadNativeKernels():
   | null {
   const a = loadAddon();
   if (!a) return null;
+  const same = Object.fromEntries(SAME_AS_KERNELS.map((k) => [k, a[k].bind(a)])) as Pick<
+    Kernels,
+    SameAsKernels
+  >;
   return {
     name: "native",
     info: () => a.info(),
     setThreads: (n) => a.setThreads(n),
-    gemm: (ta, tb, m, n, k, alpha, x, y, beta, c) => a.gemm(ta, tb, m, n, k, alpha, x, y, beta, c),
+    ...same,
     convForward: (g, x, w, y, reluIn, bias) => a.convForward(...geom(g), x, w, y, reluIn, bias ?? null),
     convBackward: (g, x, w, dy, dx, dw, reluIn) => a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn),
-    rowScaleAdd: (x, scales, y, acc) => a.rowScaleAdd(x, scales, y, acc),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
     poolBackward: (max, g, x, dy, dx) => a.poolBackward(max, ...pgeom(g), x, dy, dx),
-    bnForwardTrain: (n, c, hw, x, gamma, beta, eps, y, mean, invstd) =>
-      a.bnForwardTrain(n, c, hw, x, gamma, beta, eps, y, mean, invstd),
-    bnForwardEval: (n, c, hw, x, gamma, beta, mean, variance, eps, y) =>
-      a.bnForwardEval(n, c, hw, x, gamma, beta, mean, variance, eps, y),
-    bnBackward: (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) =>
-      a.bnBackward(n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta),
-    stridedCopy: (count, len, src, so, ss, dst, doff, ds) =>
-      a.stridedCopy(count, len, src, so, ss, dst, doff, ds),
-    shiftForward: (planes, h, w, x, y) => a.shiftForward(planes, h, w, x, y),
-    shiftBackward: (planes, h, w, dy, dx) => a.shiftBackward(planes, h, w, dy, dx),
-    reluForward: (x, y) => a.reluForward(x, y),
-    reluBackward: (x, dy, dx) => a.reluBackward(x, dy, dx),
-    axpy: (al, x, y) => a.axpy(al, x, y),
-    scale: (al, x, y) => a.scale(al, x, y),
   };
 }
