@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "memhyper_native",
-      "sources": ["native/binding.cc", "native/kernels.cc"],
+      "sources": ["native/binding.cc", "native/kernels.cc", "native/xbar.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "kernels.h"
+#include "xbar.h"
 
 namespace {
 
@@ -29,6 +30,48 @@ mh::ConvGeom Geom(const Napi::CallbackInfo& info, int at) {
   g.oh = I(info, at + 10);
   g.ow = I(info, at + 11);
   return g;
+}
+
+template <typename T>
+const T* Arr(const Napi::Object& o, const char* key) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  return v.As<Napi::TypedArrayOf<T>>().Data();
+}
+
+Napi::Value XbarForward(const Napi::CallbackInfo& info) {
+  // (layer object, x, y, colMax | null); geometry fields as in Geom()
+  const auto o = info[0].As<Napi::Object>();
+  const auto geom = o.Get("geom").As<Napi::Object>();
+  auto gi = [&](const char* k) { return geom.Get(k).As<Napi::Number>().Int32Value(); };
+  mh::XbarLayer L;
+  L.g = {gi("n"), gi("c"), gi("h"), gi("w"), gi("oc"), gi("k"), gi("stride"), gi("pad"), gi("dil"), gi("groups"),
+         gi("oh"), gi("ow")};
+  L.in_scale = o.Get("inScale").As<Napi::Number>().DoubleValue();
+  L.relu_in = o.Get("reluIn").As<Napi::Boolean>();
+  L.code_min = o.Get("codeMin").As<Napi::Number>().Int32Value();
+  L.code_max = o.Get("codeMax").As<Napi::Number>().Int32Value();
+  L.arrays = o.Get("arrays").As<Napi::Number>().Int32Value();
+  L.row_off = Arr<int32_t>(o, "rowOff");
+  L.rows = Arr<int32_t>(o, "rows");
+  L.col_off = Arr<int32_t>(o, "colOff");
+  L.col_out = Arr<int32_t>(o, "colOut");
+  L.col_weight = Arr<float>(o, "colWeight");
+  L.g_off = Arr<int32_t>(o, "gOff");
+  L.gm = Arr<float>(o, "g");
+  L.read_var = Arr<float>(o, "readVar");
+  L.adc_lsb = Arr<float>(o, "adcLsb");
+  L.adc_max = o.Get("adcMax").As<Napi::Number>().Int32Value();
+  L.g0 = o.Get("g0").As<Napi::Number>().DoubleValue();
+  L.planes = Arr<int32_t>(o, "planes");
+  L.plane_weight = Arr<float>(o, "planeWeight");
+  L.n_planes = (int)o.Get("planeWeight").As<Napi::Float32Array>().ElementLength();
+  L.out_scale = Arr<double>(o, "outScale");
+  L.out_bias = Arr<float>(o, "outBias");
+  L.seed = o.Get("seed").As<Napi::Number>().Uint32Value();
+  L.image_offset = o.Get("imageOffset").As<Napi::Number>().Int32Value();
+  mh::xbar_forward(L, F(info, 1), F(info, 2), F(info, 3));
+  return info.Env().Undefined();
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -147,6 +190,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mh::set_threads(0);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("xbarForward", Napi::Function::New(env, XbarForward));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
   exports.Set("convBackward", Napi::Function::New(env, ConvBackward));

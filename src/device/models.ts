@@ -22,6 +22,8 @@ export interface DeviceModel {
   drift(p: Programmed, target: Float32Array, tSeconds: number, rng: Rng): Float32Array;
   /** One noisy read of conductances `g` at time t (returns a new array). */
   read(g: Float32Array, target: Float32Array, tSeconds: number, rng: Rng): Float32Array;
+  /** σ (µS) of one read of a device at conductance g (programmed for `target`), t s after programming. */
+  readSigma(g: number, target: number, tSeconds: number): number;
 }
 
 /** Ideal devices: programmed exactly, no drift, noiseless reads. */
@@ -36,6 +38,9 @@ export class IdealDevice implements DeviceModel {
   }
   read(g: Float32Array, _target?: Float32Array, _t?: number, _rng?: Rng): Float32Array {
     return g.slice();
+  }
+  readSigma(): number {
+    return 0;
   }
 }
 
@@ -89,12 +94,14 @@ export class PcmDevice implements DeviceModel {
 
   read(g: Float32Array, target: Float32Array, tSeconds: number, rng: Rng): Float32Array {
     if (!this.stages.read) return g.slice();
+    return g.map((v, i) => Math.max(0, v + this.readSigma(v, target[i]!, tSeconds) * rng.normal()));
+  }
+
+  readSigma(g: number, target: number, tSeconds: number): number {
+    if (!this.stages.read) return 0;
     const time = Math.sqrt(Math.log((Math.max(tSeconds, 0) + this.tRead) / (2 * this.tRead)));
-    return g.map((v, i) => {
-      const x = Math.max(target[i]! / this.gMax, 1e-12);
-      const q = Math.min(0.0088 / x ** 0.65, 0.2);
-      return Math.max(0, v + v * q * time * rng.normal());
-    });
+    const x = Math.max(target / this.gMax, 1e-12);
+    return g * Math.min(0.0088 / x ** 0.65, 0.2) * time;
   }
 }
 
@@ -140,7 +147,11 @@ export class ReramDevice implements DeviceModel {
 
   read(g: Float32Array, _target: Float32Array, _t: number, rng: Rng): Float32Array {
     if (!this.stages.read || this.readNoise === 0) return g.slice();
-    return g.map((v) => Math.max(0, v + v * this.readNoise * rng.normal()));
+    return g.map((v) => Math.max(0, v + this.readSigma(v) * rng.normal()));
+  }
+
+  readSigma(g: number): number {
+    return this.stages.read ? g * this.readNoise : 0;
   }
 }
 

@@ -3,7 +3,7 @@
  * PyTorch default initialisation, and a forward pass that interprets the IR. Inference
  * runs without a tape and recycles activation buffers as soon as their last reader ran.
  */
-import type { IrNode, Network } from "../ir/graph.js";
+import type { ConvNode, IrNode, LinearNode, Network } from "../ir/graph.js";
 import { nodeInputs } from "../ir/graph.js";
 import { Rng } from "../util/rng.js";
 import { alloc, BufferPool, withArena } from "./arena.js";
@@ -18,6 +18,24 @@ export interface ForwardOptions {
   readonly dropPathProb?: number;
   /** Randomness of drop-path. */
   readonly rng?: Rng;
+  /** Runs the weight layers instead of the float kernels (inference only): the crossbar simulator. */
+  readonly executor?: MatmulExecutor | null;
+}
+
+/**
+ * What executes a network's weight layers: given the layer, its input, and its weights as the
+ * engine holds them (batch norm folded in for inference), it returns the layer's output.
+ */
+export interface MatmulExecutor {
+  conv(
+    node: ConvNode,
+    x: Tensor,
+    reluIn: boolean,
+    weight: Tensor,
+    bias: Float32Array | null,
+    out: Float32Array | undefined,
+  ): Tensor;
+  linear(node: LinearNode, x: Tensor, weight: Tensor, bias: Tensor): Tensor;
 }
 
 export interface ForwardResult {
@@ -144,6 +162,7 @@ export class Model {
     const values: (Tensor | null)[] = new Array(net.nodes.length).fill(null);
     const drop = training ? (opts.dropPathProb ?? 0) : 0;
     const rng = opts.rng ?? new Rng(0);
+    const executor = training ? null : (opts.executor ?? null);
 
     const run = () => {
       for (const { node, inputs, reluIn, foldBn, outputId } of plan) {
@@ -155,14 +174,15 @@ export class Model {
           case "input":
             y = x;
             break;
-          case "conv":
-            if (foldBn) {
-              const f = ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn));
-              y = ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
-            } else {
-              y = ops.conv2d(tape, v(0), this.tensor(`${node.param}.weight`), node, out, reluIn);
-            }
+          case "conv": {
+            const f = foldBn
+              ? ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn))
+              : { weight: this.tensor(`${node.param}.weight`), bias: null };
+            y = executor
+              ? executor.conv(node, v(0), reluIn, f.weight, f.bias, out)
+              : ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
             break;
+          }
           case "bn": {
             y = ops.batchNorm(tape, v(0), this.bnState(node.param), training, out);
             if (training) {
@@ -210,14 +230,12 @@ export class Model {
           case "gap":
             y = ops.globalAvgPool(tape, v(0));
             break;
-          case "linear":
-            y = ops.linear(
-              tape,
-              v(0),
-              this.tensor(`${node.param}.weight`),
-              this.tensor(`${node.param}.bias`),
-            );
+          case "linear": {
+            const w = this.tensor(`${node.param}.weight`);
+            const b = this.tensor(`${node.param}.bias`);
+            y = executor ? executor.linear(node, v(0), w, b) : ops.linear(tape, v(0), w, b);
             break;
+          }
         }
         if (out && y.data !== out) pool!.give(out);
         values[outputId] = y;

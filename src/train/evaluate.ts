@@ -15,6 +15,8 @@ export function evaluate(
   split: Split,
   batch = 250,
   onBatch?: (done: number) => void,
+  /** Logits of a batch whose first image is test image `offset` (default: the float model). */
+  forward: (x: Tensor, offset: number) => Tensor = (x) => model.forward(x, { training: false }).logits,
 ): { correct: number; count: number; accuracy: number } {
   const x = new Float32Array(batch * 3072);
   const labels = new Int32Array(batch);
@@ -24,7 +26,7 @@ export function evaluate(
     const idx = Array.from({ length: n }, (_, i) => at + i);
     makeBatch(split, idx, NO_AUGMENT, null, x, labels);
     const input = new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072));
-    const { logits } = model.forward(input, { training: false });
+    const logits = forward(input, at);
     const k = model.net.classes;
     for (let i = 0; i < n; i++) if (argmaxRows(logits.data, k, i) === labels[i]) correct++;
     onBatch?.(at + n);

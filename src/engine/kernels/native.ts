@@ -18,6 +18,7 @@ const SAME_AS_KERNELS = [
   "reluBackward",
   "axpy",
   "scale",
+  "xbarForward",
 ] as const;
 type SameAsKernels = (typeof SAME_AS_KERNELS)[number];
 

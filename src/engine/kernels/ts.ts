@@ -3,6 +3,7 @@
  * accumulation), the reference the native kernels are tested against, and the fallback.
  */
 import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
+import { xbarForwardTs } from "./xbar-ts.js";
 
 const gemm: Kernels["gemm"] = (ta, tb, m, n, k, alpha, a, b, beta, c) => {
   for (let i = 0; i < m; i++) {
@@ -184,6 +185,7 @@ const bnBackward: Kernels["bnBackward"] = (n, c, hw, x, gamma, mean, invstd, dy,
 export const tsKernels: Kernels = {
   name: "ts",
   gemm,
+  xbarForward: xbarForwardTs,
   convForward,
   convBackward,
   poolForward,

@@ -30,6 +30,56 @@ export interface PoolGeom {
   readonly ow: number;
 }
 
+/**
+ * One layer mapped on crossbar arrays (see src/xbar/mvm.ts for how it is built). The layer's
+ * logical matrix has rows r = (c·k + kh)·k + kw of the im2col input and output channels o.
+ * Array a drives the rows `rows[rowOff[a] .. rowOff[a+1])` and reads `cols` physical columns;
+ * column j of the layer's column list is logical output `colOut[j]`, weighted `colWeight[j]`
+ * in the digital sum (±L^slice for the two devices of a differential pair). `g` holds each
+ * column's conductances over the array's rows (column-major per array: j·nr + i), in level
+ * units relative to Gmin; `readVar` the per-read variance of each device (level units²).
+ */
+export interface XbarLayer {
+  readonly geom: ConvGeom;
+  /**
+   * Input quantization, applied as rows are gathered: code = clamp(roundHalfAway(x′ / inScale),
+   * codeMin, codeMax) with x′ = max(x, 0) when `reluIn` (a ReLU fused in front of the layer).
+   */
+  readonly inScale: number;
+  readonly reluIn: boolean;
+  readonly codeMin: number;
+  readonly codeMax: number;
+  readonly arrays: number;
+  readonly rowOff: Int32Array;
+  readonly rows: Int32Array;
+  readonly colOff: Int32Array;
+  readonly colOut: Int32Array;
+  readonly colWeight: Float32Array;
+  /** Offset of array a's conductances in `g` (= Σ previous nr·ncols). */
+  readonly gOff: Int32Array;
+  readonly g: Float32Array;
+  readonly readVar: Float32Array | null;
+  /** ADC step per array in level units; 0 = lossless conversion. */
+  readonly adcLsb: Float32Array;
+  /** Largest ADC code (2^bits − 1). */
+  readonly adcMax: number;
+  /** Gmin / step: the current every device adds on a driven row (cancels in a lossless pair). */
+  readonly g0: number;
+  /**
+   * DAC phases, three ints each: [sign, shift, mask]. The phase applies
+   * v = sel(x)·((|x| >> shift) & mask), sel(x) = [x > 0] for sign 1, [x < 0] for sign −1,
+   * sign(x) for sign 0, and weighs its result by planeWeight.
+   */
+  readonly planes: Int32Array;
+  readonly planeWeight: Float32Array;
+  /** y[n, o, p] = fround(acc·outScale[o] + outBias[o]) with acc summed in float64. */
+  readonly outScale: Float64Array;
+  readonly outBias: Float32Array | null;
+  /** Seed of the read-noise draws; image `imageOffset + n` gets its own stream. */
+  readonly seed: number;
+  readonly imageOffset: number;
+}
+
 export interface Kernels {
   readonly name: "native" | "ts";
   /** C[m×n] = alpha·op(A)·op(B) + beta·C, row-major, packed. */
@@ -129,4 +179,10 @@ export interface Kernels {
   axpy(a: number, x: Float32Array, y: Float32Array): void;
   /** y = a·x */
   scale(a: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * Crossbar forward of one layer on float activations x (NCHW, quantized on the way in):
+   * writes y [n, oc, oh, ow]; when `colMax` is given, also raises colMax[a] to the largest
+   * value any column of array a presented to its ADC (for ADC range calibration).
+   */
+  xbarForward(layer: XbarLayer, x: Float32Array, y: Float32Array, colMax: Float32Array | null): void;
 }

@@ -1,0 +1,38 @@
+// Crossbar forward of one layer (see XbarLayer in src/engine/kernels/types.ts, whose
+// TypeScript twin src/engine/kernels/xbar-ts.ts is the reference).
+#pragma once
+#include <cstdint>
+
+#include "kernels.h"
+
+namespace mh {
+
+struct XbarLayer {
+  ConvGeom g;
+  double in_scale;
+  bool relu_in;
+  int code_min, code_max;
+  int arrays;
+  const int32_t* row_off;
+  const int32_t* rows;
+  const int32_t* col_off;
+  const int32_t* col_out;
+  const float* col_weight;
+  const int32_t* g_off;
+  const float* gm;
+  const float* read_var;  // may be null
+  const float* adc_lsb;
+  int adc_max;
+  double g0;
+  const int32_t* planes;  // [sign, shift, mask] per DAC phase
+  int n_planes;
+  const float* plane_weight;
+  const double* out_scale;
+  const float* out_bias;  // may be null
+  uint32_t seed;
+  int image_offset;
+};
+
+void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max);
+
+}  // namespace mh

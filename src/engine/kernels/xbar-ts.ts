@@ -1,0 +1,99 @@
+/**
+ * The crossbar forward of one layer in plain TypeScript: the definition the native kernel
+ * (native/xbar.cc) is tested against. Per image, per array: gather the array's rows of the
+ * im2col input, apply each DAC phase, sum each column's currents (float64), add read noise,
+ * convert with the ADC, and add the result, weighted, into the digital accumulator.
+ */
+import { Rng } from "../../util/rng.js";
+import { deriveSeed } from "../../util/seed.js";
+import type { XbarLayer } from "./types.js";
+
+/** The input code of im2col row r at output position p of one image (0 in the padding). */
+export function im2colValue(layer: XbarLayer, x: Float32Array, image: number, r: number, p: number): number {
+  const g = layer.geom;
+  const kk = g.k * g.k;
+  const c = Math.floor(r / kk);
+  const kh = Math.floor((r % kk) / g.k);
+  const kw = r % g.k;
+  const oh = Math.floor(p / g.ow);
+  const ow = p % g.ow;
+  const ih = oh * g.stride - g.pad + kh * g.dil;
+  const iw = ow * g.stride - g.pad + kw * g.dil;
+  if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) return 0;
+  const v = x[((image * g.c + c) * g.h + ih) * g.w + iw]!;
+  return inputCode(layer, layer.reluIn && v < 0 ? 0 : v);
+}
+
+/** Round half away from zero of v / inScale, clamped to the code range. */
+export function inputCode(layer: XbarLayer, v: number): number {
+  const t = v / layer.inScale;
+  const r = t < 0 ? -Math.floor(-t + 0.5) : Math.floor(t + 0.5);
+  return Math.min(layer.codeMax, Math.max(layer.codeMin, r));
+}
+
+/** The value DAC phase `plane` applies for input code v. */
+export function phaseValue(planes: Int32Array, plane: number, v: number): number {
+  const sign = planes[plane * 3]!;
+  const shift = planes[plane * 3 + 1]!;
+  const mask = planes[plane * 3 + 2]!;
+  if ((sign > 0 && v <= 0) || (sign < 0 && v >= 0) || v === 0) return 0;
+  const mag = (Math.abs(v) >> shift) & mask;
+  return sign === 0 && v < 0 ? -mag : mag;
+}
+
+export function xbarForwardTs(
+  layer: XbarLayer,
+  x: Float32Array,
+  y: Float32Array,
+  colMax: Float32Array | null,
+): void {
+  const g = layer.geom;
+  const P = g.oh * g.ow;
+  const nPlanes = layer.planeWeight.length;
+  const lossyOffset = layer.g0;
+  for (let n = 0; n < g.n; n++) {
+    const acc = new Float64Array(g.oc * P);
+    for (let a = 0; a < layer.arrays; a++) {
+      const r0 = layer.rowOff[a]!;
+      const nr = layer.rowOff[a + 1]! - r0;
+      const c0 = layer.colOff[a]!;
+      const nc = layer.colOff[a + 1]! - c0;
+      const gBase = layer.gOff[a]!;
+      const lsb = layer.adcLsb[a]!;
+      const input = new Float64Array(nr * P);
+      for (let i = 0; i < nr; i++)
+        for (let p = 0; p < P; p++) input[i * P + p] = im2colValue(layer, x, n, layer.rows[r0 + i]!, p);
+      for (let pl = 0; pl < nPlanes; pl++) {
+        const v = input.map((code) => phaseValue(layer.planes, pl, code));
+        const rng = layer.readVar ? new Rng(deriveSeed(layer.seed, layer.imageOffset + n, a, pl)) : null;
+        for (let j = 0; j < nc; j++) {
+          const col = gBase + j * nr;
+          const out = layer.colOut[c0 + j]! * P;
+          const w = layer.colWeight[c0 + j]! * layer.planeWeight[pl]!;
+          for (let p = 0; p < P; p++) {
+            let s = 0;
+            let rowSum = 0;
+            let variance = 0;
+            for (let i = 0; i < nr; i++) {
+              const u = v[i * P + p]!;
+              s += u * layer.g[col + i]!;
+              rowSum += u;
+              if (layer.readVar) variance += u * u * layer.readVar[col + i]!;
+            }
+            if (rng) s += Math.sqrt(variance) * rng.normal();
+            // Every driven device adds its Gmin current; a pair's two columns cancel it
+            // exactly unless the ADC rounds them apart.
+            const adcIn = s + lossyOffset * rowSum;
+            if (colMax && adcIn > colMax[a]!) colMax[a] = adcIn;
+            if (lsb > 0) s = Math.min(layer.adcMax, Math.max(0, Math.floor(adcIn / lsb + 0.5))) * lsb;
+            acc[out + p]! += w * s;
+          }
+        }
+      }
+    }
+    const bias = layer.outBias;
+    for (let o = 0; o < g.oc; o++)
+      for (let p = 0; p < P; p++)
+        y[(n * g.oc + o) * P + p] = acc[o * P + p]! * layer.outScale[o]! + (bias ? bias[o]! : 0);
+  }
+}

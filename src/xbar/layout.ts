@@ -1,0 +1,107 @@
+/**
+ * A weight layer as the crossbar sees it, and how its logical matrix is cut into arrays.
+ *
+ * The logical matrix of a layer has one row per im2col input, r = (c·k + kh)·k + kw, and
+ * one column per output channel. Dense convolutions, 1×1 convolutions, the stem and the
+ * classifier fill it; a depthwise convolution is block-diagonal (channel o only reads rows
+ * o·k² … o·k² + k² − 1). Dilation and stride change which inputs reach a row (the address
+ * generator), never the array.
+ */
+import { roundHalfAway } from "./quantize.js";
+
+export interface LayerGeometry {
+  /** Input channels, height, width of one image. */
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly oc: number;
+  readonly k: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly dil: number;
+  readonly groups: number;
+  readonly oh: number;
+  readonly ow: number;
+}
+
+export interface LogicalLayer {
+  /** IR node id and a readable name (its parameter prefix). */
+  readonly id: number;
+  readonly name: string;
+  readonly geom: LayerGeometry;
+  readonly depthwise: boolean;
+  /** Integer weights in the engine's layout [oc, c/groups, k, k]. */
+  readonly q: Int32Array;
+  readonly weightBits: number;
+  /** Per output channel: w ≈ q·wScale. */
+  readonly wScale: Float32Array;
+  /** Digital bias per output channel (batch norm folded in), or null. */
+  readonly bias: Float32Array | null;
+  /** Input quantization: scale, signedness, and whether a ReLU is fused in front. */
+  readonly inScale: number;
+  readonly inSigned: boolean;
+  readonly reluIn: boolean;
+  readonly inputBits: number;
+}
+
+/** Rows of the logical matrix. */
+export function logicalRows(l: LogicalLayer): number {
+  return l.geom.c * l.geom.k * l.geom.k;
+}
+
+/** The integer weight at logical row r, output o (0 off the diagonal blocks of a depthwise layer). */
+export function logicalWeight(l: LogicalLayer, r: number, o: number): number {
+  const kk = l.geom.k * l.geom.k;
+  if (l.depthwise) return Math.floor(r / kk) === o ? l.q[o * kk + (r % kk)]! : 0;
+  return l.q[o * logicalRows(l) + r]!;
+}
+
+/** One physical array: the logical rows it drives and the logical outputs it holds. */
+export interface ArrayPlacement {
+  readonly rows: Int32Array;
+  readonly outputs: Int32Array;
+}
+
+const range = (from: number, to: number): Int32Array =>
+  Int32Array.from({ length: to - from }, (_, i) => from + i);
+
+/**
+ * Individual deployment: dense layers cut into row tiles of T rows × ⌊T / columnsPerWeight⌋
+ * outputs; depthwise layers packed block-diagonally, ⌊T/k²⌋ channels per array (fewer if
+ * their columns would not fit).
+ */
+export function individualLayout(l: LogicalLayer, tile: number, columnsPerWeight: number): ArrayPlacement[] {
+  const outsPerArray = Math.floor(tile / columnsPerWeight);
+  if (outsPerArray < 1)
+    throw new Error(`a ${tile}-column tile cannot hold one weight of ${columnsPerWeight} columns`);
+  const arrays: ArrayPlacement[] = [];
+  const { oc, k } = l.geom;
+  if (l.depthwise) {
+    const kk = k * k;
+    const per = Math.min(Math.floor(tile / kk), outsPerArray);
+    if (per < 1) throw new Error(`a ${tile}-row tile cannot hold a ${k}×${k} depthwise kernel`);
+    for (let c0 = 0; c0 < oc; c0 += per) {
+      const c1 = Math.min(oc, c0 + per);
+      arrays.push({ rows: range(c0 * kk, c1 * kk), outputs: range(c0, c1) });
+    }
+    return arrays;
+  }
+  const R = logicalRows(l);
+  for (let r0 = 0; r0 < R; r0 += tile)
+    for (let o0 = 0; o0 < oc; o0 += outsPerArray)
+      arrays.push({
+        rows: range(r0, Math.min(R, r0 + tile)),
+        outputs: range(o0, Math.min(oc, o0 + outsPerArray)),
+      });
+  return arrays;
+}
+
+/** Quantize a float input tensor the way the crossbar's DAC sees it (for the integer reference). */
+export function inputCodes(l: LogicalLayer, x: Float32Array): Int32Array {
+  const hi = l.inSigned ? 2 ** (l.inputBits - 1) - 1 : 2 ** l.inputBits - 1;
+  const lo = l.inSigned ? -hi : 0;
+  return Int32Array.from(x, (v) => {
+    const t = l.reluIn && v < 0 ? 0 : v;
+    return Math.min(hi, Math.max(lo, roundHalfAway(t / l.inScale)));
+  });
+}

@@ -1,0 +1,273 @@
+/**
+ * Programming a layer onto its arrays: every weight becomes a differential pair per slice
+ * (src/xbar/conductance.ts), every device goes through the configured non-idealities
+ * (programming noise, drift to the inference time, device-to-device variation, stuck-at
+ * faults), and the result is packed for the crossbar kernel in level units
+ * u = (G − Gmin) / step, with each device's read-noise variance beside it.
+ */
+import {
+  type DeviceModel,
+  deviceToDevice,
+  IdealDevice,
+  PcmDevice,
+  ReramDevice,
+  stuckAt,
+} from "../device/models.js";
+import type { XbarLayer } from "../engine/kernels/types.js";
+import { concatFloat32 } from "../util/arrays.js";
+import type { Rng } from "../util/rng.js";
+import { type ConductanceMap, levelStep, levels, slices } from "./conductance.js";
+import type { SimConfig } from "./config.js";
+import { type ArrayPlacement, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
+
+/** Everything of an XbarLayer except what depends on the batch. */
+export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> & {
+  readonly layer: LogicalLayer;
+  /** Devices whose conductance a fault pinned. */
+  readonly faults: number;
+  /** Physical devices programmed (both devices of every pair, every slice, off-diagonal blocks included). */
+  readonly devices: number;
+};
+
+export function deviceModel(cfg: SimConfig): DeviceModel {
+  const d = cfg.device;
+  const stages = { programming: d.programmingNoise, drift: d.drift, read: d.readNoise };
+  switch (d.model) {
+    case "ideal":
+      return new IdealDevice(cfg.conductance.gMax);
+    case "pcm":
+      return new PcmDevice(cfg.conductance.gMax, stages);
+    case "reram":
+      return new ReramDevice(cfg.conductance.gMax, d.reramReadNoise, stages);
+  }
+}
+
+/** True when devices store exactly their target and reads are exact. */
+export function devicesAreIdeal(cfg: SimConfig): boolean {
+  const d = cfg.device;
+  return (
+    (d.model === "ideal" || (!d.programmingNoise && !d.readNoise && !d.drift)) &&
+    d.deviceToDevice === 0 &&
+    d.stuckAtRate === 0
+  );
+}
+
+export function conductanceMap(cfg: SimConfig): ConductanceMap {
+  return { ...cfg.conductance, weightBits: cfg.weightBits };
+}
+
+/**
+ * DAC phases for a layer's inputs, [sign, shift, mask] each with its digital weight.
+ * Unsigned inputs (after a ReLU): one pass. Signed inputs (the stem's image, the classifier's
+ * pooled features, a depthwise output feeding a 1×1): two phases, the positive part then the
+ * magnitudes of the negative part, subtracted digitally. Bit-serial: one phase per bit.
+ */
+export function dacPhases(
+  mode: SimConfig["dac"]["mode"],
+  inputBits: number,
+  signed: boolean,
+): { planes: Int32Array; planeWeight: Float32Array } {
+  const magBits = signed ? inputBits - 1 : inputBits;
+  const all = 2 ** magBits - 1;
+  const phases: [number, number, number, number][] = [];
+  for (const sign of signed ? [1, -1] : [1]) {
+    if (mode === "multi-bit") phases.push([sign, 0, all, sign]);
+    else for (let b = 0; b < magBits; b++) phases.push([sign, b, 1, sign * 2 ** b]);
+  }
+  return {
+    planes: Int32Array.from(phases.flatMap(([s, sh, m]) => [s, sh, m])),
+    planeWeight: Float32Array.from(phases, (p) => p[3]),
+  };
+}
+
+/** The largest value one DAC phase applies to a row. */
+function phaseMax(planes: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < planes.length; i += 3) m = Math.max(m, planes[i + 2]!);
+  return m;
+}
+
+function codeRange(layer: LogicalLayer): { codeMin: number; codeMax: number } {
+  const hi = layer.inSigned ? 2 ** (layer.inputBits - 1) - 1 : 2 ** layer.inputBits - 1;
+  return { codeMin: layer.inSigned ? -hi : 0, codeMax: hi };
+}
+
+/** Physical arrays on devices: differential pairs per slice, through the device model. */
+export function programLayer(
+  layer: LogicalLayer,
+  placements: readonly ArrayPlacement[],
+  cfg: SimConfig,
+  rng: Rng,
+): ProgrammedLayer {
+  const map = conductanceMap(cfg);
+  const S = slices(map);
+  const L = levels(map);
+  const step = levelStep(map);
+  const device = deviceModel(cfg);
+  const ideal = devicesAreIdeal(cfg);
+  const t = cfg.device.time;
+  const rowOff = [0];
+  const colOff = [0];
+  const gOff = [0];
+  const rows: number[] = [];
+  const colOut: number[] = [];
+  const colWeight: number[] = [];
+  const gParts: Float32Array[] = [];
+  const varParts: Float32Array[] = [];
+  let faults = 0;
+  let devices = 0;
+  let programmed = 0;
+  let drifted = 0;
+  for (const a of placements) {
+    const nr = a.rows.length;
+    const nc = a.outputs.length * S * 2;
+    // Target level of every device, column-major (column j, row i → j·nr + i).
+    const digits = new Float32Array(nc * nr);
+    let j = 0;
+    for (const o of a.outputs) {
+      for (let s = 0; s < S; s++) {
+        for (const sign of [1, -1]) {
+          for (let i = 0; i < nr; i++) {
+            const q = logicalWeight(layer, a.rows[i]!, o);
+            digits[j * nr + i] = q * sign > 0 ? Math.floor(Math.abs(q) / L ** s) % L : 0;
+          }
+          colOut.push(o);
+          colWeight.push(sign * L ** s);
+          j++;
+        }
+      }
+    }
+    let u = digits;
+    let variance = new Float32Array(0);
+    if (!ideal) {
+      const target = digits.map((d) => map.gMin + d * step);
+      let g = device.drift(device.program(target, rng), target, t, rng);
+      g = deviceToDevice(g, cfg.device.deviceToDevice, rng);
+      const stuck = stuckAt(g, cfg.device.stuckAtRate, map.gMin, map.gMax, cfg.device.stuckAtLowShare, rng);
+      g = stuck.g;
+      faults += stuck.faults;
+      u = g.map((v) => (v - map.gMin) / step);
+      for (let e = 0; e < g.length; e++) {
+        programmed += digits[e]!;
+        drifted += u[e]!;
+      }
+      if (cfg.device.readNoise)
+        variance = target.map((tg, e) => (device.readSigma(g[e]!, tg, t) / step) ** 2);
+    }
+    gParts.push(u);
+    varParts.push(variance);
+    devices += nc * nr;
+    rows.push(...a.rows);
+    rowOff.push(rows.length);
+    colOff.push(colOut.length);
+    gOff.push(gOff.at(-1)! + nc * nr);
+  }
+  // Global drift compensation (as aihwkit's): one digital gain per layer that restores the
+  // total conductance the layer was programmed with, read once through a reference input.
+  const compensation = cfg.device.drift && !ideal && drifted > 0 && programmed > 0 ? programmed / drifted : 1;
+  const g0 = map.gMin / step;
+  const { planes, planeWeight } = dacPhases(cfg.dac.mode, layer.inputBits, layer.inSigned);
+  const adcMax = cfg.adc.bits === null ? 0 : 2 ** cfg.adc.bits - 1;
+  // Full-scale ADC range: every driven row at its largest input, every device at Gmax.
+  const adcLsb = Float32Array.from(placements, (a) =>
+    cfg.adc.bits === null ? 0 : (a.rows.length * phaseMax(planes) * (L - 1 + g0)) / adcMax,
+  );
+  return {
+    layer,
+    faults,
+    devices,
+    inScale: layer.inScale,
+    reluIn: layer.reluIn,
+    ...codeRange(layer),
+    arrays: placements.length,
+    rowOff: Int32Array.from(rowOff),
+    rows: Int32Array.from(rows),
+    colOff: Int32Array.from(colOff),
+    colOut: Int32Array.from(colOut),
+    colWeight: Float32Array.from(colWeight),
+    gOff: Int32Array.from(gOff),
+    g: concatFloat32(gParts),
+    readVar: cfg.device.readNoise && !ideal ? concatFloat32(varParts) : null,
+    adcLsb,
+    adcMax,
+    g0,
+    planes,
+    planeWeight,
+    outScale: Float64Array.from(layer.wScale, (w) => w * layer.inScale * compensation),
+    outBias: layer.bias,
+  };
+}
+
+/**
+ * The integer reference computed fast: ideal devices and lossless converters make the
+ * crossbar a plain integer matrix product, so the layer runs as one signed multi-bit phase
+ * over signed weights, in row chunks small enough that float32 sums stay exact (< 2^24),
+ * and each depthwise channel as its own chunk. Equal to the tile path by construction of
+ * the arithmetic (tested, bit for bit).
+ */
+export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
+  const { codeMin, codeMax } = codeRange(layer);
+  const wMax = 2 ** (layer.weightBits - 1) - 1;
+  const chunk = Math.max(1, Math.floor((2 ** 24 - 1) / (Math.max(-codeMin, codeMax) * wMax)));
+  const kk = layer.geom.k * layer.geom.k;
+  const placements: ArrayPlacement[] = [];
+  if (layer.depthwise) {
+    for (let o = 0; o < layer.geom.oc; o++)
+      placements.push({
+        rows: Int32Array.from({ length: kk }, (_, i) => o * kk + i),
+        outputs: Int32Array.of(o),
+      });
+  } else {
+    const R = logicalRows(layer);
+    const all = Int32Array.from({ length: layer.geom.oc }, (_, o) => o);
+    for (let r0 = 0; r0 < R; r0 += chunk)
+      placements.push({
+        rows: Int32Array.from({ length: Math.min(R, r0 + chunk) - r0 }, (_, i) => r0 + i),
+        outputs: all,
+      });
+  }
+  const rowOff = [0];
+  const colOff = [0];
+  const gOff = [0];
+  const rows: number[] = [];
+  const colOut: number[] = [];
+  const gParts: Float32Array[] = [];
+  for (const a of placements) {
+    const nr = a.rows.length;
+    const g = new Float32Array(a.outputs.length * nr);
+    a.outputs.forEach((o, j) => {
+      for (let i = 0; i < nr; i++) g[j * nr + i] = logicalWeight(layer, a.rows[i]!, o);
+      colOut.push(o);
+    });
+    gParts.push(g);
+    rows.push(...a.rows);
+    rowOff.push(rows.length);
+    colOff.push(colOut.length);
+    gOff.push(gOff.at(-1)! + g.length);
+  }
+  return {
+    layer,
+    faults: 0,
+    devices: 0,
+    inScale: layer.inScale,
+    reluIn: layer.reluIn,
+    codeMin,
+    codeMax,
+    arrays: placements.length,
+    rowOff: Int32Array.from(rowOff),
+    rows: Int32Array.from(rows),
+    colOff: Int32Array.from(colOff),
+    colOut: Int32Array.from(colOut),
+    colWeight: new Float32Array(colOut.length).fill(1),
+    gOff: Int32Array.from(gOff),
+    g: concatFloat32(gParts),
+    readVar: null,
+    adcLsb: new Float32Array(placements.length),
+    adcMax: 0,
+    g0: 0,
+    planes: Int32Array.of(0, 0, 2 ** 30 - 1),
+    planeWeight: Float32Array.of(1),
+    outScale: Float64Array.from(layer.wScale, (w) => w * layer.inScale),
+    outBias: layer.bias,
+  };
+}

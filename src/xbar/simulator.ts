@@ -1,0 +1,259 @@
+/**
+ * A trained network on simulated crossbars. Calibration runs the float network on training
+ * images and fixes every weight layer's integer weights and input scale; `program(trial)`
+ * puts the weights on fresh devices (a new seed per trial) and, for a calibrated ADC, sets
+ * each array's range from its largest column current on the calibration images; `executor`
+ * then runs the weight layers on those arrays while pooling, adds and concatenation stay in
+ * the digital periphery (the engine's float ops).
+ */
+import { kernels } from "../engine/kernels/index.js";
+import type { XbarLayer } from "../engine/kernels/types.js";
+import type { MatmulExecutor, Model } from "../engine/model.js";
+import * as ops from "../engine/ops.js";
+import { Tensor } from "../engine/tensor.js";
+import { columnsPerWeight } from "../hw/deployment.js";
+import type { ConvNode, LinearNode } from "../ir/graph.js";
+import { concatFloat32 } from "../util/arrays.js";
+import { Rng } from "../util/rng.js";
+import { deriveSeed } from "../util/seed.js";
+import type { SimConfig } from "./config.js";
+import { type ArrayPlacement, individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
+import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
+import { calibrate, quantizeWeights } from "./quantize.js";
+
+/** Up to this many |x| samples per layer feed the percentile calibration. */
+const CALIBRATION_SAMPLES = 1 << 18;
+
+interface LayerRecord {
+  node: ConvNode | LinearNode;
+  geom: LayerGeometry;
+  weight: Float32Array;
+  bias: Float32Array | null;
+  reluIn: boolean;
+  samples: Float32Array[];
+  max: number;
+}
+
+function geometryOf(node: ConvNode | LinearNode, x: Tensor): LayerGeometry {
+  if (node.kind === "linear")
+    return {
+      c: node.inF,
+      h: 1,
+      w: 1,
+      oc: node.outF,
+      k: 1,
+      stride: 1,
+      pad: 0,
+      dil: 1,
+      groups: 1,
+      oh: 1,
+      ow: 1,
+    };
+  return {
+    c: x.shape[1]!,
+    h: x.shape[2]!,
+    w: x.shape[3]!,
+    oc: node.outC,
+    k: node.k,
+    stride: node.stride,
+    pad: node.pad,
+    dil: node.dilation,
+    groups: node.groups,
+    oh: node.shape.h,
+    ow: node.shape.w,
+  };
+}
+
+/** Places a layer's logical matrix on arrays; the hypernetwork supplies its own. */
+export type LayoutFn = (layer: LogicalLayer) => ArrayPlacement[];
+
+export class CrossbarSimulator {
+  readonly layers = new Map<number, LogicalLayer>();
+  private programmed = new Map<number, ProgrammedLayer>();
+  private trialSeed = 0;
+  /** Index of the first image of the next batch (read-noise streams are per image). */
+  imageOffset = 0;
+
+  constructor(
+    readonly model: Model,
+    readonly cfg: SimConfig,
+    readonly layout: LayoutFn = (l) => individualLayout(l, cfg.tile, columnsPerWeight(deploymentOf(cfg))),
+  ) {
+    if (!cfg.quantize) throw new Error("the fp32 preset runs the float network; it needs no simulator");
+  }
+
+  /** Fixes integer weights and input scales from the float network on calibration images. */
+  calibrate(images: Tensor, batch = 128): void {
+    const records = new Map<number, LayerRecord>();
+    const recorder: MatmulExecutor = {
+      conv: (node, x, reluIn, weight, bias, out) => {
+        record(records, node, x, reluIn, weight.data, bias);
+        return ops.conv2d(null, x, weight, node, out, reluIn, bias);
+      },
+      linear: (node, x, weight, bias) => {
+        record(records, node, x, false, weight.data, bias.data);
+        return ops.linear(null, x, weight, bias);
+      },
+    };
+    forEachBatch(images, batch, (x) => this.model.forward(x, { training: false, executor: recorder }));
+    const { cfg } = this;
+    for (const [id, r] of records) {
+      const samples = concatFloat32(r.samples);
+      const signed = !r.reluIn;
+      const method =
+        cfg.calibration.method === "max"
+          ? ({ kind: "max" } as const)
+          : ({ kind: "percentile", percentile: cfg.calibration.percentile } as const);
+      const act = method.kind === "max" ? { max: r.max } : null;
+      const scale = act
+        ? (act.max > 0 ? act.max : 1) / (signed ? 2 ** (cfg.inputBits - 1) - 1 : 2 ** cfg.inputBits - 1)
+        : calibrate(samples, cfg.inputBits, signed, method).scale;
+      const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits);
+      this.layers.set(id, {
+        id,
+        name: r.node.scope.path || r.node.param,
+        geom: r.geom,
+        depthwise: r.geom.groups > 1,
+        q: qw.q,
+        weightBits: cfg.weightBits,
+        wScale: qw.scale,
+        bias: r.bias,
+        inScale: scale,
+        inSigned: signed,
+        reluIn: r.reluIn,
+        inputBits: cfg.inputBits,
+      });
+    }
+  }
+
+  /** The exact integer path applies: ideal devices, lossless ADC. */
+  get exactInteger(): boolean {
+    return devicesAreIdeal(this.cfg) && this.cfg.adc.bits === null;
+  }
+
+  /**
+   * Programs fresh devices for trial `trial` (seeded by `seed`), and calibrates the ADC ranges
+   * on `adcImages` when the preset asks for a calibrated ADC.
+   */
+  program(seed: number, trial: number, adcImages: Tensor | null, forceTiles = false): void {
+    if (this.layers.size === 0) throw new Error("calibrate the simulator before programming it");
+    this.trialSeed = deriveSeed(seed, trial);
+    this.programmed.clear();
+    for (const [id, l] of this.layers) {
+      const p =
+        this.exactInteger && !forceTiles
+          ? exactIntegerLayer(l)
+          : programLayer(l, this.layout(l), this.cfg, new Rng(deriveSeed(this.trialSeed, id, 0)));
+      this.programmed.set(id, p);
+    }
+    if (this.cfg.adc.bits !== null && this.cfg.adc.range === "calibrated") {
+      if (!adcImages) throw new Error("a calibrated ADC needs calibration images");
+      this.calibrateAdc(adcImages);
+    }
+  }
+
+  private calibrateAdc(images: Tensor): void {
+    const maxes = new Map<number, Float32Array>();
+    const lossless = new Map<number, ProgrammedLayer>();
+    for (const [id, p] of this.programmed) {
+      maxes.set(id, new Float32Array(p.arrays));
+      lossless.set(id, { ...p, adcLsb: new Float32Array(p.arrays) });
+    }
+    const saved = this.programmed;
+    this.programmed = lossless;
+    const exec = this.executor(maxes);
+    this.imageOffset = 0x40000000; // read-noise streams apart from the test images'
+    forEachBatch(images, 128, (x) => {
+      this.model.forward(x, { training: false, executor: exec });
+      this.imageOffset += x.shape[0]!;
+    });
+    this.programmed = saved;
+    this.imageOffset = 0;
+    for (const [id, p] of saved) {
+      const m = maxes.get(id)!;
+      for (let a = 0; a < p.arrays; a++) p.adcLsb[a] = m[a]! > 0 ? m[a]! / p.adcMax : 1;
+    }
+  }
+
+  /** Programmed state of a layer (after `program`). */
+  programmedLayer(id: number): ProgrammedLayer | undefined {
+    return this.programmed.get(id);
+  }
+
+  /** Runs weight layers on the programmed arrays; `colMax`, when given, records ADC inputs. */
+  executor(colMax?: Map<number, Float32Array>): MatmulExecutor {
+    const run = (node: ConvNode | LinearNode, x: Tensor, out?: Float32Array): Tensor => {
+      const p = this.programmed.get(node.id);
+      if (!p) throw new Error(`layer ${node.scope.path} was not calibrated and programmed`);
+      const n = x.shape[0]!;
+      const g = p.layer.geom;
+      const layer: XbarLayer = {
+        ...p,
+        geom: { n, ...g },
+        seed: deriveSeed(this.trialSeed, node.id, 1),
+        imageOffset: this.imageOffset,
+      };
+      const size = n * g.oc * g.oh * g.ow;
+      const y = out && out.length === size ? out : new Float32Array(size);
+      kernels().xbarForward(layer, x.data, y, colMax?.get(node.id) ?? null);
+      const shape = node.kind === "linear" ? [n, g.oc] : [n, g.oc, g.oh, g.ow];
+      return new Tensor(shape, y);
+    };
+    return {
+      conv: (node, x, _reluIn, _w, _b, out) => run(node, x, out),
+      linear: (node, x) => run(node, x),
+    };
+  }
+}
+
+export function deploymentOf(cfg: SimConfig) {
+  return {
+    tile: cfg.tile,
+    inputBits: cfg.inputBits,
+    weightBits: cfg.weightBits,
+    cellBits: cfg.conductance.cellBits,
+    adcBits: cfg.adc.bits ?? 16,
+    columnsPerAdc: cfg.adc.columnsPerAdc,
+  };
+}
+
+function record(
+  records: Map<number, LayerRecord>,
+  node: ConvNode | LinearNode,
+  x: Tensor,
+  reluIn: boolean,
+  weight: Float32Array,
+  bias: Float32Array | null,
+): void {
+  let r = records.get(node.id);
+  if (!r) {
+    r = {
+      node,
+      geom: geometryOf(node, x),
+      weight: weight.slice(),
+      bias: bias ? bias.slice() : null,
+      reluIn,
+      samples: [],
+      max: 0,
+    };
+    records.set(node.id, r);
+  }
+  const d = x.data;
+  const stride = Math.max(1, Math.ceil(d.length / (CALIBRATION_SAMPLES / 4)));
+  const s = new Float32Array(Math.ceil(d.length / stride));
+  for (let i = 0, j = 0; i < d.length; i++) {
+    const v = reluIn ? Math.max(0, d[i]!) : Math.abs(d[i]!);
+    if (v > r.max) r.max = v;
+    if (i % stride === 0) s[j++] = v;
+  }
+  r.samples.push(s);
+}
+
+function forEachBatch(images: Tensor, batch: number, fn: (x: Tensor) => void): void {
+  const n = images.shape[0]!;
+  const per = images.size / n;
+  for (let at = 0; at < n; at += batch) {
+    const m = Math.min(batch, n - at);
+    fn(new Tensor([m, ...images.shape.slice(1)], images.data.subarray(at * per, (at + m) * per)));
+  }
+}

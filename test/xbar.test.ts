@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
+import type { XbarLayer } from "../src/engine/kernels/types.js";
+import { Model } from "../src/engine/model.js";
+import { Tensor } from "../src/engine/tensor.js";
+import { buildNetwork } from "../src/ir/network.js";
+import { resolveArchitecture } from "../src/space/architecture.js";
+import { Rng } from "../src/util/rng.js";
+import { loadPreset, mergeConfig, type SimConfig, SimConfigSchema } from "../src/xbar/config.js";
+import { individualLayout, inputCodes, type LogicalLayer, logicalWeight } from "../src/xbar/layout.js";
+import { dacPhases, exactIntegerLayer, type ProgrammedLayer, programLayer } from "../src/xbar/program.js";
+import { CrossbarSimulator } from "../src/xbar/simulator.js";
+import { randomTensor } from "./helpers.js";
+
+const native = nativeKernels();
+
+function config(over: Record<string, unknown>): SimConfig {
+  return SimConfigSchema.parse(mergeConfig(loadPreset("int8"), over));
+}
+
+/** A small PDARTS network (stem, 1×1, depthwise, dilated, strided, FactorizedReduce, classifier) with random BN statistics. */
+function smallModel(seed: number): Model {
+  const model = new Model(buildNetwork(resolveArchitecture("PDARTS"), { channels: 4, layers: 3 }), seed);
+  const rng = new Rng(seed + 1);
+  for (const [name, t] of model.tensors) {
+    if (name.endsWith("running_mean")) for (let i = 0; i < t.size; i++) t.data[i] = 0.1 * rng.normal();
+    if (name.endsWith("running_var")) for (let i = 0; i < t.size; i++) t.data[i] = 0.5 + rng.uniform();
+    if (name.endsWith(".weight") && t.shape.length === 1)
+      for (let i = 0; i < t.size; i++) t.data[i] = 0.5 + rng.uniform();
+  }
+  return model;
+}
+
+/**
+ * The int8 reference, written independently of the kernels: direct convolution over integer
+ * codes with exact (float64, integer-valued) accumulation, then y = fround(acc·wScale·inScale + bias).
+ */
+function integerReference(l: LogicalLayer, x: Float32Array, n: number): Float32Array {
+  const g = l.geom;
+  const codes = inputCodes(l, x);
+  const kk = g.k * g.k;
+  const y = new Float32Array(n * g.oc * g.oh * g.ow);
+  for (let b = 0; b < n; b++)
+    for (let o = 0; o < g.oc; o++)
+      for (let oh = 0; oh < g.oh; oh++)
+        for (let ow = 0; ow < g.ow; ow++) {
+          let acc = 0;
+          for (let r = 0; r < g.c * kk; r++) {
+            const w = logicalWeight(l, r, o);
+            if (w === 0) continue;
+            const c = Math.floor(r / kk);
+            const ih = oh * g.stride - g.pad + Math.floor((r % kk) / g.k) * g.dil;
+            const iw = ow * g.stride - g.pad + (r % g.k) * g.dil;
+            if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+            acc += w * codes[((b * g.c + c) * g.h + ih) * g.w + iw]!;
+          }
+          y[((b * g.oc + o) * g.oh + oh) * g.ow + ow] =
+            acc * (l.wScale[o]! * l.inScale) + (l.bias ? l.bias[o]! : 0);
+        }
+  return y;
+}
+
+function runLayer(
+  k: typeof tsKernels,
+  p: ProgrammedLayer,
+  x: Float32Array,
+  n: number,
+  colMax?: Float32Array,
+) {
+  const g = p.layer.geom;
+  const layer: XbarLayer = { ...p, geom: { n, ...g }, seed: 7, imageOffset: 0 };
+  const y = new Float32Array(n * g.oc * g.oh * g.ow);
+  k.xbarForward(layer, x, y, colMax ?? null);
+  return y;
+}
+
+/** Calibrated simulator over a small network, and a captured input of every weight layer. */
+function setup(cfg: SimConfig, seed = 3) {
+  const model = smallModel(seed);
+  const rng = new Rng(seed + 2);
+  const images = randomTensor([6, 3, 32, 32], rng);
+  const sim = new CrossbarSimulator(model, cfg);
+  sim.calibrate(images);
+  const inputs = new Map<number, Float32Array>();
+  model.forward(images, {
+    training: false,
+    executor: {
+      conv: (node, x, reluIn, w, b, out) => {
+        inputs.set(node.id, x.data.slice());
+        return new Tensor(
+          [6, node.outC, node.shape.h, node.shape.w],
+          (() => {
+            const y = out ?? new Float32Array(6 * node.outC * node.shape.h * node.shape.w);
+            tsKernels.convForward(
+              {
+                n: 6,
+                c: x.shape[1]!,
+                h: x.shape[2]!,
+                w: x.shape[3]!,
+                oc: node.outC,
+                k: node.k,
+                stride: node.stride,
+                pad: node.pad,
+                dil: node.dilation,
+                groups: node.groups,
+                oh: node.shape.h,
+                ow: node.shape.w,
+              },
+              x.data,
+              w.data,
+              y,
+              reluIn,
+              b,
+            );
+            return y;
+          })(),
+        );
+      },
+      linear: (node, x, w, b) => {
+        inputs.set(node.id, x.data.slice());
+        const y = new Float32Array(6 * node.outF);
+        for (let i = 0; i < 6; i++) y.set(b.data, i * node.outF);
+        tsKernels.gemm(false, true, 6, node.outF, node.inF, 1, x.data, w.data, 1, y);
+        return new Tensor([6, node.outF], y);
+      },
+    },
+  });
+  return { model, sim, images, inputs };
+}
+
+describe("crossbar simulator", () => {
+  const tiles = config({ dac: { mode: "bit-serial" }, conductance: { gMin: 2, gMax: 40, cellBits: 3 } });
+
+  it("covers every layer kind of a DARTS network", () => {
+    const { sim } = setup(tiles);
+    const kinds = new Set<string>();
+    for (const l of sim.layers.values()) {
+      const g = l.geom;
+      if (g.groups > 1)
+        kinds.add(g.dil > 1 ? "dilated depthwise" : g.stride > 1 ? "strided depthwise" : "depthwise");
+      else if (g.h === 1 && g.w === 1) kinds.add("classifier");
+      else if (g.k === 3) kinds.add("stem");
+      else kinds.add(g.stride > 1 ? "strided 1x1 (FactorizedReduce)" : "1x1");
+    }
+    for (const k of [
+      "depthwise",
+      "dilated depthwise",
+      "strided depthwise",
+      "classifier",
+      "stem",
+      "1x1",
+      "strided 1x1 (FactorizedReduce)",
+    ])
+      assert.ok(kinds.has(k), `no ${k} layer among ${[...kinds].join(", ")}`);
+  });
+
+  it("with ideal devices and lossless converters equals the int8 reference bit for bit, on tiles and on the exact path", () => {
+    const { sim, inputs } = setup(tiles);
+    sim.program(1, 0, null, true);
+    let checked = 0;
+    for (const [id, l] of sim.layers) {
+      const x = inputs.get(id)!;
+      const want = integerReference(l, x, 6);
+      const p = sim.programmedLayer(id)!;
+      assert.ok(p.arrays >= 1 && p.planeWeight.length >= 3, "bit-serial phases on real tiles");
+      for (const k of native ? [native, tsKernels] : [tsKernels]) {
+        const got = runLayer(k, p, x, 6);
+        assert.deepEqual(got, want, `${l.name} tiles (${k.name})`);
+        assert.deepEqual(runLayer(k, exactIntegerLayer(l), x, 6), want, `${l.name} exact path (${k.name})`);
+      }
+      checked++;
+    }
+    assert.ok(checked > 20);
+  });
+
+  it("bit-serial and multi-bit inputs agree with a lossless ADC, also on noisy devices", () => {
+    const noisy = {
+      device: { model: "pcm", programmingNoise: true, drift: true, time: 3600 },
+      conductance: { gMin: 0, gMax: 25, cellBits: 4 },
+    };
+    const serial = config({ ...noisy, dac: { mode: "bit-serial" } });
+    const multi = config({ ...noisy, dac: { mode: "multi-bit" } });
+    const { sim, inputs } = setup(serial);
+    const k = native ?? tsKernels;
+    for (const [id, l] of sim.layers) {
+      const layout = individualLayout(l, 128, 4);
+      const a = programLayer(l, layout, serial, new Rng(5));
+      const b = programLayer(l, layout, multi, new Rng(5));
+      const ya = runLayer(k, a, inputs.get(id)!, 6);
+      const yb = runLayer(k, b, inputs.get(id)!, 6);
+      const scale = Math.max(...ya.map(Math.abs));
+      for (let i = 0; i < ya.length; i++)
+        assert.ok(Math.abs(ya[i]! - yb[i]!) <= 1e-5 * scale, `${l.name} element ${i}`);
+      const ideal = integerReference(l, inputs.get(id)!, 6);
+      assert.notDeepEqual(ya, ideal, "noise changes the result");
+    }
+  });
+
+  it("native and TypeScript kernels agree with read noise and a lossy ADC", { skip: !native }, () => {
+    const cfg = config({
+      dac: { mode: "bit-serial" },
+      adc: { bits: 6, range: "full-scale", columnsPerAdc: 8 },
+      device: { model: "reram", programmingNoise: true, readNoise: true, reramReadNoise: 0.02 },
+      conductance: { gMin: 1, gMax: 40, cellBits: 4 },
+    });
+    const { sim, inputs } = setup(cfg);
+    for (const [id, l] of [...sim.layers].slice(0, 12)) {
+      const p = programLayer(l, individualLayout(l, 64, 4), cfg, new Rng(9));
+      const ma = new Float32Array(p.arrays);
+      const mb = new Float32Array(p.arrays);
+      const a = runLayer(native!, p, inputs.get(id)!, 6, ma);
+      const b = runLayer(tsKernels, p, inputs.get(id)!, 6, mb);
+      // The same read-noise streams; float32 vs float64 column sums may round one ADC code apart.
+      let differ = 0;
+      for (let i = 0; i < a.length; i++) if (Math.abs(a[i]! - b[i]!) > 1e-4 * (1 + Math.abs(b[i]!))) differ++;
+      assert.ok(differ <= a.length * 0.01, `${l.name}: ${differ} of ${a.length} outputs differ`);
+      for (let i = 0; i < ma.length; i++)
+        assert.ok(Math.abs(ma[i]! - mb[i]!) <= 1e-3 * mb[i]! + 1e-3, `${l.name} ADC maximum`);
+    }
+  });
+
+  it("a lossy ADC changes outputs by at most its step, and a calibrated range is tighter than full scale", () => {
+    const base = { dac: { mode: "multi-bit" }, conductance: { gMin: 0, gMax: 40, cellBits: 7 } };
+    const full = config({ ...base, adc: { bits: 8, range: "full-scale", columnsPerAdc: 8 } });
+    const { sim, inputs } = setup(full);
+    const k = native ?? tsKernels;
+    for (const [id, l] of sim.layers) {
+      const layout = individualLayout(l, 128, 2);
+      const p = programLayer(l, layout, full, new Rng(1));
+      const exact = integerReference(l, inputs.get(id)!, 6);
+      const y = runLayer(k, p, inputs.get(id)!, 6);
+      // Per array and DAC phase, the two columns of an output each round by ≤ lsb/2 (level units).
+      const maxLsb = Math.max(...p.adcLsb);
+      for (let o = 0; o < l.geom.oc; o++) {
+        const bound = layout.length * p.planeWeight.length * maxLsb * l.wScale[o]! * l.inScale + 1e-6;
+        const P = l.geom.oh * l.geom.ow;
+        for (let b = 0; b < 6; b++)
+          for (let q = 0; q < P; q++) {
+            const i = (b * l.geom.oc + o) * P + q;
+            assert.ok(
+              Math.abs(y[i]! - exact[i]!) <= bound,
+              `${l.name}: |Δ| ${Math.abs(y[i]! - exact[i]!)} > ${bound}`,
+            );
+          }
+      }
+    }
+    const cal = config({ ...base, adc: { bits: 8, range: "calibrated", columnsPerAdc: 8 } });
+    const s2 = new CrossbarSimulator(sim.model, cal);
+    s2.calibrate(randomTensor([6, 3, 32, 32], new Rng(5)));
+    s2.program(1, 0, randomTensor([6, 3, 32, 32], new Rng(5)));
+    for (const id of s2.layers.keys()) {
+      const p = s2.programmedLayer(id)!;
+      const fs = programLayer(p.layer, individualLayout(p.layer, 128, 2), full, new Rng(1));
+      for (let a = 0; a < p.arrays; a++)
+        assert.ok(p.adcLsb[a]! > 0 && p.adcLsb[a]! <= fs.adcLsb[a]!, "calibrated ≤ full scale");
+    }
+  });
+
+  it("DAC phases: unsigned bit-serial is one phase per bit, signed inputs take two passes", () => {
+    const u = dacPhases("bit-serial", 8, false);
+    assert.deepEqual([...u.planeWeight], [1, 2, 4, 8, 16, 32, 64, 128]);
+    const s = dacPhases("bit-serial", 8, true);
+    assert.deepEqual([...s.planeWeight], [1, 2, 4, 8, 16, 32, 64, -1, -2, -4, -8, -16, -32, -64]);
+    assert.deepEqual([...dacPhases("multi-bit", 8, true).planes], [1, 0, 127, -1, 0, 127]);
+  });
+
+  it("whole network: tiles and the exact path give identical logits; trials are reproducible and differ under noise", () => {
+    const { sim, images } = setup(tiles);
+    sim.program(1, 0, null, true);
+    const a = sim.model.forward(images, { training: false, executor: sim.executor() }).logits.data;
+    sim.program(1, 0, null, false);
+    const b = sim.model.forward(images, { training: false, executor: sim.executor() }).logits.data;
+    assert.deepEqual(a, b);
+    const rram = loadPreset("rram");
+    const noisy = new CrossbarSimulator(sim.model, rram);
+    noisy.calibrate(images);
+    const logits = (trial: number) => {
+      noisy.program(4, trial, images);
+      return noisy.model.forward(images, { training: false, executor: noisy.executor() }).logits.data;
+    };
+    assert.deepEqual(logits(0), logits(0));
+    assert.notDeepEqual(logits(0), logits(1));
+  });
+});
