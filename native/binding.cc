@@ -74,6 +74,19 @@ Napi::Value XbarForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value ConvForwardQuantized(const Napi::CallbackInfo& info) {
+  // (geom×12, x, w, y, scale, reluIn, lo, hi, bias | null, outScale: Float64Array)
+  mh::InputMap m;
+  m.quantize = true;
+  m.scale = (float)D(info, 15);
+  m.relu = info[16].As<Napi::Boolean>();
+  m.lo = (float)D(info, 17);
+  m.hi = (float)D(info, 18);
+  mh::conv2d_forward_mapped(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), m, F(info, 19),
+                            info[20].As<Napi::Float64Array>().Data());
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   mh::set_threads(I(info, 0));
   return Napi::Number::New(info.Env(), mh::threads());
@@ -190,6 +203,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mh::set_threads(0);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("convForwardQuantized", Napi::Function::New(env, ConvForwardQuantized));
   exports.Set("xbarForward", Napi::Function::New(env, XbarForward));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));

@@ -76,7 +76,7 @@ static inline int part_begin(int total, int parts, int i) { return (int)((int64_
 static constexpr int kBatchParts = 8;
 
 // im2col of channels [c0, c0+cg) of one image: rows (ci, kh, kw), columns (oh, ow).
-static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* cols, bool relu) {
+static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* cols, const InputMap& m) {
   const int P = g.oh * g.ow;
   for (int ci = 0; ci < cg; ci++) {
     const float* xp = x + (int64_t)(c0 + ci) * g.h * g.w;
@@ -94,7 +94,7 @@ static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* col
           for (int ow = 0; ow < g.ow; ow++) {
             const int iw = ow * g.stride - g.pad + kw * g.dil;
             const float v = (iw >= 0 && iw < g.w) ? xr[iw] : 0.f;
-            r[ow] = relu && v < 0.f ? 0.f : v;
+            r[ow] = m.active() ? m(v) : v;
           }
         }
       }
@@ -128,13 +128,15 @@ static inline bool is_pointwise(const ConvGeom& g) { return g.k == 1 && g.stride
 static inline bool is_depthwise(const ConvGeom& g) { return g.groups == g.c && g.oc == g.c && g.groups > 1; }
 
 // Copies one plane into a zero-padded (h+2p)×(w+2p) buffer, applying ReLU when asked.
-static void pad_plane(const float* __restrict__ x, int h, int w, int p, bool relu, float* __restrict__ out) {
+static void pad_plane(const float* __restrict__ x, int h, int w, int p, const InputMap& m, float* __restrict__ out) {
   const int wp = w + 2 * p;
   std::fill(out, out + (int64_t)(h + 2 * p) * wp, 0.f);
   for (int i = 0; i < h; i++) {
     const float* __restrict__ src = x + (int64_t)i * w;
     float* __restrict__ dst = out + (int64_t)(i + p) * wp + p;
-    if (relu) {
+    if (m.quantize) {
+      for (int j = 0; j < w; j++) dst[j] = m(src[j]);
+    } else if (m.relu) {
       for (int j = 0; j < w; j++) dst[j] = src[j] > 0.f ? src[j] : 0.f;
     } else {
       std::memcpy(dst, src, sizeof(float) * w);
@@ -264,7 +266,19 @@ static void relu_mask_inplace(int64_t len, const float* __restrict__ x, float* _
   for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dx[i] : 0.f;
 }
 
+// Quantized outputs: y = (float)(acc·scale[o] + bias[o]) in double over one output plane.
+static inline void affine_plane(float* y, int64_t len, double scale, double bias) {
+  for (int64_t j = 0; j < len; j++) y[j] = (float)((double)y[j] * scale + bias);
+}
+
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias) {
+  InputMap m;
+  m.relu = relu_in;
+  conv2d_forward_mapped(g, x, w, y, m, bias, nullptr);
+}
+
+void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
+                           const float* bias, const double* out_scale) {
   const int64_t plane = (int64_t)g.h * g.w;
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
@@ -279,9 +293,11 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
         const int c = (int)(i % g.c);
-        pad_plane(x + i * plane, g.h, g.w, g.pad, relu_in, pbuf.data());
+        pad_plane(x + i * plane, g.h, g.w, g.pad, in, pbuf.data());
         dw_forward_plane(g, q, pbuf.data(), w + c * kk, grid.data(), y + i * P);
-        if (bias) {
+        if (out_scale) {
+          affine_plane(y + i * P, P, out_scale[c], bias ? bias[c] : 0.0);
+        } else if (bias) {
           float* yp = y + i * P;
           const float b = bias[c];
           for (int j = 0; j < P; j++) yp[j] += b;
@@ -294,25 +310,31 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
   const bool direct = is_pointwise(g);
 #pragma omp parallel
   {
-    std::vector<float> cols(direct ? (relu_in ? (size_t)in_sz : 0) : (size_t)K * P);
+    std::vector<float> cols(direct ? (in.active() ? (size_t)in_sz : 0) : (size_t)K * P);
 #pragma omp for schedule(static)
     for (int n = 0; n < g.n; n++) {
       const float* xn = x + n * in_sz;
-      if (direct && relu_in) {
+      if (direct && in.quantize) {
+        for (int64_t i = 0; i < in_sz; i++) cols[i] = in(xn[i]);
+      } else if (direct && in.relu) {
         for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
       }
       for (int gr = 0; gr < g.groups; gr++) {
         const float* src;
         if (direct) {
-          src = relu_in ? cols.data() : xn;
+          src = in.active() ? cols.data() : xn;
         } else {
-          im2col(g, xn, gr * cg, cg, cols.data(), relu_in);
+          im2col(g, xn, gr * cg, cg, cols.data(), in);
           src = cols.data();
         }
         float* yg = y + n * out_sz + (int64_t)gr * og * P;
-        if (bias)
+        const bool prefill = bias && !out_scale;
+        if (prefill)
           for (int o = 0; o < og; o++) std::fill(yg + (int64_t)o * P, yg + (int64_t)(o + 1) * P, bias[gr * og + o]);
-        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, bias ? 1.f : 0.f, yg, P);
+        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, prefill ? 1.f : 0.f, yg, P);
+        if (out_scale)
+          for (int o = 0; o < og; o++)
+            affine_plane(yg + (int64_t)o * P, P, out_scale[gr * og + o], bias ? bias[gr * og + o] : 0.0);
       }
     }
   }
@@ -320,6 +342,8 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
 
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
                      bool relu_in) {
+  InputMap relu_map;
+  relu_map.relu = relu_in;
   const int64_t plane = (int64_t)g.h * g.w;
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
@@ -337,7 +361,7 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
       for (int c = 0; c < g.c; c++) {
         for (int n = 0; n < g.n; n++) {
           const int64_t i = (int64_t)n * g.c + c;
-          pad_plane(x + i * plane, g.h, g.w, g.pad, relu_in, pbuf.data());
+          pad_plane(x + i * plane, g.h, g.w, g.pad, relu_map, pbuf.data());
           dw_backward_plane(g, q, pbuf.data(), w + c * kk, dy + i * P, grid.data(), front, (int)padded,
                             dx ? dpbuf.data() : nullptr, dw + c * kk);
           if (dx) unpad_plane(dpbuf.data(), x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
@@ -371,7 +395,7 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
           if (direct) {
             src = relu_in ? cols.data() : xn;
           } else {
-            im2col(g, xn, gr * cg, cg, cols.data(), relu_in);
+            im2col(g, xn, gr * cg, cg, cols.data(), relu_map);
             src = cols.data();
           }
           gemm(false, true, og, K, P, 1.f, dyg, P, src, P, 1.f, dwp + (int64_t)gr * og * K, K);

@@ -1,6 +1,8 @@
 // Hot numeric kernels of the memhyper engine (float32, NCHW). Each has a pure TypeScript
 // twin in src/engine/kernels/ts.ts that tests compare against.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 namespace mh {
@@ -18,6 +20,29 @@ bool has_blas();
 // C[m×n] = alpha·op(A)·op(B) + beta·C, row-major.
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
           float beta, float* c, int ldc);
+
+// How a convolution reads its input: through a ReLU, and for quantized layers as integer
+// codes: round half away from zero of the float32 quotient x / scale, clamped to [lo, hi]
+// (exact in float for |t| < 2^22; larger values clamp anyway). The rule of
+// src/xbar/layout.ts inputCodes.
+struct InputMap {
+  bool relu = false;
+  bool quantize = false;
+  float scale = 1.f, lo = 0.f, hi = 0.f;
+  bool active() const { return relu || quantize; }
+  float operator()(float x) const {
+    const float v = relu && x < 0.f ? 0.f : x;
+    if (!quantize) return v;
+    const float t = v / scale;
+    const float r = std::copysign(std::floor(std::fabs(t) + 0.5f), t);
+    return std::min(hi, std::max(lo, r));
+  }
+};
+
+// Convolution of mapped inputs; with out_scale (quantized layers) every output becomes
+// (float)(acc·out_scale[o] + bias[o]) computed in double, acc being the float32 sum.
+void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
+                           const float* bias, const double* out_scale);
 
 // relu_in: the input is read through a ReLU (fused), and dx is masked by x > 0.
 // bias (may be null): added per output channel (inference with batch norm folded in).

@@ -78,80 +78,180 @@ inline float phase_value(const int32_t* pl, float code) {
   return (float)(sign == 0 && v < 0 ? -mag : mag);
 }
 
-inline float input_code(const XbarLayer& L, float x) {
-  if (L.relu_in && x < 0) x = 0;
-  const double t = (double)x / L.in_scale;
-  const double r = t < 0 ? -std::floor(-t + 0.5) : std::floor(t + 0.5);
-  return (float)std::min((double)L.code_max, std::max((double)L.code_min, r));
+inline InputMap input_map(const XbarLayer& L) {
+  InputMap m;
+  m.relu = L.relu_in;
+  m.quantize = true;
+  m.scale = (float)L.in_scale;
+  m.lo = (float)L.code_min;
+  m.hi = (float)L.code_max;
+  return m;
 }
+
+}  // namespace
+
+namespace {
+
+// Rows [lo, hi) of a column outside which every conductance is exactly zero (ideal devices
+// on block-diagonal depthwise arrays): those rows add exact zeros and are skipped.
+struct Band {
+  int lo, hi;
+};
 
 }  // namespace
 
 void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) {
   const ConvGeom& g = L.g;
   const int P = g.oh * g.ow;
+  const int HW = g.h * g.w;
   const int kk = g.k * g.k;
+  const bool pointwise = g.k == 1 && g.stride == 1 && g.pad == 0;
   int max_nr = 0, max_nc = 0;
+  std::vector<Band> bands(L.col_off[L.arrays]);
+  std::vector<char> banded(L.arrays);
   for (int a = 0; a < L.arrays; a++) {
-    max_nr = std::max(max_nr, L.row_off[a + 1] - L.row_off[a]);
-    max_nc = std::max(max_nc, L.col_off[a + 1] - L.col_off[a]);
+    const int nr = L.row_off[a + 1] - L.row_off[a], c0 = L.col_off[a], nc = L.col_off[a + 1] - c0;
+    max_nr = std::max(max_nr, nr);
+    max_nc = std::max(max_nc, nc);
+    int64_t work = 0;
+    for (int j = 0; j < nc; j++) {
+      const float* col = L.gm + L.g_off[a] + (size_t)j * nr;
+      int lo = 0, hi = nr;
+      while (lo < hi && col[lo] == 0.f) lo++;
+      while (hi > lo && col[hi - 1] == 0.f) hi--;
+      bands[c0 + j] = {lo, hi};
+      work += hi - lo;
+    }
+    banded[a] = !L.read_var && (work * 4 < (int64_t)nc * nr || nc <= 2);
   }
   std::vector<float> maxes((size_t)omp_get_max_threads() * L.arrays, 0.f);
 #pragma omp parallel
   {
-    std::vector<float> input((size_t)max_nr * P), plane((size_t)max_nr * P), sq, cur((size_t)max_nc * P), var,
-        row_sum(P);
+    std::vector<float> codes((size_t)g.c * HW), input((size_t)max_nr * P), plane((size_t)max_nr * P), sq,
+        cur((size_t)max_nc * P), var, row_sum(P), packed_g;
+    std::vector<int> live;
     if (L.read_var) {
       sq.resize((size_t)max_nr * P);
       var.resize((size_t)max_nc * P);
     }
     std::vector<double> acc((size_t)g.oc * P);
+    const InputMap in_map = input_map(L);
     float* my_max = maxes.data() + (size_t)omp_get_thread_num() * L.arrays;
 #pragma omp for schedule(static)
     for (int n = 0; n < g.n; n++) {
       std::fill(acc.begin(), acc.end(), 0.0);
+      const float* xn = x + (int64_t)n * g.c * HW;
+      for (int64_t e = 0; e < (int64_t)g.c * HW; e++) codes[e] = in_map(xn[e]);
       for (int a = 0; a < L.arrays; a++) {
         const int r0 = L.row_off[a], nr = L.row_off[a + 1] - r0;
         const int c0 = L.col_off[a], nc = L.col_off[a + 1] - c0;
         const float* G = L.gm + L.g_off[a];
         const float lsb = L.adc_lsb[a];
-        // im2col of the array's rows
-        for (int i = 0; i < nr; i++) {
-          const int r = L.rows[r0 + i];
-          const int c = r / kk, kh = (r % kk) / g.k, kw = r % g.k;
-          const float* xc = x + ((int64_t)n * g.c + c) * g.h * g.w;
-          float* dst = input.data() + (size_t)i * P;
-          for (int oh = 0; oh < g.oh; oh++) {
-            const int ih = oh * g.stride - g.pad + kh * g.dil;
-            for (int ow = 0; ow < g.ow; ow++) {
-              const int iw = ow * g.stride - g.pad + kw * g.dil;
-              dst[oh * g.ow + ow] =
-                  (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) ? 0.f : input_code(L, xc[ih * g.w + iw]);
+        // The array's rows of the im2col input: a view when they are consecutive channels of a 1×1 layer.
+        const float* in;
+        bool contiguous = pointwise;
+        for (int i = 1; contiguous && i < nr; i++) contiguous = L.rows[r0 + i] == L.rows[r0] + i;
+        if (contiguous) {
+          in = codes.data() + (size_t)L.rows[r0] * P;
+        } else {
+          for (int i = 0; i < nr; i++) {
+            const int r = L.rows[r0 + i];
+            const int c = r / kk, kh = (r % kk) / g.k, kw = r % g.k;
+            const float* xc = codes.data() + (size_t)c * HW;
+            float* dst = input.data() + (size_t)i * P;
+            for (int oh = 0; oh < g.oh; oh++) {
+              const int ih = oh * g.stride - g.pad + kh * g.dil;
+              for (int ow = 0; ow < g.ow; ow++) {
+                const int iw = ow * g.stride - g.pad + kw * g.dil;
+                dst[oh * g.ow + ow] = (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) ? 0.f : xc[ih * g.w + iw];
+              }
             }
           }
+          in = input.data();
         }
         for (int pl = 0; pl < L.n_planes; pl++) {
           const int32_t* spec = L.planes + 3 * pl;
-          bool any = false;
-          for (size_t e = 0; e < (size_t)nr * P; e++) {
-            const float v = phase_value(spec, input[e]);
-            plane[e] = v;
-            any |= v != 0.f;
+          const bool identity = spec[0] == 0 && spec[1] == 0 && spec[2] >= std::max(-L.code_min, L.code_max);
+          const float* pv = in;
+          // Rows this phase drives (an undriven row adds nothing, noise included).
+          live.clear();
+          if (identity) {
+            for (int i = 0; i < nr; i++) {
+              const float* row = in + (size_t)i * P;
+              for (int p = 0; p < P; p++)
+                if (row[p] != 0.f) {
+                  live.push_back(i);
+                  break;
+                }
+            }
+          } else {
+            for (int i = 0; i < nr; i++) {
+              bool any = false;
+              const float* src = in + (size_t)i * P;
+              float* dst = plane.data() + (size_t)i * P;
+              for (int p = 0; p < P; p++) {
+                const float v = phase_value(spec, src[p]);
+                dst[p] = v;
+                any |= v != 0.f;
+              }
+              if (any) live.push_back(i);
+            }
+            pv = plane.data();
           }
+          if (live.empty()) continue;
           const bool lossy = lsb > 0;
           const bool noisy = L.read_var != nullptr;
-          // An all-zero phase drives nothing: no current, no noise, ADC reads 0.
-          if (!any) continue;
-          gemm(false, false, nc, P, nr, 1.f, G, nr, plane.data(), P, 0.f, cur.data(), P);
-          if (noisy) {
-            for (size_t e = 0; e < (size_t)nr * P; e++) sq[e] = plane[e] * plane[e];
-            gemm(false, false, nc, P, nr, 1.f, L.read_var + L.g_off[a], nr, sq.data(), P, 0.f, var.data(), P);
+          const int nl = (int)live.size();
+          if (banded[a]) {
+            for (int j = 0; j < nc; j++) {
+              float* cj = cur.data() + (size_t)j * P;
+              std::fill(cj, cj + P, 0.f);
+              const Band b = bands[c0 + j];
+              const float* gj = G + (size_t)j * nr;
+              for (int i = b.lo; i < b.hi; i++) {
+                const float w = gj[i];
+                if (w == 0.f) continue;
+                const float* row = pv + (size_t)i * P;
+#pragma omp simd
+                for (int p = 0; p < P; p++) cj[p] += w * row[p];
+              }
+            }
+          } else if (nl * 4 < nr * 3) {
+            // Pack the live rows (and the matching conductances) so the GEMM skips the rest.
+            if (pv != plane.data())
+              for (int t = 0; t < nl; t++)
+                std::copy(pv + (size_t)live[t] * P, pv + (size_t)(live[t] + 1) * P, plane.data() + (size_t)t * P);
+            else
+              for (int t = 0; t < nl; t++)
+                if (live[t] != t)
+                  std::copy(plane.data() + (size_t)live[t] * P, plane.data() + (size_t)(live[t] + 1) * P,
+                            plane.data() + (size_t)t * P);
+            packed_g.resize((size_t)nc * nl);
+            for (int j = 0; j < nc; j++)
+              for (int t = 0; t < nl; t++) packed_g[(size_t)j * nl + t] = G[(size_t)j * nr + live[t]];
+            gemm(false, false, nc, P, nl, 1.f, packed_g.data(), nl, plane.data(), P, 0.f, cur.data(), P);
+            if (noisy) {
+              for (int j = 0; j < nc; j++)
+                for (int t = 0; t < nl; t++)
+                  packed_g[(size_t)j * nl + t] = L.read_var[L.g_off[a] + (size_t)j * nr + live[t]];
+              for (size_t e = 0; e < (size_t)nl * P; e++) sq[e] = plane[e] * plane[e];
+              gemm(false, false, nc, P, nl, 1.f, packed_g.data(), nl, sq.data(), P, 0.f, var.data(), P);
+            }
+            pv = plane.data();
+          } else {
+            gemm(false, false, nc, P, nr, 1.f, G, nr, pv, P, 0.f, cur.data(), P);
+            if (noisy) {
+              for (size_t e = 0; e < (size_t)nr * P; e++) sq[e] = pv[e] * pv[e];
+              gemm(false, false, nc, P, nr, 1.f, L.read_var + L.g_off[a], nr, sq.data(), P, 0.f, var.data(), P);
+            }
           }
           const bool offset = L.g0 != 0 && (lossy || col_max);
           if (offset) {
+            // Row sums over all driven rows (packed rows are a prefix of pv when packing happened).
+            const int rows = (pv == plane.data() && nl * 4 < nr * 3 && !banded[a]) ? nl : nr;
             std::fill(row_sum.begin(), row_sum.end(), 0.f);
-            for (int i = 0; i < nr; i++)
-              for (int p = 0; p < P; p++) row_sum[p] += plane[(size_t)i * P + p];
+            for (int i = 0; i < rows; i++)
+              for (int p = 0; p < P; p++) row_sum[p] += pv[(size_t)i * P + p];
           }
           Rng rng(noisy ? derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}) : 1);
           const double pw = L.plane_weight[pl];

@@ -257,6 +257,45 @@ describe("crossbar simulator", () => {
     }
   });
 
+  it("the quantized convolution kernel: native equals TypeScript bit for bit on dense, depthwise, strided and dilated shapes", {
+    skip: !native,
+  }, () => {
+    const rng = new Rng(11);
+    const shapes = [
+      { c: 5, h: 9, w: 7, oc: 6, k: 3, stride: 1, pad: 1, dil: 1, groups: 1 },
+      { c: 6, h: 8, w: 8, oc: 6, k: 5, stride: 2, pad: 2, dil: 1, groups: 6 },
+      { c: 4, h: 11, w: 9, oc: 4, k: 3, stride: 1, pad: 2, dil: 2, groups: 4 },
+      { c: 7, h: 6, w: 6, oc: 3, k: 1, stride: 1, pad: 0, dil: 1, groups: 1 },
+      { c: 7, h: 6, w: 6, oc: 3, k: 1, stride: 2, pad: 0, dil: 1, groups: 1 },
+    ];
+    for (const s of shapes) {
+      const span = s.dil * (s.k - 1) + 1;
+      const g = {
+        n: 3,
+        ...s,
+        oh: Math.floor((s.h + 2 * s.pad - span) / s.stride) + 1,
+        ow: Math.floor((s.w + 2 * s.pad - span) / s.stride) + 1,
+      };
+      const x = randomTensor([3, s.c, s.h, s.w], rng).data;
+      const w = Float32Array.from({ length: s.oc * (s.c / s.groups) * s.k * s.k }, () => rng.int(255) - 127);
+      const bias = Float32Array.from({ length: s.oc }, () => rng.normal());
+      const outScale = Float64Array.from({ length: s.oc }, () => 1e-3 * (1 + rng.uniform()));
+      for (const reluIn of [false, true]) {
+        const input = {
+          scale: Math.fround(0.01 + 0.01 * rng.uniform()),
+          reluIn,
+          lo: reluIn ? 0 : -127,
+          hi: reluIn ? 255 : 127,
+        };
+        const a = new Float32Array(3 * s.oc * g.oh * g.ow);
+        const b = new Float32Array(a.length);
+        native!.convForwardQuantized(g, x, w, a, input, bias, outScale);
+        tsKernels.convForwardQuantized(g, x, w, b, input, bias, outScale);
+        assert.deepEqual(a, b, JSON.stringify(s));
+      }
+    }
+  });
+
   it("DAC phases: unsigned bit-serial is one phase per bit, signed inputs take two passes", () => {
     const u = dacPhases("bit-serial", 8, false);
     assert.deepEqual([...u.planeWeight], [1, 2, 4, 8, 16, 32, 64, 128]);

@@ -9,9 +9,10 @@ import { countParams } from "../ir/count.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { formatGenotype } from "../space/format.js";
-import { evaluate } from "../train/evaluate.js";
 import { DARTS_RECIPE, type TrainRecipe, trainModel } from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { hardwareAccuracy } from "../xbar/accuracy.js";
+import { describeConfig, PRESETS, resolveSimConfig } from "../xbar/config.js";
 import { addNetOptions, type NetOptions } from "./common.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
 
@@ -159,46 +160,80 @@ export function registerTrain(program: Command): void {
     });
 
   addNetOptions(
-    program.command("eval").description("top-1 accuracy of trained weights on the CIFAR-10 test set"),
+    program
+      .command("eval")
+      .description(
+        "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
+      ),
   )
     .requiredOption("--weights <file>", "safetensors weights (reference names)")
     .option("--data <dir>", "CIFAR-10 binary directory")
     .option("--limit <n>", "first N test images (file order)", parseIntOption("limit", 1, 10000))
-    .addOption(new Option("--preset <p>", "hardware preset").choices(["fp32"]).default("fp32"))
-    .option("--trials <k>", "trials", parseIntOption("trials", 1, 1000), 1)
+    .addOption(
+      new Option("--preset <p>", "hardware preset (presets/<p>.json)").choices(PRESETS).default("fp32"),
+    )
+    .option("--config <file>", "JSON file overriding preset fields (its 'base' names the preset)")
+    .option("--trials <k>", "trials: each programs the devices afresh", parseIntOption("trials", 1, 1000), 1)
+    .option("--seed <n>", "seed of the device programming", parseIntOption("seed", 0, 2 ** 32 - 1), 0)
     .action(
       (
-        o: NetOptions & { weights: string; data?: string; limit?: number; preset: string; trials: number },
+        o: NetOptions & {
+          weights: string;
+          data?: string;
+          limit?: number;
+          preset: string;
+          config?: string;
+          trials: number;
+          seed: number;
+        },
       ) => {
         const out = makeOut(!!o.json);
+        const cfg = resolveSimConfig(o.preset, o.config);
         const arch = resolveArchitecture(o.genotype);
         const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
         loadModelWeights(model, o.weights);
-        const test = loadSplit(resolveDataDir(o.data), "test");
+        const dir = resolveDataDir(o.data);
+        const test = loadSplit(dir, "test");
         const split = o.limit ? take(test, o.limit) : test;
-        // fp32 is deterministic: every trial gives the same accuracy.
-        const accs = Array.from({ length: o.trials }, () => evaluate(model, split).accuracy);
-        const mean = accs.reduce((a, b) => a + b, 0) / accs.length;
-        const std = Math.sqrt(accs.reduce((a, b) => a + (b - mean) ** 2, 0) / accs.length);
+        const train = cfg.quantize ? loadSplit(dir, "train") : null;
+        const started = Date.now();
+        const r = hardwareAccuracy(
+          model,
+          cfg,
+          { test: split, train },
+          {
+            trials: o.trials,
+            seed: o.seed,
+            onTrial: (t, acc) => {
+              if (!o.json && o.trials > 1)
+                out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
+            },
+          },
+        );
         const result = {
-          accuracy: mean,
-          std,
-          trials: o.trials,
-          images: split.count,
-          preset: o.preset,
+          accuracy: r.accuracy,
+          std: r.std,
+          trials: r.trials,
+          images: r.images,
+          preset: cfg.name,
+          perTrial: r.perTrial,
+          seconds: (Date.now() - started) / 1000,
           config: {
-            preset: o.preset,
+            ...cfg,
             genotype: arch.label,
             channels: o.channels,
             layers: o.layers,
             weights: o.weights,
+            seed: o.seed,
           },
         };
-        out.result(result, () =>
+        out.result(result, () => {
           out.line(
-            `${arch.label} ${o.preset}: accuracy ${(100 * mean).toFixed(2)}% ± ${(100 * std).toFixed(2)} on ${split.count} test images (${o.trials} trial${o.trials > 1 ? "s" : ""})`,
-          ),
-        );
+            `${arch.label} on ${cfg.name}: accuracy ${(100 * r.accuracy).toFixed(4)}% ± ${(100 * r.std).toFixed(4)} on ${r.images} test images (${r.trials} trial${r.trials > 1 ? "s" : ""}, ${result.seconds.toFixed(1)} s)`,
+          );
+          out.line(`preset ${cfg.name}: ${cfg.description}`);
+          if (cfg.quantize) out.line(describeConfig(cfg));
+        });
       },
     );
 }

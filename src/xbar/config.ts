@@ -139,3 +139,21 @@ export function resolveSimConfig(preset: string, configFile?: string): SimConfig
   const merged = mergeConfig(start, { name: `${start.name}+${configFile}`, ...over });
   return validate(merged, configFile);
 }
+
+/** One line per part of the hardware, as printed with every result. */
+export function describeConfig(c: SimConfig): string {
+  const d = c.device;
+  const noise = [
+    d.programmingNoise && "programming noise",
+    d.readNoise && "read noise",
+    d.drift && `drift at ${d.time} s (global compensation)`,
+    d.deviceToDevice > 0 && `device-to-device σ ${d.deviceToDevice}`,
+    d.stuckAtRate > 0 && `stuck-at ${d.stuckAtRate}`,
+  ].filter(Boolean);
+  return [
+    `  weights ${c.weightBits}-bit per output channel, activations ${c.inputBits}-bit per tensor (${c.calibration.method}${c.calibration.method === "percentile" ? ` ${c.calibration.percentile}` : ""} on ${c.calibration.images} training images)`,
+    `  tiles ${c.tile}×${c.tile}, ${c.conductance.cellBits}-bit cells in differential pairs, G ${c.conductance.gMin}–${c.conductance.gMax} µS`,
+    `  DAC ${c.dac.mode}, ADC ${c.adc.bits === null ? "lossless" : `${c.adc.bits}-bit ${c.adc.range}`} (${c.adc.columnsPerAdc} columns per ADC)`,
+    `  devices ${d.model}${noise.length ? `: ${noise.join(", ")}` : ""}`,
+  ].join("\n");
+}

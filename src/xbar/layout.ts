@@ -37,7 +37,10 @@ export interface LogicalLayer {
   readonly wScale: Float32Array;
   /** Digital bias per output channel (batch norm folded in), or null. */
   readonly bias: Float32Array | null;
-  /** Input quantization: scale, signedness, and whether a ReLU is fused in front. */
+  /**
+   * Input quantization: scale (a float32 value), signedness, and whether a ReLU is fused in
+   * front. Rule: code = clamp(roundHalfAway(fround(x / inScale))), the float32 quotient.
+   */
   readonly inScale: number;
   readonly inSigned: boolean;
   readonly reluIn: boolean;
@@ -102,6 +105,6 @@ export function inputCodes(l: LogicalLayer, x: Float32Array): Int32Array {
   const lo = l.inSigned ? -hi : 0;
   return Int32Array.from(x, (v) => {
     const t = l.reluIn && v < 0 ? 0 : v;
-    return Math.min(hi, Math.max(lo, roundHalfAway(t / l.inScale)));
+    return Math.min(hi, Math.max(lo, roundHalfAway(Math.fround(t / l.inScale))));
   });
 }

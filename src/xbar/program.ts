@@ -27,6 +27,11 @@ export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> &
   readonly faults: number;
   /** Physical devices programmed (both devices of every pair, every slice, off-diagonal blocks included). */
   readonly devices: number;
+  /**
+   * Integer weights as float32 in the engine's layout, when the layer runs as an exact integer
+   * convolution of its input codes (see exactIntegerLayer); null on crossbar tiles.
+   */
+  readonly direct: Float32Array | null;
 };
 
 export function deviceModel(cfg: SimConfig): DeviceModel {
@@ -176,6 +181,7 @@ export function programLayer(
     layer,
     faults,
     devices,
+    direct: null,
     inScale: layer.inScale,
     reluIn: layer.reluIn,
     ...codeRange(layer),
@@ -200,15 +206,18 @@ export function programLayer(
 
 /**
  * The integer reference computed fast: ideal devices and lossless converters make the
- * crossbar a plain integer matrix product, so the layer runs as one signed multi-bit phase
- * over signed weights, in row chunks small enough that float32 sums stay exact (< 2^24),
- * and each depthwise channel as its own chunk. Equal to the tile path by construction of
- * the arithmetic (tested, bit for bit).
+ * crossbar a plain integer matrix product. When every partial sum of an output stays below
+ * 2^24, float32 arithmetic on integer codes and weights is exact in any order, so the layer
+ * runs as the engine's convolution on its input codes (`direct`); otherwise as one signed
+ * multi-bit phase over signed weights in row chunks small enough to stay exact. Both equal
+ * the tile path bit for bit (tested).
  */
 export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
   const { codeMin, codeMax } = codeRange(layer);
   const wMax = 2 ** (layer.weightBits - 1) - 1;
   const chunk = Math.max(1, Math.floor((2 ** 24 - 1) / (Math.max(-codeMin, codeMax) * wMax)));
+  const perOutput = (layer.geom.c / layer.geom.groups) * layer.geom.k * layer.geom.k;
+  const direct = perOutput <= chunk ? Float32Array.from(layer.q) : null;
   const kk = layer.geom.k * layer.geom.k;
   const placements: ArrayPlacement[] = [];
   if (layer.depthwise) {
@@ -249,6 +258,7 @@ export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
     layer,
     faults: 0,
     devices: 0,
+    direct,
     inScale: layer.inScale,
     reluIn: layer.reluIn,
     codeMin,

@@ -118,7 +118,7 @@ export class CrossbarSimulator {
         weightBits: cfg.weightBits,
         wScale: qw.scale,
         bias: r.bias,
-        inScale: scale,
+        inScale: Math.fround(scale),
         inSigned: signed,
         reluIn: r.reluIn,
         inputBits: cfg.inputBits,
@@ -187,15 +187,22 @@ export class CrossbarSimulator {
       if (!p) throw new Error(`layer ${node.scope.path} was not calibrated and programmed`);
       const n = x.shape[0]!;
       const g = p.layer.geom;
-      const layer: XbarLayer = {
-        ...p,
-        geom: { n, ...g },
-        seed: deriveSeed(this.trialSeed, node.id, 1),
-        imageOffset: this.imageOffset,
-      };
+      const geom = { n, ...g };
       const size = n * g.oc * g.oh * g.ow;
       const y = out && out.length === size ? out : new Float32Array(size);
-      kernels().xbarForward(layer, x.data, y, colMax?.get(node.id) ?? null);
+      const k = kernels();
+      if (p.direct) {
+        const input = { scale: p.inScale, reluIn: p.reluIn, lo: p.codeMin, hi: p.codeMax };
+        k.convForwardQuantized(geom, x.data, p.direct, y, input, p.outBias, p.outScale);
+      } else {
+        const layer: XbarLayer = {
+          ...p,
+          geom,
+          seed: deriveSeed(this.trialSeed, node.id, 1),
+          imageOffset: this.imageOffset,
+        };
+        k.xbarForward(layer, x.data, y, colMax?.get(node.id) ?? null);
+      }
       const shape = node.kind === "linear" ? [n, g.oc] : [n, g.oc, g.oh, g.ow];
       return new Tensor(shape, y);
     };
@@ -239,13 +246,14 @@ function record(
     records.set(node.id, r);
   }
   const d = x.data;
+  // Every value counts for the maximum; a strided subsample feeds the percentile.
+  let m = r.max;
+  if (reluIn) for (let i = 0; i < d.length; i++) m = d[i]! > m ? d[i]! : m;
+  else for (let i = 0; i < d.length; i++) m = Math.max(m, Math.abs(d[i]!));
+  r.max = m;
   const stride = Math.max(1, Math.ceil(d.length / (CALIBRATION_SAMPLES / 4)));
   const s = new Float32Array(Math.ceil(d.length / stride));
-  for (let i = 0, j = 0; i < d.length; i++) {
-    const v = reluIn ? Math.max(0, d[i]!) : Math.abs(d[i]!);
-    if (v > r.max) r.max = v;
-    if (i % stride === 0) s[j++] = v;
-  }
+  for (let i = 0, j = 0; i < d.length; i += stride, j++) s[j] = reluIn ? Math.max(0, d[i]!) : Math.abs(d[i]!);
   r.samples.push(s);
 }
 

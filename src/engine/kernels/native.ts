@@ -27,6 +27,7 @@ interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   setThreads(n: number): number;
   info(): { threads: number; blas: boolean };
   convForward(...args: (number | boolean | Float32Array | null)[]): void;
+  convForwardQuantized(...args: (number | boolean | Float32Array | Float64Array | null)[]): void;
   convBackward(...args: (number | boolean | Float32Array | null)[]): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
   poolBackward(max: boolean, ...args: (number | Float32Array)[]): void;
@@ -70,6 +71,8 @@ export function loadNativeKernels():
     setThreads: (n) => a.setThreads(n),
     ...same,
     convForward: (g, x, w, y, reluIn, bias) => a.convForward(...geom(g), x, w, y, reluIn, bias ?? null),
+    convForwardQuantized: (g, x, w, y, q, bias, outScale) =>
+      a.convForwardQuantized(...geom(g), x, w, y, q.scale, q.reluIn, q.lo, q.hi, bias, outScale),
     convBackward: (g, x, w, dy, dx, dw, reluIn) => a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
     poolBackward: (max, g, x, dy, dx) => a.poolBackward(max, ...pgeom(g), x, dy, dx),

@@ -186,6 +186,20 @@ export const tsKernels: Kernels = {
   name: "ts",
   gemm,
   xbarForward: xbarForwardTs,
+  convForwardQuantized(g, x, w, y, input, bias, outScale) {
+    const codes = x.map((v) => {
+      const t = Math.fround((input.reluIn && v < 0 ? 0 : v) / input.scale);
+      const r = t < 0 ? -Math.floor(-t + 0.5) : Math.floor(t + 0.5);
+      return Math.min(input.hi, Math.max(input.lo, r));
+    });
+    convForward(g, codes, w, y, false, null);
+    const per = g.oh * g.ow;
+    for (let i = 0; i < y.length; i++) {
+      const c = Math.floor(i / per) % g.oc;
+      y[i] = y[i]! * outScale[c]! + (bias ? bias[c]! : 0);
+    }
+  },
+
   convForward,
   convBackward,
   poolForward,

@@ -185,4 +185,19 @@ export interface Kernels {
    * value any column of array a presented to its ADC (for ADC range calibration).
    */
   xbarForward(layer: XbarLayer, x: Float32Array, y: Float32Array, colMax: Float32Array | null): void;
+  /**
+   * A quantized layer as an exact integer convolution: the input is read as codes (see
+   * XbarLayer: inScale, reluIn, codeMin..codeMax), convolved with integer weights held as
+   * float32 (exact while partial sums stay below 2^24), and each output becomes
+   * fround(acc·outScale[o] + bias[o]) computed in float64.
+   */
+  convForwardQuantized(
+    g: ConvGeom,
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    input: { readonly scale: number; readonly reluIn: boolean; readonly lo: number; readonly hi: number },
+    bias: Float32Array | null,
+    outScale: Float64Array,
+  ): void;
 }

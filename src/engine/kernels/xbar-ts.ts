@@ -26,7 +26,7 @@ export function im2colValue(layer: XbarLayer, x: Float32Array, image: number, r:
 
 /** Round half away from zero of v / inScale, clamped to the code range. */
 export function inputCode(layer: XbarLayer, v: number): number {
-  const t = v / layer.inScale;
+  const t = Math.fround(v / layer.inScale);
   const r = t < 0 ? -Math.floor(-t + 0.5) : Math.floor(t + 0.5);
   return Math.min(layer.codeMax, Math.max(layer.codeMin, r));
 }
