@@ -134,7 +134,7 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
       sq.resize((size_t)max_nr * P);
       var.resize((size_t)max_nc * P);
     }
-    std::vector<double> acc((size_t)g.oc * P);
+    std::vector<double> acc((size_t)g.oc * P), curd(P);
     const InputMap in_map = input_map(L);
     float* my_max = maxes.data() + (size_t)omp_get_thread_num() * L.arrays;
 #pragma omp for schedule(static)
@@ -185,14 +185,20 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
                 }
             }
           } else {
+            const int sign = spec[0], shift = spec[1], mask = spec[2];
             for (int i = 0; i < nr; i++) {
-              bool any = false;
               const float* src = in + (size_t)i * P;
               float* dst = plane.data() + (size_t)i * P;
+              int any = 0;
+#pragma omp simd reduction(| : any)
               for (int p = 0; p < P; p++) {
-                const float v = phase_value(spec, src[p]);
-                dst[p] = v;
-                any |= v != 0.f;
+                const int v = (int)src[p];
+                const int mag = v < 0 ? -v : v;
+                const int sel = sign > 0 ? (v > 0) : sign < 0 ? (v < 0) : 1;
+                int val = sel ? ((mag >> shift) & mask) : 0;
+                if (sign == 0 && v < 0) val = -val;
+                dst[p] = (float)val;
+                any |= val;
               }
               if (any) live.push_back(i);
             }
@@ -255,10 +261,30 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
           }
           Rng rng(noisy ? derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}) : 1);
           const double pw = L.plane_weight[pl];
+          const double amax = L.adc_max;
+          const double dlsb = lsb;
           for (int j = 0; j < nc; j++) {
             double* out = acc.data() + (size_t)L.col_out[c0 + j] * P;
             const double w = L.col_weight[c0 + j] * pw;
             const float* cj = cur.data() + (size_t)j * P;
+            if (!noisy && !offset && !col_max) {
+              // The common case, branch-free so that it vectorises.
+              if (lossy) {
+                double* cd = curd.data();
+#pragma omp simd
+                for (int p = 0; p < P; p++) cd[p] = cj[p];
+#pragma omp simd
+                for (int p = 0; p < P; p++) {
+                  double q = __builtin_floor(cd[p] / dlsb + 0.5);
+                  q = q < 0.0 ? 0.0 : (q > amax ? amax : q);
+                  out[p] += w * (q * dlsb);
+                }
+              } else {
+#pragma omp simd
+                for (int p = 0; p < P; p++) out[p] += w * (double)cj[p];
+              }
+              continue;
+            }
             for (int p = 0; p < P; p++) {
               double s = cj[p];
               if (noisy) s += std::sqrt((double)var[(size_t)j * P + p]) * rng.normal();
@@ -266,7 +292,7 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
               // exactly unless the ADC rounds them apart.
               const double adc_in = offset ? s + L.g0 * row_sum[p] : s;
               if (adc_in > my_max[a]) my_max[a] = (float)adc_in;
-              if (lossy) s = std::min((double)L.adc_max, std::max(0.0, std::floor(adc_in / lsb + 0.5))) * lsb;
+              if (lossy) s = std::min(amax, std::max(0.0, std::floor(adc_in / dlsb + 0.5))) * dlsb;
               out[p] += w * s;
             }
           }

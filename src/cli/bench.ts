@@ -1,6 +1,9 @@
 /** `memhyper bench engine`. */
 import type { Command } from "commander";
 import { benchEngine } from "../bench/engine.js";
+import { benchSim } from "../bench/sim.js";
+import { loadSplit, resolveDataDir, take } from "../data/cifar10.js";
+import { loadModelWeights } from "../engine/safetensors.js";
 import { makeOut, parseIntOption, table } from "./output.js";
 
 export function registerBench(program: Command): void {
@@ -41,6 +44,40 @@ export function registerBench(program: Command): void {
           ),
         );
         out.line(`peak resident memory ${r.peakRssMb.toFixed(0)} MB`);
+      });
+    });
+
+  bench
+    .command("sim")
+    .description("crossbar simulator cost against the float network, measured in the same run")
+    .option("--images <n>", "test images", parseIntOption("images", 1, 10000), 1000)
+    .option("--genotype <g>", "network (C=16, 8 cells)", "PDARTS")
+    .option("--weights <file>", "trained weights (default: PyTorch-style random initialisation)")
+    .option("--data <dir>", "CIFAR-10 binary directory")
+    .option("--json", "print one JSON object")
+    .action((o: { images: number; genotype: string; weights?: string; data?: string; json?: boolean }) => {
+      const out = makeOut(!!o.json);
+      const dir = resolveDataDir(o.data);
+      const data = { test: take(loadSplit(dir, "test"), o.images), train: loadSplit(dir, "train") };
+      const weights = o.weights
+        ? (m: Parameters<typeof loadModelWeights>[0]) => loadModelWeights(m, o.weights!)
+        : null;
+      const r = benchSim(data, o.genotype, weights, (s) => process.stderr.write(`${s}\n`));
+      out.result(r, () => {
+        out.line(`${r.genotype} C=16 L=8 on ${r.images} test images`);
+        out.line(
+          table(
+            ["configuration", "inference s", "setup s", "× fp32", "target", "accuracy"],
+            r.rows.map((w) => [
+              w.config,
+              w.seconds.toFixed(2),
+              w.setupSeconds.toFixed(2),
+              `${w.ratio.toFixed(2)}×`,
+              w.target === null ? "—" : `≤ ${w.target}× ${w.met ? "met" : "NOT met"}`,
+              `${(100 * w.accuracy).toFixed(2)}%`,
+            ]),
+          ),
+        );
       });
     });
 }

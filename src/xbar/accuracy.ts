@@ -40,10 +40,13 @@ export function hardwareAccuracy(
     seed: number;
     layout?: LayoutFn;
     onTrial?: (trial: number, accuracy: number) => void;
+    /** Called when calibration and programming are done, before the test images run. */
+    onSetup?: () => void;
   },
 ): HardwareAccuracy {
   const perTrial: number[] = [];
   if (!cfg.quantize) {
+    opts.onSetup?.();
     const acc = evaluate(model, data.test).accuracy;
     for (let t = 0; t < opts.trials; t++) perTrial.push(acc);
   } else {
@@ -54,6 +57,7 @@ export function hardwareAccuracy(
     const exec = sim.executor();
     for (let t = 0; t < opts.trials; t++) {
       sim.program(opts.seed, t, calib);
+      if (t === 0) opts.onSetup?.();
       const acc = evaluate(model, data.test, 250, undefined, (x, offset) => {
         sim.imageOffset = offset;
         return model.forward(x, { training: false, executor: exec }).logits;

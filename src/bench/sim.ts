@@ -1,0 +1,72 @@
+/**
+ * `memhyper bench sim`: the crossbar simulator's cost against the float network on the same
+ * test images, measured in the same run: the int8 preset (target ≤ 2× fp32) and bit-serial
+ * 8-bit inputs with weights in one differential pair and an 8-bit ADC per tile (bench/
+ * bitserial.json, target ≤ 12×). Calibration and programming are timed apart from inference.
+ */
+import { fileURLToPath } from "node:url";
+import type { Split } from "../data/cifar10.js";
+import { Model } from "../engine/model.js";
+import { buildNetwork } from "../ir/network.js";
+import { resolveArchitecture } from "../space/architecture.js";
+import { hardwareAccuracy } from "../xbar/accuracy.js";
+import { resolveSimConfig } from "../xbar/config.js";
+
+export const BITSERIAL_CONFIG = fileURLToPath(new URL("../../bench/bitserial.json", import.meta.url));
+
+export interface SimBenchRow {
+  readonly config: string;
+  /** Seconds of inference over the test images (calibration and programming excluded). */
+  readonly seconds: number;
+  readonly setupSeconds: number;
+  readonly ratio: number;
+  readonly target: number | null;
+  readonly met: boolean | null;
+  readonly accuracy: number;
+}
+
+export function benchSim(
+  data: { test: Split; train: Split },
+  genotype: string,
+  weights: ((m: Model) => void) | null,
+  log: (s: string) => void,
+): { genotype: string; images: number; rows: SimBenchRow[] } {
+  const model = new Model(buildNetwork(resolveArchitecture(genotype), { channels: 16, layers: 8 }), 1);
+  weights?.(model);
+  const runs = [
+    { name: "fp32", cfg: resolveSimConfig("fp32"), target: null },
+    { name: "int8", cfg: resolveSimConfig("int8"), target: 2 },
+    {
+      name: "bit-serial 8-bit, 1 pair, 8-bit ADC",
+      cfg: resolveSimConfig("int8", BITSERIAL_CONFIG),
+      target: 12,
+    },
+  ];
+  const rows: SimBenchRow[] = [];
+  let base = 0;
+  for (const r of runs) {
+    log(`timing ${r.name} on ${data.test.count} images…`);
+    const started = performance.now();
+    let setup = 0;
+    const res = hardwareAccuracy(model, r.cfg, data, {
+      trials: 1,
+      seed: 0,
+      onSetup: () => {
+        setup = (performance.now() - started) / 1000;
+      },
+    });
+    const seconds = (performance.now() - started) / 1000 - setup;
+    if (r.target === null) base = seconds;
+    const ratio = seconds / base;
+    rows.push({
+      config: r.name,
+      seconds,
+      setupSeconds: setup,
+      ratio,
+      target: r.target,
+      met: r.target === null ? null : ratio <= r.target,
+      accuracy: res.accuracy,
+    });
+  }
+  return { genotype, images: data.test.count, rows };
+}
