@@ -7,7 +7,18 @@ import { Tensor } from "../src/engine/tensor.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { Rng } from "../src/util/rng.js";
-import { loadPreset, mergeConfig, type SimConfig, SimConfigSchema } from "../src/xbar/config.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ConfigError,
+  loadPreset,
+  mergeConfig,
+  PRESETS,
+  resolveSimConfig,
+  type SimConfig,
+  SimConfigSchema,
+} from "../src/xbar/config.js";
 import { individualLayout, inputCodes, type LogicalLayer, logicalWeight } from "../src/xbar/layout.js";
 import { dacPhases, exactIntegerLayer, type ProgrammedLayer, programLayer } from "../src/xbar/program.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
@@ -320,5 +331,56 @@ describe("crossbar simulator", () => {
     };
     assert.deepEqual(logits(0), logits(0));
     assert.notDeepEqual(logits(0), logits(1));
+  });
+});
+
+describe("simulator configuration", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memhyper-cfg-"));
+  const file = (name: string, body: unknown) => {
+    const p = join(dir, name);
+    writeFileSync(p, typeof body === "string" ? body : JSON.stringify(body));
+    return p;
+  };
+
+  it("every preset validates and names the source of each of its numbers", () => {
+    for (const name of PRESETS) {
+      const cfg = loadPreset(name);
+      const missing: string[] = [];
+      const walk = (v: unknown, path: string[]) => {
+        if (typeof v === "number" && !(path.join(".") in cfg.sources)) missing.push(path.join("."));
+        else if (v && typeof v === "object" && path[0] !== "sources")
+          for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+      };
+      walk(cfg, []);
+      assert.deepEqual(missing, [], `${name}: numbers without a source`);
+    }
+  });
+
+  it("a config file overrides fields of its base preset", () => {
+    const cfg = resolveSimConfig("int8", file("over.json", { base: "rram", adc: { bits: 6 } }));
+    assert.equal(cfg.adc.bits, 6);
+    assert.equal(cfg.adc.range, "calibrated");
+    assert.equal(cfg.device.model, "reram");
+  });
+
+  it("bad fields are rejected with their path and the fix", () => {
+    const cases: [unknown, RegExp][] = [
+      [{ adc: { bits: 40 } }, /adc\.bits/],
+      [{ device: { model: "flash" } }, /device\.model/],
+      [{ conductance: { gMin: 50, gMax: 40 } }, /conductance\.gMax: gMax must exceed gMin/],
+      [{ tile: 100.5 }, /tile/],
+      [{ dac: { mode: "bit-serial", speed: 3 } }, /dac/],
+      [{ base: "nope" }, /unknown preset 'nope'/],
+      ["{ not json", /not valid JSON/],
+    ];
+    for (const [body, re] of cases) {
+      assert.throws(
+        () => resolveSimConfig("int8", file("bad.json", body)),
+        (e: Error) => e instanceof ConfigError && re.test(e.message),
+        JSON.stringify(body),
+      );
+    }
+    assert.throws(() => resolveSimConfig("int8", join(dir, "missing.json")), /not found/);
+    assert.throws(() => loadPreset("analog"), /unknown preset 'analog'; choose one of fp32, int8, rram, pcm/);
   });
 });
