@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { XbarLayer } from "../src/engine/kernels/types.js";
@@ -7,9 +10,6 @@ import { Tensor } from "../src/engine/tensor.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { Rng } from "../src/util/rng.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   ConfigError,
   loadPreset,
