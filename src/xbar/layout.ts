@@ -99,10 +99,15 @@ export function individualLayout(l: LogicalLayer, tile: number, columnsPerWeight
   return arrays;
 }
 
+/** Input codes a layer's DAC accepts: unsigned 0 … 2^b − 1 after a ReLU, else ±(2^(b−1) − 1). */
+export function codeRange(l: LogicalLayer): { codeMin: number; codeMax: number } {
+  const hi = l.inSigned ? 2 ** (l.inputBits - 1) - 1 : 2 ** l.inputBits - 1;
+  return { codeMin: l.inSigned ? -hi : 0, codeMax: hi };
+}
+
 /** Quantize a float input tensor the way the crossbar's DAC sees it (for the integer reference). */
 export function inputCodes(l: LogicalLayer, x: Float32Array): Int32Array {
-  const hi = l.inSigned ? 2 ** (l.inputBits - 1) - 1 : 2 ** l.inputBits - 1;
-  const lo = l.inSigned ? -hi : 0;
+  const { codeMin: lo, codeMax: hi } = codeRange(l);
   return Int32Array.from(x, (v) => {
     const t = l.reluIn && v < 0 ? 0 : v;
     return Math.min(hi, Math.max(lo, roundHalfAway(Math.fround(t / l.inScale))));

@@ -18,7 +18,7 @@ import { concatFloat32 } from "../util/arrays.js";
 import type { Rng } from "../util/rng.js";
 import { type ConductanceMap, levelStep, levels, slices } from "./conductance.js";
 import type { SimConfig } from "./config.js";
-import { type ArrayPlacement, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
+import { type ArrayPlacement, codeRange, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
 
 /** Everything of an XbarLayer except what depends on the batch. */
 export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> & {
@@ -90,11 +90,6 @@ function phaseMax(planes: Int32Array): number {
   let m = 0;
   for (let i = 0; i < planes.length; i += 3) m = Math.max(m, planes[i + 2]!);
   return m;
-}
-
-function codeRange(layer: LogicalLayer): { codeMin: number; codeMax: number } {
-  const hi = layer.inSigned ? 2 ** (layer.inputBits - 1) - 1 : 2 ** layer.inputBits - 1;
-  return { codeMin: layer.inSigned ? -hi : 0, codeMax: hi };
 }
 
 /** Physical arrays on devices: differential pairs per slice, through the device model. */

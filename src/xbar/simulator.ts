@@ -104,10 +104,13 @@ export class CrossbarSimulator {
         cfg.calibration.method === "max"
           ? ({ kind: "max" } as const)
           : ({ kind: "percentile", percentile: cfg.calibration.percentile } as const);
-      const act = method.kind === "max" ? { max: r.max } : null;
-      const scale = act
-        ? (act.max > 0 ? act.max : 1) / (signed ? 2 ** (cfg.inputBits - 1) - 1 : 2 ** cfg.inputBits - 1)
-        : calibrate(samples, cfg.inputBits, signed, method).scale;
+      // The maximum sees every value; the percentile a strided subsample.
+      const scale = calibrate(
+        method.kind === "max" ? Float32Array.of(r.max) : samples,
+        cfg.inputBits,
+        signed,
+        method,
+      ).scale;
       const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits);
       this.layers.set(id, {
         id,
