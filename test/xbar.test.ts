@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { XbarLayer } from "../src/engine/kernels/types.js";
 import { Model } from "../src/engine/model.js";
-import { Tensor } from "../src/engine/tensor.js";
+import * as ops from "../src/engine/ops.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { Rng } from "../src/util/rng.js";
@@ -99,41 +99,11 @@ function setup(cfg: SimConfig, seed = 3) {
     executor: {
       conv: (node, x, reluIn, w, b, out) => {
         inputs.set(node.id, x.data.slice());
-        return new Tensor(
-          [6, node.outC, node.shape.h, node.shape.w],
-          (() => {
-            const y = out ?? new Float32Array(6 * node.outC * node.shape.h * node.shape.w);
-            tsKernels.convForward(
-              {
-                n: 6,
-                c: x.shape[1]!,
-                h: x.shape[2]!,
-                w: x.shape[3]!,
-                oc: node.outC,
-                k: node.k,
-                stride: node.stride,
-                pad: node.pad,
-                dil: node.dilation,
-                groups: node.groups,
-                oh: node.shape.h,
-                ow: node.shape.w,
-              },
-              x.data,
-              w.data,
-              y,
-              reluIn,
-              b,
-            );
-            return y;
-          })(),
-        );
+        return ops.conv2d(null, x, w, node, out, reluIn, b);
       },
       linear: (node, x, w, b) => {
         inputs.set(node.id, x.data.slice());
-        const y = new Float32Array(6 * node.outF);
-        for (let i = 0; i < 6; i++) y.set(b.data, i * node.outF);
-        tsKernels.gemm(false, true, 6, node.outF, node.inF, 1, x.data, w.data, 1, y);
-        return new Tensor([6, node.outF], y);
+        return ops.linear(null, x, w, b);
       },
     },
   });

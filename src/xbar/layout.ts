@@ -7,22 +7,11 @@
  * o·k² … o·k² + k² − 1). Dilation and stride change which inputs reach a row (the address
  * generator), never the array.
  */
+import type { ConvGeom } from "../engine/kernels/types.js";
 import { roundHalfAway } from "./quantize.js";
 
-export interface LayerGeometry {
-  /** Input channels, height, width of one image. */
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly oc: number;
-  readonly k: number;
-  readonly stride: number;
-  readonly pad: number;
-  readonly dil: number;
-  readonly groups: number;
-  readonly oh: number;
-  readonly ow: number;
-}
+/** A layer's convolution geometry for one image (the kernels' ConvGeom without the batch). */
+export type LayerGeometry = Omit<ConvGeom, "n">;
 
 export interface LogicalLayer {
   /** IR node id and a readable name (its parameter prefix). */

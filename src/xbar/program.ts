@@ -106,13 +106,7 @@ export function programLayer(
   const device = deviceModel(cfg);
   const ideal = devicesAreIdeal(cfg);
   const t = cfg.device.time;
-  const rowOff = [0];
-  const colOff = [0];
-  const gOff = [0];
-  const rows: number[] = [];
-  const colOut: number[] = [];
-  const colWeight: number[] = [];
-  const gParts: Float32Array[] = [];
+  const packed: ArrayColumns[] = [];
   const varParts: Float32Array[] = [];
   let faults = 0;
   let devices = 0;
@@ -123,6 +117,8 @@ export function programLayer(
     const nc = a.outputs.length * S * 2;
     // Target level of every device, column-major (column j, row i → j·nr + i).
     const digits = new Float32Array(nc * nr);
+    const colOut: number[] = [];
+    const colWeight: number[] = [];
     let j = 0;
     for (const o of a.outputs) {
       for (let s = 0; s < S; s++) {
@@ -154,13 +150,9 @@ export function programLayer(
       if (cfg.device.readNoise)
         variance = target.map((tg, e) => (device.readSigma(g[e]!, tg, t) / step) ** 2);
     }
-    gParts.push(u);
+    packed.push({ rows: a.rows, colOut, colWeight, g: u });
     varParts.push(variance);
     devices += nc * nr;
-    rows.push(...a.rows);
-    rowOff.push(rows.length);
-    colOff.push(colOut.length);
-    gOff.push(gOff.at(-1)! + nc * nr);
   }
   // Global drift compensation (as aihwkit's): one digital gain per layer that restores the
   // total conductance the layer was programmed with, read once through a reference input.
@@ -180,14 +172,7 @@ export function programLayer(
     inScale: layer.inScale,
     reluIn: layer.reluIn,
     ...codeRange(layer),
-    arrays: placements.length,
-    rowOff: Int32Array.from(rowOff),
-    rows: Int32Array.from(rows),
-    colOff: Int32Array.from(colOff),
-    colOut: Int32Array.from(colOut),
-    colWeight: Float32Array.from(colWeight),
-    gOff: Int32Array.from(gOff),
-    g: concatFloat32(gParts),
+    ...packArrays(packed),
     readVar: cfg.device.readNoise && !ideal ? concatFloat32(varParts) : null,
     adcLsb,
     adcMax,
@@ -230,25 +215,14 @@ export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
         outputs: all,
       });
   }
-  const rowOff = [0];
-  const colOff = [0];
-  const gOff = [0];
-  const rows: number[] = [];
-  const colOut: number[] = [];
-  const gParts: Float32Array[] = [];
-  for (const a of placements) {
+  const packed = placements.map((a): ArrayColumns => {
     const nr = a.rows.length;
     const g = new Float32Array(a.outputs.length * nr);
     a.outputs.forEach((o, j) => {
       for (let i = 0; i < nr; i++) g[j * nr + i] = logicalWeight(layer, a.rows[i]!, o);
-      colOut.push(o);
     });
-    gParts.push(g);
-    rows.push(...a.rows);
-    rowOff.push(rows.length);
-    colOff.push(colOut.length);
-    gOff.push(gOff.at(-1)! + g.length);
-  }
+    return { rows: a.rows, colOut: [...a.outputs], colWeight: a.outputs.map(() => 1), g };
+  });
   return {
     layer,
     faults: 0,
@@ -258,14 +232,7 @@ export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
     reluIn: layer.reluIn,
     codeMin,
     codeMax,
-    arrays: placements.length,
-    rowOff: Int32Array.from(rowOff),
-    rows: Int32Array.from(rows),
-    colOff: Int32Array.from(colOff),
-    colOut: Int32Array.from(colOut),
-    colWeight: new Float32Array(colOut.length).fill(1),
-    gOff: Int32Array.from(gOff),
-    g: concatFloat32(gParts),
+    ...packArrays(packed),
     readVar: null,
     adcLsb: new Float32Array(placements.length),
     adcMax: 0,
@@ -274,5 +241,37 @@ export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
     planeWeight: Float32Array.of(1),
     outScale: Float64Array.from(layer.wScale, (w) => w * layer.inScale),
     outBias: layer.bias,
+  };
+}
+
+/** One array's driven rows and its physical columns (conductances column-major, j·nr + i). */
+interface ArrayColumns {
+  readonly rows: Int32Array;
+  readonly colOut: ArrayLike<number>;
+  readonly colWeight: ArrayLike<number>;
+  readonly g: Float32Array;
+}
+
+/** Packs arrays into the flat offset tables of XbarLayer. */
+function packArrays(
+  arrays: readonly ArrayColumns[],
+): Pick<XbarLayer, "arrays" | "rowOff" | "rows" | "colOff" | "colOut" | "colWeight" | "gOff" | "g"> {
+  const rowOff = [0];
+  const colOff = [0];
+  const gOff = [0];
+  for (const a of arrays) {
+    rowOff.push(rowOff.at(-1)! + a.rows.length);
+    colOff.push(colOff.at(-1)! + a.colOut.length);
+    gOff.push(gOff.at(-1)! + a.g.length);
+  }
+  return {
+    arrays: arrays.length,
+    rowOff: Int32Array.from(rowOff),
+    rows: Int32Array.from(arrays.flatMap((a) => [...a.rows])),
+    colOff: Int32Array.from(colOff),
+    colOut: Int32Array.from(arrays.flatMap((a) => Array.from(a.colOut))),
+    colWeight: Float32Array.from(arrays.flatMap((a) => Array.from(a.colWeight))),
+    gOff: Int32Array.from(gOff),
+    g: concatFloat32(arrays.map((a) => a.g)),
   };
 }

@@ -34,6 +34,7 @@ interface LayerRecord {
   max: number;
 }
 
+/** The geometry of a weight layer given its input (a linear layer is a 1×1 convolution). */
 function geometryOf(node: ConvNode | LinearNode, x: Tensor): LayerGeometry {
   if (node.kind === "linear")
     return {
@@ -98,7 +99,6 @@ export class CrossbarSimulator {
     forEachBatch(images, batch, (x) => this.model.forward(x, { training: false, executor: recorder }));
     const { cfg } = this;
     for (const [id, r] of records) {
-      const samples = concatFloat32(r.samples);
       const signed = !r.reluIn;
       const method =
         cfg.calibration.method === "max"
@@ -106,7 +106,7 @@ export class CrossbarSimulator {
           : ({ kind: "percentile", percentile: cfg.calibration.percentile } as const);
       // The maximum sees every value; the percentile a strided subsample.
       const scale = calibrate(
-        method.kind === "max" ? Float32Array.of(r.max) : samples,
+        method.kind === "max" ? Float32Array.of(r.max) : concatFloat32(r.samples),
         cfg.inputBits,
         signed,
         method,
