@@ -209,6 +209,10 @@ export class Model {
           case "shift":
             y = ops.shift(tape, v(0));
             break;
+          case "route":
+            // Switches pass the value on unchanged (a one-input sum: a copy with its gradient).
+            y = ops.add(tape, [v(0)], out);
+            break;
           case "concat":
             y = ops.concat(
               tape,

@@ -123,8 +123,12 @@ export function movedElements(nodes: readonly IrNode[]): number {
 export function addRouting(energy: ByComponent, area: ByComponent, movedBits: number, tech: Tech): void {
   area.routing = 0;
   area.routing = totalOf(area) * tech.routing.areaFactor;
-  const sideMm = Math.sqrt(totalOf(area) / 1e6);
-  energy.routing = movedBits * tech.routing.energyPerBitMm * (sideMm / 2);
+  energy.routing = routingEnergyPj(movedBits, totalOf(area), tech);
+}
+
+/** Energy of moving activation bits about half the side of a chip of `areaUm2`. */
+export function routingEnergyPj(movedBits: number, areaUm2: number, tech: Tech): number {
+  return movedBits * tech.routing.energyPerBitMm * (Math.sqrt(areaUm2 / 1e6) / 2);
 }
 
 /** Area, energy, latency and power of one image (power = energy/latency + leakage; pJ/ns = mW). */

@@ -99,22 +99,27 @@ export function denseMapping(rows: number, outC: number, cpw: number, T: number)
   };
 }
 
-/** Depthwise k×k kernels packed block-diagonally: ⌊T/k²⌋ channels per array (and ⌊T/cpw⌋ by columns). */
+/**
+ * Depthwise k×k kernels packed block-diagonally: ⌊T/k²⌋ channels per array (and ⌊T/cpw⌋ by
+ * columns). With row gating only `driven` of the k² rows of a channel hold weights and see
+ * inputs (a 3×3 kernel in the hypernetwork's 25-tap array).
+ */
 export function depthwiseMapping(
   channels: number,
   taps: number,
   cpw: number,
   T: number,
   where: string,
+  driven = taps,
 ): ArrayMapping {
   const perArray = Math.min(Math.floor(T / taps), Math.floor(T / cpw));
   if (perArray < 1) throw new Error(`${where}: a ${taps}-tap depthwise kernel does not fit a ${T}×${T} tile`);
   return {
     arrays: Math.ceil(channels / perArray),
-    usedCells: channels * taps * cpw,
+    usedCells: channels * driven * cpw,
     rowTiles: 1,
     columnsRead: channels * cpw,
-    rowsDriven: channels * taps,
+    rowsDriven: channels * driven,
   };
 }
 
@@ -132,7 +137,7 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     positions = node.shape.h * node.shape.w;
     lineBufferBits = node.k * inShape.w * inShape.c * ctx.activationBits;
     if (node.groups > 1 && node.groups === node.inC && node.outC === node.inC) {
-      map = depthwiseMapping(node.inC, node.k * node.k, cpw, T, node.scope.path);
+      map = depthwiseMapping(node.inC, node.k * node.k, cpw, T, node.scope.path, node.taps?.length);
     } else if (node.groups === 1) {
       map = denseMapping(node.inC * node.k * node.k, outC, cpw, T);
     } else {
@@ -274,6 +279,17 @@ export const DESIGNS: Record<IrNode["kind"], Design> = {
   concat: wiring,
   shift: wiring,
   zeros: wiring,
+  route: (node, ctx) => {
+    if (node.kind !== "route") return {};
+    // Every activation bit passes `stages` pass gates in series; one beat per output position.
+    const t = ctx.tech;
+    const bits = elements(node.shape) * ctx.activationBits;
+    const energyPj = zeroByComponent();
+    energyPj.mux = bits * node.stages * t.switches.muxEnergy;
+    const areaUm2 = zeroByComponent();
+    areaUm2.mux = node.shape.c * ctx.activationBits * node.switches * t.switches.muxArea;
+    return { energyPj, areaUm2, latencyNs: node.shape.h * node.shape.w * node.stages * t.switches.muxDelay };
+  },
 };
 
 const ZERO: ByComponent = Object.freeze(zeroByComponent());

@@ -37,7 +37,15 @@ export class IrBuilder {
     input: number,
     scope: Scope,
     param: string,
-    o: { outC: number; k: number; stride?: number; pad?: number; dilation?: number; groups?: number },
+    o: {
+      outC: number;
+      k: number;
+      stride?: number;
+      pad?: number;
+      dilation?: number;
+      groups?: number;
+      taps?: readonly number[];
+    },
   ): number {
     const s = this.shape(input);
     const stride = o.stride ?? 1;
@@ -63,6 +71,7 @@ export class IrBuilder {
         pad,
         dilation,
         groups,
+        ...(o.taps ? { taps: o.taps } : {}),
       },
     );
     this.param(`${param}.weight`, [o.outC, s.c / groups, o.k, o.k], "weight", id);
@@ -101,6 +110,10 @@ export class IrBuilder {
   shift(input: number, scope: Scope): number {
     const s = this.shape(input);
     return this.push("shift", scope, { c: s.c, h: s.h - 1, w: s.w - 1 }, { input });
+  }
+
+  route(input: number, scope: Scope, stages: number, switches: number): number {
+    return this.push("route", scope, this.shape(input), { input, stages, switches });
   }
 
   concat(inputs: number[], scope: Scope): number {

@@ -40,6 +40,11 @@ export interface ConvNode extends Base {
   readonly pad: number;
   readonly dilation: number;
   readonly groups: number;
+  /**
+   * Taps of the k×k window that are driven (row gating): a 3×3 kernel held in the centre of a
+   * 5×5 array in the hypernetwork. Absent: all k² taps.
+   */
+  readonly taps?: readonly number[];
 }
 
 export interface BatchNormNode extends Base {
@@ -79,6 +84,17 @@ export interface AddNode extends Base {
   readonly dropPath: readonly boolean[];
 }
 
+/**
+ * An activation passing the hypernetwork's routing: `stages` switches in series on its path,
+ * `switches` pass gates per lane in the MUX or switch box it goes through.
+ */
+export interface RouteNode extends Base {
+  readonly kind: "route";
+  readonly input: number;
+  readonly stages: number;
+  readonly switches: number;
+}
+
 /** A cell node with no active input. */
 export interface ZerosNode extends Base {
   readonly kind: "zeros";
@@ -108,6 +124,7 @@ export type IrNode =
   | ReluNode
   | PoolNode
   | ShiftNode
+  | RouteNode
   | ConcatNode
   | AddNode
   | ZerosNode

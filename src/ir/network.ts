@@ -18,7 +18,7 @@ export interface NetworkOptions {
 }
 
 /** One op of a cell, whichever view it came from. */
-interface CellOp {
+export interface CellOp {
   readonly op: OpName;
   readonly from: number;
   readonly to: number;
@@ -29,6 +29,27 @@ interface CellOp {
 const STEM_MULTIPLIER = 3;
 
 export function buildNetwork(arch: Architecture, options: NetworkOptions): Network {
+  return buildNetworkFrame(options, (b, k, states, C, reduction) => {
+    const { ops, concat } = cellOps(arch, reduction ? "reduce" : "normal", k);
+    return { nodes: buildCellNodes(b, k, states, C, reduction, ops), concat };
+  });
+}
+
+/**
+ * Builds a cell's intermediate nodes from its preprocessed inputs `states` = [s0, s1] and
+ * returns the states of nodes 2..5 and the nodes to concatenate. The hypernetwork supplies
+ * its own body; everything around the cells is the same network.
+ */
+export type CellBody = (
+  b: IrBuilder,
+  cell: number,
+  states: readonly [number, number],
+  C: number,
+  reduction: boolean,
+) => { nodes: number[]; concat: readonly number[] };
+
+/** NetworkCIFAR around any cell body: stem, preprocessing, cells, auxiliary head, classifier. */
+export function buildNetworkFrame(options: NetworkOptions, body: CellBody): Network {
   const { channels: C, layers } = options;
   const classes = options.classes ?? 10;
   for (const [key, v] of [
@@ -62,8 +83,17 @@ export function buildNetwork(arch: Architecture, options: NetworkOptions): Netwo
   for (let k = 0; k < layers; k++) {
     const reduction = reductions.includes(k);
     if (reduction) cCurr *= 2;
-    const { ops, concat } = cellOps(arch, reduction ? "reduce" : "normal", k);
-    const out = buildCell(b, k, s0, s1, cCurr, reduction, reductionPrev, ops, concat);
+    const pre: Scope = { path: `cells.${k}`, part: "preprocess", cell: k };
+    const p0 = reductionPrev
+      ? factorizedReduce(b, s0, cCurr, `cells.${k}.preprocess0`, { ...pre, path: `cells.${k}.preprocess0` })
+      : reluConvBn(b, s0, cCurr, `cells.${k}.preprocess0`, { ...pre, path: `cells.${k}.preprocess0` });
+    const p1 = reluConvBn(b, s1, cCurr, `cells.${k}.preprocess1`, { ...pre, path: `cells.${k}.preprocess1` });
+    const { nodes, concat } = body(b, k, [p0, p1], cCurr, reduction);
+    const states = [p0, p1, ...nodes];
+    const out = b.concat(
+      concat.map((n) => states[n]!),
+      { path: `cells.${k}`, part: "cell", cell: k },
+    );
     cellOutputs.push(out);
     reductionPrev = reduction;
     s0 = s1;
@@ -90,7 +120,8 @@ export function buildNetwork(arch: Architecture, options: NetworkOptions): Netwo
   };
 }
 
-function cellOps(
+/** A cell's ops with their reference parameter prefixes, in the order the IR builds them. */
+export function cellOps(
   arch: Architecture,
   type: CellType,
   k: number,
@@ -118,25 +149,22 @@ function cellOps(
   return { ops, concat: [2, 3, 4, 5] };
 }
 
-function buildCell(
+/** The intermediate nodes 2..5 of a cell: each the sum of its ops (zeros when it has none). */
+function buildCellNodes(
   b: IrBuilder,
   k: number,
-  s0: number,
-  s1: number,
+  pre: readonly [number, number],
   C: number,
   reduction: boolean,
-  reductionPrev: boolean,
   ops: readonly CellOp[],
-  concat: readonly number[],
-): number {
-  const pre: Scope = { path: `cells.${k}`, part: "preprocess", cell: k };
-  const p0 = reductionPrev
-    ? factorizedReduce(b, s0, C, `cells.${k}.preprocess0`, { ...pre, path: `cells.${k}.preprocess0` })
-    : reluConvBn(b, s0, C, `cells.${k}.preprocess0`, { ...pre, path: `cells.${k}.preprocess0` });
-  const p1 = reluConvBn(b, s1, C, `cells.${k}.preprocess1`, { ...pre, path: `cells.${k}.preprocess1` });
-  const states: number[] = [p0, p1];
+): number[] {
+  const states: number[] = [...pre];
   const stride = reduction ? 2 : 1;
-  const nodeShape = { c: C, h: Math.ceil(b.shape(p1).h / stride), w: Math.ceil(b.shape(p1).w / stride) };
+  const nodeShape = {
+    c: C,
+    h: Math.ceil(b.shape(pre[1]).h / stride),
+    w: Math.ceil(b.shape(pre[1]).w / stride),
+  };
   for (let to = FIRST_NODE; to <= LAST_NODE; to++) {
     const inputs: number[] = [];
     const dropPath: boolean[] = [];
@@ -150,10 +178,7 @@ function buildCell(
     const nodeScope: Scope = { path: `cells.${k}.node${to}`, part: "node", cell: k };
     states.push(inputs.length > 0 ? b.add(inputs, dropPath, nodeScope) : b.zeros(nodeShape, nodeScope));
   }
-  return b.concat(
-    concat.map((n) => states[n]!),
-    { path: `cells.${k}`, part: "cell", cell: k },
-  );
+  return states.slice(2);
 }
 
 function buildOp(
@@ -211,14 +236,14 @@ function buildOp(
 }
 
 /** ReLU, 1×1 conv, BN (`op.1`, `op.2`). */
-function reluConvBn(b: IrBuilder, x: number, C: number, path: string, scope: Scope): number {
+export function reluConvBn(b: IrBuilder, x: number, C: number, path: string, scope: Scope): number {
   const r = b.relu(x, scope);
   const c = b.conv(r, scope, `${path}.op.1`, { outC: C, k: 1 });
   return b.bn(c, scope, `${path}.op.2`);
 }
 
 /** ReLU, two strided 1×1 convs (the second on x[:, :, 1:, 1:]), concat, BN. */
-function factorizedReduce(b: IrBuilder, x: number, C: number, path: string, scope: Scope): number {
+export function factorizedReduce(b: IrBuilder, x: number, C: number, path: string, scope: Scope): number {
   const r = b.relu(x, scope);
   const c1 = b.conv(r, scope, `${path}.conv_1`, { outC: C / 2, k: 1, stride: 2 });
   const c2 = b.conv(b.shift(r, scope), scope, `${path}.conv_2`, { outC: C / 2, k: 1, stride: 2 });

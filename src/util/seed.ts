@@ -9,3 +9,10 @@ export function deriveSeed(seed: number, ...parts: number[]): number {
   }
   return h;
 }
+
+/** A 32-bit seed from a name (FNV-1a over UTF-16 code units, then mixed as above). */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return deriveSeed(h);
+}

@@ -10,7 +10,7 @@ import { Tensor } from "../engine/tensor.js";
 import { evaluate } from "../train/evaluate.js";
 import { Rng } from "../util/rng.js";
 import type { SimConfig } from "./config.js";
-import { CrossbarSimulator, type LayoutFn } from "./simulator.js";
+import { CrossbarSimulator } from "./simulator.js";
 
 export interface HardwareAccuracy {
   /** Mean top-1 over trials. */
@@ -38,7 +38,11 @@ export function hardwareAccuracy(
   opts: {
     trials: number;
     seed: number;
-    layout?: LayoutFn;
+    /**
+     * Builds the calibrated simulator from the calibration images; by default the model's
+     * own, on individual deployment. The hypernetwork runs its own network on its own arrays.
+     */
+    simulator?: (calibration: Tensor) => CrossbarSimulator;
     onTrial?: (trial: number, accuracy: number) => void;
     /** Called when calibration and programming are done, before the test images run. */
     onSetup?: () => void;
@@ -52,15 +56,20 @@ export function hardwareAccuracy(
   } else {
     if (!data.train) throw new Error("a quantized preset needs the training images for calibration");
     const calib = calibrationImages(data.train, cfg);
-    const sim = new CrossbarSimulator(model, cfg, opts.layout);
-    sim.calibrate(calib);
+    const sim =
+      opts.simulator?.(calib) ??
+      (() => {
+        const s = new CrossbarSimulator(model, cfg);
+        s.calibrate(calib);
+        return s;
+      })();
     const exec = sim.executor();
     for (let t = 0; t < opts.trials; t++) {
       sim.program(opts.seed, t, calib);
       if (t === 0) opts.onSetup?.();
-      const acc = evaluate(model, data.test, 250, undefined, (x, offset) => {
+      const acc = evaluate(sim.model, data.test, 250, undefined, (x, offset) => {
         sim.imageOffset = offset;
-        return model.forward(x, { training: false, executor: exec }).logits;
+        return sim.model.forward(x, { training: false, executor: exec }).logits;
       }).accuracy;
       perTrial.push(acc);
       opts.onTrial?.(t, acc);

@@ -19,6 +19,8 @@ export interface LogicalLayer {
   readonly name: string;
   readonly geom: LayerGeometry;
   readonly depthwise: boolean;
+  /** Depthwise taps (of k×k) that hold weights and are driven; absent: all (row gating otherwise). */
+  readonly taps?: readonly number[];
   /** Integer weights in the engine's layout [oc, c/groups, k, k]. */
   readonly q: Int32Array;
   readonly weightBits: number;

@@ -65,8 +65,17 @@ function geometryOf(node: ConvNode | LinearNode, x: Tensor): LayerGeometry {
   };
 }
 
-/** Places a layer's logical matrix on arrays; the hypernetwork supplies its own. */
-export type LayoutFn = (layer: LogicalLayer) => ArrayPlacement[];
+/** Where a layer's weights sit: its arrays, and the identity of its devices (seeds their randomness). */
+export interface Mapping {
+  layout(layer: LogicalLayer): ArrayPlacement[];
+  deviceKey(layer: LogicalLayer): number;
+}
+
+/** Individual deployment: each layer on arrays of its own (`individualLayout`). */
+export function individualMapping(cfg: SimConfig): Mapping {
+  const cpw = columnsPerWeight(deploymentOf(cfg));
+  return { layout: (l) => individualLayout(l, cfg.tile, cpw), deviceKey: (l) => l.id };
+}
 
 export class CrossbarSimulator {
   readonly layers = new Map<number, LogicalLayer>();
@@ -78,7 +87,7 @@ export class CrossbarSimulator {
   constructor(
     readonly model: Model,
     readonly cfg: SimConfig,
-    readonly layout: LayoutFn = (l) => individualLayout(l, cfg.tile, columnsPerWeight(deploymentOf(cfg))),
+    readonly mapping: Mapping = individualMapping(cfg),
   ) {
     if (!cfg.quantize) throw new Error("the fp32 preset runs the float network; it needs no simulator");
   }
@@ -129,6 +138,12 @@ export class CrossbarSimulator {
     }
   }
 
+  /** Takes integer weights and input scales fixed elsewhere (the hypernetwork gets its architecture's). */
+  load(layers: ReadonlyMap<number, LogicalLayer>): void {
+    this.layers.clear();
+    for (const [id, l] of layers) this.layers.set(id, l);
+  }
+
   /** The exact integer path applies: ideal devices, lossless ADC. */
   get exactInteger(): boolean {
     return devicesAreIdeal(this.cfg) && this.cfg.adc.bits === null;
@@ -146,7 +161,12 @@ export class CrossbarSimulator {
       const p =
         this.exactInteger && !forceTiles
           ? exactIntegerLayer(l)
-          : programLayer(l, this.layout(l), this.cfg, new Rng(deriveSeed(this.trialSeed, id, 0)));
+          : programLayer(
+              l,
+              this.mapping.layout(l),
+              this.cfg,
+              new Rng(deriveSeed(this.trialSeed, this.mapping.deviceKey(l), 0)),
+            );
       this.programmed.set(id, p);
     }
     if (this.cfg.adc.bits !== null && this.cfg.adc.range === "calibrated") {
@@ -201,7 +221,7 @@ export class CrossbarSimulator {
         const layer: XbarLayer = {
           ...p,
           geom,
-          seed: deriveSeed(this.trialSeed, node.id, 1),
+          seed: deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 1),
           imageOffset: this.imageOffset,
         };
         k.xbarForward(layer, x.data, y, colMax?.get(node.id) ?? null);
