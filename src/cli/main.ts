@@ -4,6 +4,7 @@ import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
 import { registerHw } from "./hw.js";
+import { registerHyper } from "./hyper.js";
 import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
 import { registerTrain } from "./train.js";
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   registerData(program);
   registerBench(program);
   registerHw(program);
+  registerHyper(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -1,19 +1,16 @@
 /** `memhyper train` and `memhyper eval`. */
 import { join } from "node:path";
 import { SingleBar } from "cli-progress";
-import { type Command, Option } from "commander";
-import { loadSplit, resolveDataDir, take } from "../data/cifar10.js";
-import { Model } from "../engine/model.js";
-import { loadModelWeights } from "../engine/safetensors.js";
+import type { Command } from "commander";
+import { loadSplit, resolveDataDir } from "../data/cifar10.js";
 import { countParams } from "../ir/count.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { formatGenotype } from "../space/format.js";
 import { DARTS_RECIPE, type TrainRecipe, trainModel } from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { hardwareAccuracy } from "../xbar/accuracy.js";
-import { describeConfig, PRESETS, resolveSimConfig } from "../xbar/config.js";
 import { addNetOptions, type NetOptions } from "./common.js";
+import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
 
 const parseFloatOption =
@@ -159,81 +156,13 @@ export function registerTrain(program: Command): void {
       });
     });
 
-  addNetOptions(
-    program
-      .command("eval")
-      .description(
-        "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
-      ),
-  )
-    .requiredOption("--weights <file>", "safetensors weights (reference names)")
-    .option("--data <dir>", "CIFAR-10 binary directory")
-    .option("--limit <n>", "first N test images (file order)", parseIntOption("limit", 1, 10000))
-    .addOption(
-      new Option("--preset <p>", "hardware preset (presets/<p>.json)").choices(PRESETS).default("fp32"),
-    )
-    .option("--config <file>", "JSON file overriding preset fields (its 'base' names the preset)")
-    .option("--trials <k>", "trials: each programs the devices afresh", parseIntOption("trials", 1, 1000), 1)
-    .option("--seed <n>", "seed of the device programming", parseIntOption("seed", 0, 2 ** 32 - 1), 0)
-    .action(
-      (
-        o: NetOptions & {
-          weights: string;
-          data?: string;
-          limit?: number;
-          preset: string;
-          config?: string;
-          trials: number;
-          seed: number;
-        },
-      ) => {
-        const out = makeOut(!!o.json);
-        const cfg = resolveSimConfig(o.preset, o.config);
-        const arch = resolveArchitecture(o.genotype);
-        const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
-        loadModelWeights(model, o.weights);
-        const dir = resolveDataDir(o.data);
-        const test = loadSplit(dir, "test");
-        const split = o.limit ? take(test, o.limit) : test;
-        const train = cfg.quantize ? loadSplit(dir, "train") : null;
-        const started = Date.now();
-        const r = hardwareAccuracy(
-          model,
-          cfg,
-          { test: split, train },
-          {
-            trials: o.trials,
-            seed: o.seed,
-            onTrial: (t, acc) => {
-              if (!o.json && o.trials > 1)
-                out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
-            },
-          },
-        );
-        const result = {
-          accuracy: r.accuracy,
-          std: r.std,
-          trials: r.trials,
-          images: r.images,
-          preset: cfg.name,
-          perTrial: r.perTrial,
-          seconds: (Date.now() - started) / 1000,
-          config: {
-            ...cfg,
-            genotype: arch.label,
-            channels: o.channels,
-            layers: o.layers,
-            weights: o.weights,
-            seed: o.seed,
-          },
-        };
-        out.result(result, () => {
-          out.line(
-            `${arch.label} on ${cfg.name}: accuracy ${(100 * r.accuracy).toFixed(4)}% ± ${(100 * r.std).toFixed(4)} on ${r.images} test images (${r.trials} trial${r.trials > 1 ? "s" : ""}, ${result.seconds.toFixed(1)} s)`,
-          );
-          out.line(`preset ${cfg.name}: ${cfg.description}`);
-          if (cfg.quantize) out.line(describeConfig(cfg));
-        });
-      },
-    );
+  addEvalOptions(
+    addNetOptions(
+      program
+        .command("eval")
+        .description(
+          "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
+        ),
+    ),
+  ).action((o: EvalOptions) => runEval(o, resolveArchitecture(o.genotype)));
 }

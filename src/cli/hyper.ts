@@ -1,0 +1,312 @@
+/** `memhyper hyper …`: the all-inclusive hypernetwork — configure, compare, verify, reconfigure, evaluate. */
+
+import { readFileSync } from "node:fs";
+import { SingleBar } from "cli-progress";
+import { type Command, Option } from "commander";
+import { decodeSafetensors } from "../engine/safetensors.js";
+import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
+import { loadTech } from "../hw/tech.js";
+import { type CompiledConfiguration, compileConfiguration, formatListing } from "../hyper/compiler.js";
+import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
+import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
+import { type HyperSpec, VARIANTS } from "../hyper/hardware.js";
+import { reconfigure } from "../hyper/reconfigure.js";
+import { checkEquivalence, type EquivalenceCase } from "../hyper/verify.js";
+import {
+  type Architecture,
+  architectureFromConfiguration,
+  architectureFromGenotype,
+  resolveArchitecture,
+} from "../space/architecture.js";
+import { CATALOGUE } from "../space/catalogue.js";
+import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
+import { Rng } from "../util/rng.js";
+import { CrossbarSimulator } from "../xbar/simulator.js";
+import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
+import { makeOut, parseIntOption, table, UsageError } from "./output.js";
+
+interface HyperOptions {
+  channels: number;
+  layers: number;
+  variant: HyperSpec["variant"];
+  tech: string;
+  json?: boolean;
+}
+
+/** The published ratios of the hypernetwork to individual deployment (ARCHITECTURE.md §1). */
+export const PUBLISHED_RATIOS = {
+  source: "Memristive all-inclusive hypernetwork, Neural Networks 2024 (abstract)",
+  power: "≈ 1 (nearly the same)",
+  latency: "1.22–1.25",
+  area: "1.5",
+} as const;
+
+function addHyperOptions(cmd: Command): Command {
+  return cmd
+    .option("--channels <C>", "initial channels C", parseIntOption("channels", 2, 4096), 16)
+    .option("--layers <L>", "number of cells L", parseIntOption("layers", 3, 1000), 8)
+    .addOption(
+      new Option("--variant <v>", "edge: a slot per edge; node: two slots per node")
+        .choices(VARIANTS)
+        .default("edge"),
+    )
+    .option("--tech <file>", "technology: neurosim-22nm, mnsim-130nm, or a JSON file", "neurosim-22nm")
+    .option("--json", "print one JSON object");
+}
+
+const spec = (o: HyperOptions): HyperSpec => ({ channels: o.channels, layers: o.layers, variant: o.variant });
+
+/** The JSON form of a compiled configuration. */
+export function configurationJson(c: CompiledConfiguration) {
+  return {
+    code: c.code,
+    architecture: c.label,
+    ...c.hardware.spec,
+    switches: c.switches,
+    slots: c.settings.map((s) => ({
+      slot: s.slot.path,
+      node: s.slot.node,
+      op: s.op,
+      source: s.source,
+      unit: s.unit,
+      stride: s.stride,
+      universal: s.universal,
+      pool: s.pool,
+      weights: s.weights,
+    })),
+    plan: c.plan,
+  };
+}
+
+const r3 = (x: number) => x.toFixed(3);
+
+export function comparisonTable(rows: readonly HyperComparison[]): string {
+  return table(
+    [
+      "architecture",
+      "area mm² ind → hyper",
+      "power mW",
+      "latency µs",
+      "energy µJ",
+      "area ×",
+      "power ×",
+      "latency ×",
+      "energy ×",
+    ],
+    rows.map((r) => [
+      r.genotype,
+      `${r.individual.areaMm2.toFixed(2)} → ${r.hyper.areaMm2.toFixed(2)}`,
+      `${r.individual.powerMw.toFixed(1)} → ${r.hyper.powerMw.toFixed(1)}`,
+      `${r.individual.latencyUs.toFixed(1)} → ${r.hyper.latencyUs.toFixed(1)}`,
+      `${r.individual.energyUj.toFixed(2)} → ${r.hyper.energyUj.toFixed(2)}`,
+      r3(r.areaRatio),
+      r3(r.powerRatio),
+      r3(r.latencyRatio),
+      r3(r.energyRatio),
+    ]),
+  );
+}
+
+export function registerHyper(program: Command): void {
+  const hyper = program
+    .command("hyper")
+    .description(
+      "the memristive all-inclusive hypernetwork: one hardware for every architecture of the space",
+    );
+
+  addHyperOptions(
+    hyper
+      .command("config <architecture>")
+      .description("switch, MUX and gating settings and the programming plan of one architecture"),
+  ).action((archSpec: string, o: HyperOptions) => {
+    const out = makeOut(!!o.json);
+    const c = compileConfiguration(spec(o), resolveArchitecture(archSpec));
+    out.result(configurationJson(c), () => out.line(formatListing(c)));
+  });
+
+  addHyperOptions(
+    hyper.command("compare").description("hypernetwork cost against individual deployment, per architecture"),
+  )
+    .option("--genotypes <list>", "comma-separated architectures", "DARTS_V1,DARTS_V2,PDARTS")
+    .action((o: HyperOptions & { genotypes: string }) => {
+      const out = makeOut(!!o.json);
+      const { file, tech } = loadTech(o.tech);
+      const archs = o.genotypes.split(",").map((g) => resolveArchitecture(g));
+      const rows = compareDeployments(spec(o), archs, tech, DEFAULT_DEPLOYMENT);
+      out.result(
+        { ...spec(o), tech: file.name, deployment: DEFAULT_DEPLOYMENT, rows, published: PUBLISHED_RATIOS },
+        () => {
+          out.line(
+            `hypernetwork (${o.variant} variant) against individual deployment, C=${o.channels} L=${o.layers}, ${file.name}`,
+          );
+          out.line(comparisonTable(rows));
+          out.line(
+            `published (${PUBLISHED_RATIOS.source}): power ${PUBLISHED_RATIOS.power}, latency ×${PUBLISHED_RATIOS.latency}, area ×${PUBLISHED_RATIOS.area}`,
+          );
+        },
+      );
+    });
+
+  addHyperOptions(
+    hyper
+      .command("verify")
+      .description(
+        "hypernetwork ≡ individual deployment, bit for bit with ideal devices, on random architectures and the catalogue",
+      ),
+  )
+    .option(
+      "--samples <n>",
+      "random architectures besides the catalogue",
+      parseIntOption("samples", 0, 100000),
+      20,
+    )
+    .option(
+      "--seed <n>",
+      "seed of architectures, weights and images",
+      parseIntOption("seed", 0, 2 ** 32 - 1),
+      0,
+    )
+    .option("--images <n>", "random input images per architecture", parseIntOption("images", 1, 1024), 2)
+    .option("--image-size <s>", "input height and width", parseIntOption("image-size", 8, 256), 32)
+    .action((o: HyperOptions & { samples: number; seed: number; images: number; imageSize: number }) => {
+      const out = makeOut(!!o.json);
+      const s = spec(o);
+      const rng = new Rng(o.seed);
+      const archs: Architecture[] = [];
+      const skipped: { architecture: string; reason: string }[] = [];
+      for (const entry of CATALOGUE) {
+        const arch = resolveArchitecture(entry.name);
+        try {
+          compileConfiguration(s, arch);
+          archs.push(arch);
+        } catch (e) {
+          skipped.push({ architecture: entry.name, reason: (e as Error).message });
+        }
+      }
+      for (let i = 0; i < o.samples; i++)
+        archs.push(
+          o.variant === "edge"
+            ? architectureFromConfiguration(sampleConfiguration(rng))
+            : architectureFromGenotype(`random-${i}`, sampleGenotype(rng)),
+        );
+      const bar = o.json
+        ? null
+        : new SingleBar({ format: "verify {bar} {value}/{total} {label}", stream: process.stderr });
+      bar?.start(archs.length, 0, { label: "" });
+      const cases: EquivalenceCase[] = archs.map((a, i) => {
+        const r = checkEquivalence(s, a, { seed: o.seed + i, images: o.images, imageSize: o.imageSize });
+        bar?.increment({ label: a.label });
+        return r;
+      });
+      bar?.stop();
+      const mismatches = cases.filter((c) => !c.identical);
+      const result = {
+        checked: cases.length,
+        mismatches: mismatches.length,
+        ...s,
+        images: o.images,
+        imageSize: o.imageSize,
+        seed: o.seed,
+        skipped,
+        lossyAdc: {
+          note: "8-bit calibrated ADC per array: the layouts differ in partial-sum ranges, so small differences are legitimate",
+          maxAbsDiff: Math.max(0, ...cases.map((c) => c.lossyAdc.maxAbsDiff)),
+          minTop1Agreement: Math.min(1, ...cases.map((c) => c.lossyAdc.top1Agreement)),
+        },
+        floatMaxAbsDiff: Math.max(0, ...cases.map((c) => c.floatMaxAbsDiff)),
+        cases,
+      };
+      out.result(result, () => {
+        out.line(
+          `${result.checked} architectures, ${result.mismatches} mismatches (ideal devices, lossless ADC: logits bit-identical on both layouts)`,
+        );
+        for (const m of mismatches) out.line(`  MISMATCH ${m.label} (${m.code})`);
+        out.line(
+          `lossy 8-bit ADC: largest |Δ logit| ${result.lossyAdc.maxAbsDiff.toPrecision(3)}, lowest top-1 agreement ${(100 * result.lossyAdc.minTop1Agreement).toFixed(1)}%`,
+        );
+        out.line(`float networks: largest |Δ logit| ${result.floatMaxAbsDiff.toPrecision(3)}`);
+        for (const k of skipped) out.line(`  skipped ${k.architecture}: ${k.reason}`);
+      });
+      if (mismatches.length) process.exitCode = 1;
+    });
+
+  addHyperOptions(
+    hyper
+      .command("reconfigure")
+      .description(
+        "switch changes, arrays rewritten, write energy and time from one architecture to another",
+      ),
+  )
+    .requiredOption("--from <arch>", "architecture the hypernetwork holds")
+    .requiredOption("--to <arch>", "architecture to switch to")
+    .option("--from-weights <file>", "weights programmed now (arrays whose weights do not change are kept)")
+    .option("--to-weights <file>", "weights to program")
+    .action((o: HyperOptions & { from: string; to: string; fromWeights?: string; toWeights?: string }) => {
+      const out = makeOut(!!o.json);
+      if (!!o.fromWeights !== !!o.toWeights)
+        throw new UsageError("give both --from-weights and --to-weights, or neither");
+      const { tech } = loadTech(o.tech);
+      const toArch = resolveArchitecture(o.to);
+      const from = compileConfiguration(spec(o), resolveArchitecture(o.from));
+      const to = compileConfiguration(spec(o), toArch);
+      const same = sameWeightsOf(o.fromWeights, o.toWeights);
+      const r = reconfigure(from, to, toArch, tech, DEFAULT_DEPLOYMENT, same);
+      out.result({ ...spec(o), ...r }, () => {
+        out.line(
+          `${r.from} → ${r.to} on the ${o.variant}-variant hypernetwork (C=${o.channels}, L=${o.layers})`,
+        );
+        out.line(
+          table(
+            ["", "hypernetwork", "individual deployment"],
+            [
+              ["hardware", "same chip", `new chip of ${r.individual.newHardwareAreaMm2.toFixed(2)} mm²`],
+              ["switch settings changed", r.switchChanges.length, "–"],
+              ["arrays written", `${r.arraysRewritten} of ${r.arraysTotal} active`, r.individual.arrays],
+              ["cells written", r.cellsWritten, r.individual.cellsWritten],
+              ["write energy µJ", r.writeEnergyUj.toFixed(3), r.individual.writeEnergyUj.toFixed(3)],
+              ["write time µs", r.writeTimeUs.toFixed(1), r.individual.writeTimeUs.toFixed(1)],
+            ],
+          ),
+        );
+      });
+    });
+
+  addEvalOptions(
+    addHyperOptions(
+      hyper
+        .command("eval")
+        .description("CIFAR-10 accuracy through the configured hypernetwork, under any preset"),
+    ).requiredOption("--genotype <arch>", "architecture whose weights are given"),
+  ).action((o: HyperOptions & EvalOptions) => {
+    const arch = resolveArchitecture(o.genotype);
+    const c = compileConfiguration(spec(o), arch);
+    runEval(o, arch, {
+      title: `through the ${o.variant}-variant hypernetwork`,
+      describe: { hypernetwork: { variant: o.variant, code: c.code } },
+      floatModel: (m) => hyperModel(c, m),
+      simulator: (m, cfg, calib) => {
+        const ind = new CrossbarSimulator(m, cfg);
+        ind.calibrate(calib);
+        return hyperSimulator(c, ind, cfg);
+      },
+    });
+  });
+}
+
+/** Compares the tensors of two weight files under each parameter prefix. */
+function sameWeightsOf(fromFile?: string, toFile?: string): ((a: string, b: string) => boolean) | undefined {
+  if (!fromFile || !toFile) return undefined;
+  const a = decodeSafetensors(readFileSync(fromFile), fromFile).tensors;
+  const b = decodeSafetensors(readFileSync(toFile), toFile).tensors;
+  return (pa, pb) => {
+    const names = [...a.keys()].filter((n) => n.startsWith(`${pa}.`));
+    if (names.length === 0) return false;
+    return names.every((n) => {
+      const x = a.get(n)!;
+      const y = b.get(pb + n.slice(pa.length));
+      return (
+        !!y && x.data.length === y.data.length && x.data.every((v: number | bigint, i) => v === y.data[i])
+      );
+    });
+  };
+}

@@ -1,0 +1,305 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { costNetwork } from "../src/hw/cost.js";
+import { DEFAULT_DEPLOYMENT } from "../src/hw/deployment.js";
+import { costNode } from "../src/hw/designs.js";
+import { loadTech } from "../src/hw/tech.js";
+import { CompileError, compileConfiguration } from "../src/hyper/compiler.js";
+import { compareDeployments, hyperCost } from "../src/hyper/cost.js";
+import { hyperMapping, hyperSimulator } from "../src/hyper/deploy.js";
+import { hyperHardware } from "../src/hyper/hardware.js";
+import { CENTRE_TAPS, configuredNetwork } from "../src/hyper/network.js";
+import { reconfigure } from "../src/hyper/reconfigure.js";
+import {
+  checkEquivalence,
+  compareUnderNoise,
+  LOSSLESS,
+  randomImages,
+  randomModel,
+} from "../src/hyper/verify.js";
+import { buildNetwork } from "../src/ir/network.js";
+import {
+  type Architecture,
+  architectureFromConfiguration,
+  architectureFromGenotype,
+  resolveArchitecture,
+} from "../src/space/architecture.js";
+import { CATALOGUE } from "../src/space/catalogue.js";
+import { CELL_EDGES } from "../src/space/cell.js";
+import { decodeConfiguration, encodeConfiguration } from "../src/space/code.js";
+import { PRIMITIVES } from "../src/space/primitives.js";
+import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
+import { Rng } from "../src/util/rng.js";
+import { loadPreset, mergeConfig, SimConfigSchema } from "../src/xbar/config.js";
+import { CrossbarSimulator } from "../src/xbar/simulator.js";
+
+const SMALL = { channels: 4, layers: 3 } as const;
+const EQ = { seed: 7, images: 2, imageSize: 8, lossy: false } as const;
+const tech = loadTech("neurosim-22nm").tech;
+
+/** Catalogue architectures the variant can hold, and the reasons for the others. */
+function catalogueFor(variant: "edge" | "node"): { ok: Architecture[]; rejected: string[] } {
+  const ok: Architecture[] = [];
+  const rejected: string[] = [];
+  for (const e of CATALOGUE) {
+    const a = resolveArchitecture(e.name);
+    try {
+      compileConfiguration({ ...SMALL, variant }, a);
+      ok.push(a);
+    } catch (err) {
+      assert.ok(err instanceof CompileError, `${e.name}: ${(err as Error).message}`);
+      rejected.push(e.name);
+    }
+  }
+  return { ok, rejected };
+}
+
+describe("hypernetwork configuration compiler", () => {
+  it("holds every catalogue genotype in the node variant and every one with a configuration in the edge variant", () => {
+    assert.equal(catalogueFor("node").rejected.length, 0);
+    const edge = catalogueFor("edge");
+    for (const name of edge.rejected) assert.equal(resolveArchitecture(name).configuration, null, name);
+    assert.ok(edge.ok.length >= 18);
+  });
+
+  it("sets each edge slot to the configuration's op and round-trips the code", () => {
+    const rng = new Rng(11);
+    for (let i = 0; i < 100; i++) {
+      const config = sampleConfiguration(rng);
+      const c = compileConfiguration({ ...SMALL, variant: "edge" }, architectureFromConfiguration(config));
+      assert.deepEqual(decodeConfiguration(c.code!), config);
+      assert.equal(encodeConfiguration(decodeConfiguration(c.code!)), c.code);
+      const hw = hyperHardware({ ...SMALL, variant: "edge" });
+      for (const s of c.settings) {
+        const type = hw.cells[s.slot.cell]!.reduction ? "reduce" : "normal";
+        assert.equal(s.op, PRIMITIVES[config[type][s.slot.edge!]!]);
+        assert.equal(s.unit === null, s.op === "none");
+        // Exactly one unit powered on an active slot, none on an open one.
+        const on = c.switches.filter((w) => w.name.startsWith(`${s.slot.path}.power.`) && w.value === "on");
+        assert.equal(on.length, s.unit ? 1 : 0);
+      }
+    }
+  });
+
+  it("rejects a node with three inputs on the node variant, naming the node and the fix", () => {
+    const normal = new Array(14).fill(0);
+    for (const e of CELL_EDGES) if (e.to === 3) normal[e.index] = 4; // node 3 ← 0, 1, 2
+    for (const e of CELL_EDGES) if (e.to !== 3 && e.from < 2) normal[e.index] = 3;
+    const arch = architectureFromConfiguration({ normal, reduce: normal });
+    assert.throws(
+      () => compileConfiguration({ ...SMALL, variant: "node" }, arch),
+      (e: Error) =>
+        e instanceof CompileError &&
+        /node 3 has 3 inputs/.test(e.message) &&
+        /--variant edge/.test(e.message),
+    );
+    assert.doesNotThrow(() => compileConfiguration({ ...SMALL, variant: "edge" }, arch));
+  });
+
+  it("programs 3×3 depthwise kernels into the centre taps of 25-tap arrays", () => {
+    const c = compileConfiguration({ ...SMALL, variant: "edge" }, resolveArchitecture("DARTS_V2"));
+    const net = configuredNetwork(c);
+    const dws = net.nodes.filter((n) => n.kind === "conv" && n.groups > 1);
+    assert.ok(dws.length > 0);
+    for (const n of dws) {
+      if (n.kind !== "conv") continue;
+      assert.equal(n.k, 5);
+      const embedded = c.plan.find((s) => s.target === n.param)!.embed;
+      assert.deepEqual(n.taps, embedded ? CENTRE_TAPS : undefined);
+      if (embedded) assert.equal(n.pad, 2 * n.dilation);
+    }
+  });
+});
+
+describe("hypernetwork ≡ individual deployment", () => {
+  it("computes bit-identical logits for every catalogue genotype (both variants), ideal devices, lossless ADC", () => {
+    for (const variant of ["edge", "node"] as const)
+      for (const a of catalogueFor(variant).ok) {
+        const r = checkEquivalence({ ...SMALL, variant }, a, EQ);
+        assert.ok(r.identical, `${variant} ${a.label}`);
+        assert.ok(r.floatMaxAbsDiff <= 1e-5, `${variant} ${a.label} float ${r.floatMaxAbsDiff}`);
+      }
+  });
+
+  it("computes bit-identical logits for 50 random edge-complete configurations and 10 random genotypes", () => {
+    const rng = new Rng(2024);
+    for (let i = 0; i < 50; i++) {
+      const a = architectureFromConfiguration(sampleConfiguration(rng));
+      assert.ok(checkEquivalence({ ...SMALL, variant: "edge" }, a, { ...EQ, seed: i }).identical, a.label);
+    }
+    for (let i = 0; i < 10; i++) {
+      const a = architectureFromGenotype(`g${i}`, sampleGenotype(rng));
+      assert.ok(checkEquivalence({ ...SMALL, variant: "node" }, a, { ...EQ, seed: i }).identical, a.label);
+    }
+  });
+
+  it("reports, not hides, the difference a lossy ADC makes between the two layouts", () => {
+    const r = checkEquivalence({ channels: 16, layers: 3, variant: "edge" }, resolveArchitecture("PDARTS"), {
+      ...EQ,
+      lossy: true,
+    });
+    assert.ok(r.identical);
+    // 16 channels: 14 per individual 3×3 array, 5 per 25-tap array, so ranges differ.
+    assert.ok(r.lossyAdc.maxAbsDiff > 0);
+    assert.ok(r.lossyAdc.top1Agreement >= 0.5);
+  });
+
+  it("drives no gated row: a 3×3 kernel's arrays drive only centre taps", () => {
+    const spec = { ...SMALL, variant: "edge" } as const;
+    const arch = resolveArchitecture("PDARTS");
+    const model = randomModel(spec, arch, 3, 8);
+    const ind = new CrossbarSimulator(model, LOSSLESS);
+    ind.calibrate(randomImages(2, 8, 4));
+    const hyp = hyperSimulator(compileConfiguration(spec, arch), ind);
+    const layout = hyperMapping(LOSSLESS).layout;
+    let checked = 0;
+    for (const l of hyp.layers.values()) {
+      if (!l.taps) continue;
+      const arrays = layout(l);
+      const rows = arrays.flatMap((a) => [...a.rows]);
+      assert.equal(rows.length, 9 * l.geom.oc);
+      for (const r of rows) assert.ok(CENTRE_TAPS.includes(r % 25));
+      assert.ok(arrays.every((a) => a.outputs.length <= 5));
+      checked++;
+    }
+    assert.ok(checked > 0);
+  });
+
+  it("gives statistically indistinguishable errors under PCM noise (fresh devices per trial)", () => {
+    const cfg = SimConfigSchema.parse(mergeConfig(loadPreset("pcm"), { adc: { bits: null } }));
+    const r = compareUnderNoise({ ...SMALL, variant: "edge" }, resolveArchitecture("PDARTS"), cfg, 8, {
+      seed: 5,
+      images: 2,
+      imageSize: 8,
+    });
+    assert.ok(r.individual.every((e) => e > 0) && r.hyper.every((e) => e > 0));
+    assert.ok(Math.abs(r.t) < 3.5, `Welch t = ${r.t}`);
+  });
+});
+
+describe("hypernetwork cost", () => {
+  it("is larger in area than individual deployment for every catalogue genotype, and its area does not depend on the architecture", () => {
+    for (const variant of ["edge", "node"] as const) {
+      const archs = catalogueFor(variant).ok;
+      const rows = compareDeployments({ channels: 16, layers: 8, variant }, archs, tech, DEFAULT_DEPLOYMENT);
+      for (const r of rows) {
+        assert.ok(r.areaRatio >= 1, `${variant} ${r.genotype} area ×${r.areaRatio}`);
+        assert.equal(r.hyper.areaMm2, rows[0]!.hyper.areaMm2);
+        assert.ok(r.latencyRatio >= 1 && r.energyRatio >= 1, r.genotype);
+      }
+    }
+  });
+
+  it("adds each MUX's energy and delay on the path: hand-computed for one route", () => {
+    const c = compileConfiguration(
+      { channels: 16, layers: 8, variant: "node" },
+      resolveArchitecture("PDARTS"),
+    );
+    const net = configuredNetwork(c);
+    const route = net.nodes.find((n) => n.kind === "route" && n.stages > 1)!;
+    assert.equal(route.kind, "route");
+    if (route.kind !== "route") return;
+    const cost = costNode(route, { tech, dep: DEFAULT_DEPLOYMENT, net, activationBits: 8 });
+    const elems = route.shape.c * route.shape.h * route.shape.w;
+    assert.equal(cost.energyPj.mux, elems * 8 * route.stages * tech.switches.muxEnergy);
+    assert.equal(cost.latencyNs, route.shape.h * route.shape.w * route.stages * tech.switches.muxDelay);
+  });
+
+  it("spends on the configured path what the architecture's own network spends, plus routing and switches", () => {
+    const arch = resolveArchitecture("DARTS_V1");
+    const c = compileConfiguration({ channels: 16, layers: 8, variant: "edge" }, arch);
+    const h = hyperCost(c, tech, DEFAULT_DEPLOYMENT);
+    const own = costNetwork(buildNetwork(arch, { channels: 16, layers: 8 }), tech, DEFAULT_DEPLOYMENT);
+    const ownNoRouting = own.energyUj - own.breakdown.energyUjByComponent.routing;
+    const active = costNetwork(configuredNetwork(c), tech, DEFAULT_DEPLOYMENT);
+    // Same crossbar conversions on both (row gating changes driven rows, not columns read).
+    assert.equal(active.conversionsPerImage, own.conversionsPerImage);
+    assert.ok(h.energyUj > ownNoRouting);
+    assert.ok(h.activeArrays >= own.arrays);
+  });
+});
+
+describe("hypernetwork reconfiguration", () => {
+  const spec = { channels: 16, layers: 8, variant: "edge" } as const;
+  it("changes nothing to stay on the same architecture", () => {
+    const a = compileConfiguration(spec, resolveArchitecture("PDARTS"));
+    const r = reconfigure(a, a, resolveArchitecture("PDARTS"), tech, DEFAULT_DEPLOYMENT, (x, y) => x === y);
+    assert.equal(r.switchChanges.length, 0);
+    assert.equal(r.arraysRewritten, 0);
+    assert.equal(r.writeEnergyUj, 0);
+  });
+
+  it("rewrites every array the target uses when the weights differ, and counts switch changes", () => {
+    const to = resolveArchitecture("PDARTS");
+    const a = compileConfiguration(spec, resolveArchitecture("DARTS_V2"));
+    const b = compileConfiguration(spec, to);
+    const r = reconfigure(a, b, to, tech, DEFAULT_DEPLOYMENT);
+    const before = new Map(a.switches.map((s) => [s.name, s.value]));
+    const changed = b.switches.filter((s) => before.get(s.name) !== s.value).length;
+    const dropped = a.switches.filter((s) => !b.switches.some((t) => t.name === s.name)).length;
+    assert.equal(r.switchChanges.length, changed + dropped);
+    assert.equal(r.arraysRewritten, r.arraysTotal);
+    const own = costNetwork(buildNetwork(to, spec), tech, DEFAULT_DEPLOYMENT);
+    // The same weights are written on either hardware.
+    assert.equal(r.cellsWritten, own.programming.cells);
+  });
+});
+
+describe("hyper CLI", () => {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "src/cli/run.ts", "hyper", ...args], {
+      cwd: root,
+      encoding: "utf8",
+    });
+
+  it("config --json gives the 21-hex-digit code and the switches", () => {
+    const r = run("config", "DARTS_V2", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout);
+    assert.equal(o.code, resolveArchitecture("DARTS_V2").code);
+    assert.match(o.code, /^[0-9a-f]{21}$/);
+    assert.ok(o.switches.length > 100);
+  });
+
+  it("verify --json checks the catalogue and random samples with no mismatch", () => {
+    const r = run(
+      "verify",
+      "--samples",
+      "3",
+      "--channels",
+      "4",
+      "--layers",
+      "3",
+      "--image-size",
+      "8",
+      "--json",
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout);
+    assert.equal(o.checked, catalogueFor("edge").ok.length + 3);
+    assert.equal(o.mismatches, 0);
+  });
+
+  it("compare --json gives the ratio fields for each genotype", () => {
+    const r = run("compare", "--genotypes", "DARTS_V1,PDARTS", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout);
+    assert.deepEqual(
+      o.rows.map((x: { genotype: string }) => x.genotype),
+      ["DARTS_V1", "PDARTS"],
+    );
+    for (const row of o.rows)
+      for (const k of ["powerRatio", "latencyRatio", "areaRatio", "energyRatio"]) assert.ok(row[k] > 0, k);
+  });
+
+  it("config on the node variant names the node with too many inputs and exits non-zero", () => {
+    const normal = new Array(14).fill(3);
+    const code = encodeConfiguration({ normal, reduce: normal });
+    const r = run("config", code, "--variant", "node");
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /node 3 has 3 inputs/);
+  });
+});
