@@ -1,13 +1,33 @@
 /** `memhyper demo`: the whole story on an embedded default. */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { datasetPresent, loadSplit, resolveDataDir, take } from "../data/cifar10.js";
+import { Model } from "../engine/model.js";
+import { loadModelWeights } from "../engine/safetensors.js";
 import { costNetwork } from "../hw/cost.js";
 import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
 import { loadTech } from "../hw/tech.js";
+import { compareDeployments } from "../hyper/cost.js";
+import { VARIANTS } from "../hyper/hardware.js";
 import { countMacs, countParams } from "../ir/count.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { edgeCompleteViewCount, genotypeViewCount } from "../space/count.js";
-import { fmtInt, makeOut, table } from "./output.js";
+import { hardwareAccuracy } from "../xbar/accuracy.js";
+import { loadPreset } from "../xbar/config.js";
+import { comparisonTable, PUBLISHED_RATIOS } from "./hyper.js";
+import { fmtInt, makeOut, parseIntOption, table } from "./output.js";
+
+const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "models");
+const DEMO_PRESETS = ["fp32", "int8", "rram"] as const;
+
+/** Shipped weights of a reference network at C=16, L=8, if committed. */
+function shippedWeights(dir: string, name: string): string | null {
+  const f = join(dir, `${name.toLowerCase()}-c16-l8.safetensors`);
+  return existsSync(f) ? f : null;
+}
 
 export const DEMO_ARCHITECTURES = ["DARTS_V1", "DARTS_V2", "PDARTS"] as const;
 const DEMO_SIZES = [
@@ -20,7 +40,10 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .description("the search space, and DARTS_V1, DARTS_V2, PDARTS with their crossbar hardware cost")
     .option("--json", "print one JSON object")
-    .action((opts: { json?: boolean }) => {
+    .option("--data <dir>", "CIFAR-10 binary directory (for the accuracy part)")
+    .option("--models <dir>", "directory of the shipped weights", MODELS_DIR)
+    .option("--limit <n>", "test images for the accuracy part", parseIntOption("limit", 1, 10000), 1000)
+    .action((opts: { json?: boolean; data?: string; models: string; limit: number }) => {
       const out = makeOut(!!opts.json);
       const { file, tech } = loadTech();
       const space = {
@@ -49,7 +72,30 @@ export function registerDemo(program: Command): void {
           };
         }),
       );
-      out.result({ space, tech: file.name, deployment: DEFAULT_DEPLOYMENT, networks }, () => {
+      const hypernetwork = VARIANTS.flatMap((variant) =>
+        DEMO_SIZES.map(([channels, layers]) => ({
+          variant,
+          channels,
+          layers,
+          rows: compareDeployments(
+            { channels, layers, variant },
+            DEMO_ARCHITECTURES.map((n) => resolveArchitecture(n)),
+            tech,
+            DEFAULT_DEPLOYMENT,
+          ),
+        })),
+      );
+      const accuracy = demoAccuracy(opts, (line) => out.line(line));
+      const result = {
+        space,
+        tech: file.name,
+        deployment: DEFAULT_DEPLOYMENT,
+        networks,
+        hypernetwork,
+        published: PUBLISHED_RATIOS,
+        accuracy,
+      };
+      out.result(result, () => {
         out.line("memhyper — DARTS search space on memristive crossbars\n");
         out.line(`genotype view:      ${fmtInt(BigInt(space.genotypeView))} architectures`);
         out.line(
@@ -91,6 +137,69 @@ export function registerDemo(program: Command): void {
         out.line(
           "in two 4-bit differential slices, 8-bit SAR ADCs shared by 8 columns ('memhyper hw report --help').",
         );
+        for (const h of hypernetwork) {
+          out.line(
+            `\nAll-inclusive hypernetwork, ${h.variant} variant, C=${h.channels} L=${h.layers}, against individual deployment:`,
+          );
+          out.line(comparisonTable(h.rows));
+        }
+        out.line(
+          `published (${PUBLISHED_RATIOS.source}): power ${PUBLISHED_RATIOS.power}, latency ×${PUBLISHED_RATIOS.latency}, area ×${PUBLISHED_RATIOS.area}; README explains the differences.`,
+        );
+        out.line("\nAccuracy on CIFAR-10 (shipped weights, C=16 L=8):");
+        if ("note" in accuracy) out.line(`  ${accuracy.note}`);
+        else
+          out.line(
+            table(
+              ["genotype", ...DEMO_PRESETS],
+              accuracy.rows.map((r) => [
+                r.genotype,
+                ...DEMO_PRESETS.map((p) => (r[p] === null ? "no weights" : `${(100 * r[p]!).toFixed(2)}%`)),
+              ]),
+            ),
+          );
+        out.line(
+          "A configured hypernetwork computes bit for bit what individual deployment computes ('memhyper hyper verify').",
+        );
       });
     });
+}
+
+type AccuracyRow = { genotype: string } & Record<(typeof DEMO_PRESETS)[number], number | null>;
+
+/** fp32, int8 and rram accuracy of the shipped networks on the first test images, or why not. */
+function demoAccuracy(
+  opts: { data?: string; models: string; limit: number },
+  progress: (line: string) => void,
+): { note: string } | { images: number; rows: AccuracyRow[] } {
+  const dir = resolveDataDir(opts.data);
+  if (!datasetPresent(dir))
+    return {
+      note: `CIFAR-10 not found at ${dir}: point --data (or MEMHYPER_DATA) at cifar-10-batches-bin, or run 'memhyper data fetch'; accuracy skipped.`,
+    };
+  const withWeights = DEMO_ARCHITECTURES.filter((n) => shippedWeights(opts.models, n));
+  if (withWeights.length === 0)
+    return {
+      note: `no shipped weights in ${opts.models} (models/<name>-c16-l8.safetensors, trained by 'memhyper train'); accuracy skipped.`,
+    };
+  const test = take(loadSplit(dir, "test"), opts.limit);
+  const train = loadSplit(dir, "train");
+  const rows = DEMO_ARCHITECTURES.map((name) => {
+    const row: AccuracyRow = { genotype: name, fp32: null, int8: null, rram: null };
+    const weights = shippedWeights(opts.models, name);
+    if (!weights) return row;
+    const model = new Model(buildNetwork(resolveArchitecture(name), { channels: 16, layers: 8 }));
+    loadModelWeights(model, weights);
+    for (const preset of DEMO_PRESETS) {
+      row[preset] = hardwareAccuracy(
+        model,
+        loadPreset(preset),
+        { test, train },
+        { trials: 1, seed: 0 },
+      ).accuracy;
+      progress(`  ${name} ${preset}: ${(100 * row[preset]!).toFixed(2)}%`);
+    }
+    return row;
+  });
+  return { images: test.count, rows };
 }
