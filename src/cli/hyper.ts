@@ -284,11 +284,7 @@ export function registerHyper(program: Command): void {
       title: `through the ${o.variant}-variant hypernetwork`,
       describe: { hypernetwork: { variant: o.variant, code: c.code } },
       floatModel: (m) => hyperModel(c, m),
-      simulator: (m, cfg, calib) => {
-        const ind = new CrossbarSimulator(m, cfg);
-        ind.calibrate(calib);
-        return hyperSimulator(c, ind, cfg);
-      },
+      simulator: (m, cfg, calib) => hyperSimulator(c, new CrossbarSimulator(m, cfg).calibrate(calib), cfg),
     });
   });
 }

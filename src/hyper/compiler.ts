@@ -18,8 +18,8 @@ import {
 } from "./hardware.js";
 
 /** Depthwise taps of a 5×5 window (row-major). */
-export const UNIVERSAL_TAPS = 25;
 export const UNIVERSAL_KERNEL = 5;
+export const UNIVERSAL_TAPS = UNIVERSAL_KERNEL * UNIVERSAL_KERNEL;
 
 export interface UniversalSetting {
   /** Kernel realised: 3×3 on the centre 9 rows (the other 16 gated) or 5×5 on all 25. */

@@ -8,12 +8,11 @@
  * hypernetwork, so both hardware receive the same numbers.
  */
 import { Model } from "../engine/model.js";
-import { columnsPerWeight } from "../hw/deployment.js";
 import type { ConvNode, Network } from "../ir/graph.js";
 import { hashString } from "../util/seed.js";
 import type { SimConfig } from "../xbar/config.js";
-import { type ArrayPlacement, individualLayout, type LogicalLayer } from "../xbar/layout.js";
-import { CrossbarSimulator, deploymentOf, type Mapping } from "../xbar/simulator.js";
+import type { LogicalLayer } from "../xbar/layout.js";
+import { CrossbarSimulator, individualMapping, type Mapping } from "../xbar/simulator.js";
 import {
   type CompiledConfiguration,
   type ProgramStep,
@@ -106,33 +105,13 @@ function embedLayer(src: LogicalLayer, node: ConvNode): LogicalLayer {
 }
 
 /**
- * The hypernetwork's arrays: a universal unit's depthwise arrays hold ⌊T/25⌋ channels of 25
- * rows each whatever the kernel, and a 3×3 kernel drives only its 9 centre rows (the others
- * are gated: not driven, no current). Other layers are tiled as in individual deployment, on
- * the hypernetwork's own devices.
+ * The hypernetwork's arrays: its layers are laid out by the same tiling rules, but a universal
+ * unit's depthwise layers are 25-tap, so an array holds ⌊T/25⌋ channels whatever the kernel and
+ * a 3×3 kernel drives only its 9 centre rows (the others are gated: not driven, no current).
+ * Its devices are its own (seeded by the hypernetwork's layer names).
  */
 export function hyperMapping(cfg: SimConfig): Mapping {
-  const cpw = columnsPerWeight(deploymentOf(cfg));
-  return {
-    layout: (l) => (l.depthwise ? depthwiseUnitLayout(l, cfg.tile, cpw) : individualLayout(l, cfg.tile, cpw)),
-    deviceKey: (l) => hashString(`hyper:${l.name}`),
-  };
-}
-
-function depthwiseUnitLayout(l: LogicalLayer, tile: number, cpw: number): ArrayPlacement[] {
-  const kk = l.geom.k * l.geom.k;
-  const taps = l.taps ?? Array.from({ length: kk }, (_, i) => i);
-  const per = Math.min(Math.floor(tile / UNIVERSAL_TAPS), Math.floor(tile / cpw));
-  if (per < 1) throw new Error(`a ${tile}×${tile} tile cannot hold a 25-tap depthwise kernel`);
-  const arrays: ArrayPlacement[] = [];
-  for (let c0 = 0; c0 < l.geom.oc; c0 += per) {
-    const chans = Array.from({ length: Math.min(l.geom.oc, c0 + per) - c0 }, (_, i) => c0 + i);
-    arrays.push({
-      rows: Int32Array.from(chans.flatMap((c) => taps.map((t) => c * kk + t))),
-      outputs: Int32Array.from(chans),
-    });
-  }
-  return arrays;
+  return { ...individualMapping(cfg), deviceKey: (l) => hashString(`hyper:${l.name}`) };
 }
 
 /** A simulator of the configured hypernetwork holding the architecture's deployed layers. */

@@ -7,7 +7,7 @@
  */
 import type { IrBuilder } from "../ir/builder.js";
 import type { Network, Scope } from "../ir/graph.js";
-import { buildNetworkFrame, factorizedReduce } from "../ir/network.js";
+import { buildNetworkFrame, cellNode, factorizedReduce } from "../ir/network.js";
 import { FIRST_NODE, LAST_NODE } from "../space/cell.js";
 import {
   type CompiledConfiguration,
@@ -37,22 +37,8 @@ export function configuredNetwork(c: CompiledConfiguration, opts: HyperNetworkOp
         if (s.slot.cell !== k || s.slot.node !== node || !s.unit) continue;
         inputs.push(slotPath(b, states[s.source!]!, C, s));
       }
-      const scope: Scope = { path: `cells.${k}.node${node}`, part: "node", cell: k };
-      const stride = reduction ? 2 : 1;
-      const shape = {
-        c: C,
-        h: Math.ceil(b.shape(pre[1]).h / stride),
-        w: Math.ceil(b.shape(pre[1]).w / stride),
-      };
-      states.push(
-        inputs.length
-          ? b.add(
-              inputs,
-              inputs.map(() => false),
-              scope,
-            )
-          : b.zeros(shape, scope),
-      );
+      const noDropPath = inputs.map(() => false);
+      states.push(cellNode(b, k, node, inputs, noDropPath, pre, C, reduction));
     }
     return { nodes: states.slice(2), concat: [2, 3, 4, 5] };
   });
@@ -143,8 +129,7 @@ export function fullNetwork(hw: HyperHardware, opts: HyperNetworkOptions = {}): 
       for (const slot of cell.slots.filter((s) => s.node === node)) {
         const scope: Scope = { path: slot.path, part: "op", cell: k, ...edgeOf(slot) };
         const strided = slot.sources.find((s) => isStrided(reduction, s));
-        const plain = slot.sources.find((s) => !isStrided(reduction, s));
-        const src = route(b, states[strided ?? plain!]!, scope, slot.sources.length);
+        const src = route(b, states[strided ?? slot.sources[0]!]!, scope, slot.sources.length);
         const stride = strided === undefined ? 1 : 2;
         const u = universalUnit(b, src, C, slot.path, scope, {
           kernel: 5,
@@ -154,16 +139,11 @@ export function fullNetwork(hw: HyperHardware, opts: HyperNetworkOptions = {}): 
         });
         b.pool("maxpool", src, scope, 3, stride, 1);
         b.pool("avgpool", src, scope, 3, stride, 1);
-        if (strided !== undefined) factorizedReduce(b, src, C, `${slot.path}.fr`, scope);
+        if (strided !== undefined) factorizedReduce(b, src, C, frPrefix(slot.path), scope);
         outs.push(route(b, u, scope, slot.units.length));
       }
-      states.push(
-        b.add(
-          outs,
-          outs.map(() => false),
-          { path: `cells.${k}.node${node}`, part: "node", cell: k },
-        ),
-      );
+      const noDropPath = outs.map(() => false);
+      states.push(cellNode(b, k, node, outs, noDropPath, pre, C, reduction));
     }
     return { nodes: states.slice(2), concat: [2, 3, 4, 5] };
   });

@@ -9,6 +9,7 @@
 import * as c from "../hw/components.js";
 import { costNetwork } from "../hw/cost.js";
 import type { Deployment } from "../hw/deployment.js";
+import type { LayerCost } from "../hw/designs.js";
 import type { Tech } from "../hw/tech.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
@@ -65,15 +66,20 @@ export function reconfigure(
   const held = new Map(from.plan.map((s) => [s.target, s.source]));
   const net = configuredNetwork(to);
   const cost = costNetwork(net, tech, dep, { perLayer: true });
+  // Weight layers' costs by parameter prefix (batch norms are folded into them).
+  const byParam = new Map<string, LayerCost>();
+  for (const l of cost.layers!) {
+    const n = net.nodes[l.node]!;
+    if (n.kind === "conv" || n.kind === "linear") byParam.set(n.param, l);
+  }
   const rewrittenLayers: string[] = [];
   let arrays = 0;
   let cells = 0;
   for (const step of to.plan) {
     const prev = held.get(step.target);
     if (prev !== undefined && sameWeights(prev, step.source)) continue;
-    const node = net.nodes.find((n) => (n.kind === "conv" || n.kind === "linear") && n.param === step.target);
-    if (!node) continue; // a batch norm: folded into its convolution's arrays and bias
-    const layer = cost.layers!.find((l) => l.node === node.id)!;
+    const layer = byParam.get(step.target);
+    if (!layer) continue; // a batch norm: folded into its convolution's arrays and bias
     rewrittenLayers.push(step.target);
     arrays += layer.arrays;
     cells += layer.usedCells;

@@ -82,8 +82,7 @@ export function checkEquivalence(
   const model = randomModel(spec, arch, o.seed, o.imageSize);
   const x = randomImages(o.images, o.imageSize, deriveSeed(o.seed, 2));
   const run = (cfg: SimConfig) => {
-    const ind = new CrossbarSimulator(model, cfg);
-    ind.calibrate(x);
+    const ind = new CrossbarSimulator(model, cfg).calibrate(x);
     const hyp = hyperSimulator(compiled, ind, cfg);
     const logits = (s: CrossbarSimulator) => {
       s.program(o.seed, 0, x, true);
@@ -156,8 +155,7 @@ export function compareUnderNoise(
   const compiled = compileConfiguration(spec, arch);
   const model = randomModel(spec, arch, o.seed, o.imageSize);
   const x = randomImages(o.images, o.imageSize, deriveSeed(o.seed, 2));
-  const ideal = new CrossbarSimulator(model, LOSSLESS);
-  ideal.calibrate(x);
+  const ideal = new CrossbarSimulator(model, LOSSLESS).calibrate(x);
   ideal.program(o.seed, 0, null);
   const reference = model.forward(x, { training: false, executor: ideal.executor() }).logits.data;
   const ind = new CrossbarSimulator(model, cfg);

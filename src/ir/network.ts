@@ -159,12 +159,6 @@ function buildCellNodes(
   ops: readonly CellOp[],
 ): number[] {
   const states: number[] = [...pre];
-  const stride = reduction ? 2 : 1;
-  const nodeShape = {
-    c: C,
-    h: Math.ceil(b.shape(pre[1]).h / stride),
-    w: Math.ceil(b.shape(pre[1]).w / stride),
-  };
   for (let to = FIRST_NODE; to <= LAST_NODE; to++) {
     const inputs: number[] = [];
     const dropPath: boolean[] = [];
@@ -175,10 +169,27 @@ function buildCellNodes(
       // DARTS applies drop-path to every op output except the identity.
       dropPath.push(!(o.op === "skip_connect" && opStride === 1));
     }
-    const nodeScope: Scope = { path: `cells.${k}.node${to}`, part: "node", cell: k };
-    states.push(inputs.length > 0 ? b.add(inputs, dropPath, nodeScope) : b.zeros(nodeShape, nodeScope));
+    states.push(cellNode(b, k, to, inputs, dropPath, pre, C, reduction));
   }
   return states.slice(2);
+}
+
+/** Intermediate node `to` of cell k: the sum of its op outputs, or zeros when it has none. */
+export function cellNode(
+  b: IrBuilder,
+  k: number,
+  to: number,
+  inputs: number[],
+  dropPath: boolean[],
+  pre: readonly [number, number],
+  C: number,
+  reduction: boolean,
+): number {
+  const scope: Scope = { path: `cells.${k}.node${to}`, part: "node", cell: k };
+  if (inputs.length > 0) return b.add(inputs, dropPath, scope);
+  const stride = reduction ? 2 : 1;
+  const s = b.shape(pre[1]);
+  return b.zeros({ c: C, h: Math.ceil(s.h / stride), w: Math.ceil(s.w / stride) }, scope);
 }
 
 function buildOp(

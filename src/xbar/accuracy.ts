@@ -56,13 +56,7 @@ export function hardwareAccuracy(
   } else {
     if (!data.train) throw new Error("a quantized preset needs the training images for calibration");
     const calib = calibrationImages(data.train, cfg);
-    const sim =
-      opts.simulator?.(calib) ??
-      (() => {
-        const s = new CrossbarSimulator(model, cfg);
-        s.calibrate(calib);
-        return s;
-      })();
+    const sim = opts.simulator?.(calib) ?? new CrossbarSimulator(model, cfg).calibrate(calib);
     const exec = sim.executor();
     for (let t = 0; t < opts.trials; t++) {
       sim.program(opts.seed, t, calib);

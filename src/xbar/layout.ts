@@ -60,9 +60,9 @@ const range = (from: number, to: number): Int32Array =>
   Int32Array.from({ length: to - from }, (_, i) => from + i);
 
 /**
- * Individual deployment: dense layers cut into row tiles of T rows × ⌊T / columnsPerWeight⌋
- * outputs; depthwise layers packed block-diagonally, ⌊T/k²⌋ channels per array (fewer if
- * their columns would not fit).
+ * Dense layers cut into row tiles of T rows × ⌊T / columnsPerWeight⌋ outputs; depthwise layers
+ * packed block-diagonally, ⌊T/k²⌋ channels per array (fewer if their columns would not fit),
+ * each channel driving only its `taps` rows when the layer is row-gated.
  */
 export function individualLayout(l: LogicalLayer, tile: number, columnsPerWeight: number): ArrayPlacement[] {
   const outsPerArray = Math.floor(tile / columnsPerWeight);
@@ -76,7 +76,13 @@ export function individualLayout(l: LogicalLayer, tile: number, columnsPerWeight
     if (per < 1) throw new Error(`a ${tile}-row tile cannot hold a ${k}×${k} depthwise kernel`);
     for (let c0 = 0; c0 < oc; c0 += per) {
       const c1 = Math.min(oc, c0 + per);
-      arrays.push({ rows: range(c0 * kk, c1 * kk), outputs: range(c0, c1) });
+      const rows = l.taps
+        ? Int32Array.from({ length: (c1 - c0) * l.taps.length }, (_, i) => {
+            const t = l.taps!.length;
+            return (c0 + Math.floor(i / t)) * kk + l.taps![i % t]!;
+          })
+        : range(c0 * kk, c1 * kk);
+      arrays.push({ rows, outputs: range(c0, c1) });
     }
     return arrays;
   }

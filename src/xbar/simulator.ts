@@ -93,7 +93,7 @@ export class CrossbarSimulator {
   }
 
   /** Fixes integer weights and input scales from the float network on calibration images. */
-  calibrate(images: Tensor, batch = 128): void {
+  calibrate(images: Tensor, batch = 128): this {
     const records = new Map<number, LayerRecord>();
     const recorder: MatmulExecutor = {
       conv: (node, x, reluIn, weight, bias, out) => {
@@ -136,6 +136,7 @@ export class CrossbarSimulator {
         inputBits: cfg.inputBits,
       });
     }
+    return this;
   }
 
   /** Takes integer weights and input scales fixed elsewhere (the hypernetwork gets its architecture's). */
