@@ -61,6 +61,7 @@ Napi::Value XbarForward(const Napi::CallbackInfo& info) {
   L.gm = Arr<float>(o, "g");
   L.read_var = Arr<float>(o, "readVar");
   L.adc_lsb = Arr<float>(o, "adcLsb");
+  L.adc_min = o.Get("adcMin").As<Napi::Number>().Int32Value();
   L.adc_max = o.Get("adcMax").As<Napi::Number>().Int32Value();
   L.g0 = o.Get("g0").As<Napi::Number>().DoubleValue();
   L.planes = Arr<int32_t>(o, "planes");

@@ -98,6 +98,41 @@ struct Band {
   int lo, hi;
 };
 
+// Column currents of one DAC phase on an array whose columns hold few nonzero rows (`bands`),
+// the phase value of each input computed in place: the same sums, in the same order, as
+// extracting the phase first.
+void banded_phase(const int32_t* spec, bool identity, const float* in, const float* G, int nr, int nc, int P,
+                  const Band* bands, float* cur) {
+  const int sign = spec[0], shift = spec[1], mask = spec[2];
+  for (int j = 0; j < nc; j++) {
+    float* cj = cur + (size_t)j * P;
+    std::fill(cj, cj + P, 0.f);
+    const float* gj = G + (size_t)j * nr;
+    for (int i = bands[j].lo; i < bands[j].hi; i++) {
+      const float w = gj[i];
+      if (w == 0.f) continue;
+      const float* src = in + (size_t)i * P;
+      if (identity) {
+#pragma omp simd
+        for (int p = 0; p < P; p++) cj[p] += w * src[p];
+      } else if (sign > 0) {
+#pragma omp simd
+        for (int p = 0; p < P; p++) cj[p] += w * (float)((std::max((int)src[p], 0) >> shift) & mask);
+      } else if (sign < 0) {
+#pragma omp simd
+        for (int p = 0; p < P; p++) cj[p] += w * (float)((std::max(-(int)src[p], 0) >> shift) & mask);
+      } else {
+#pragma omp simd
+        for (int p = 0; p < P; p++) {
+          const int v = (int)src[p];
+          const int mag = (std::abs(v) >> shift) & mask;
+          cj[p] += w * (float)(v < 0 ? -mag : mag);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) {
@@ -134,14 +169,22 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
       sq.resize((size_t)max_nr * P);
       var.resize((size_t)max_nc * P);
     }
-    std::vector<double> acc((size_t)g.oc * P), curd(P);
+    std::vector<double> acc((size_t)g.oc * P);
     const InputMap in_map = input_map(L);
     float* my_max = maxes.data() + (size_t)omp_get_thread_num() * L.arrays;
 #pragma omp for schedule(static)
     for (int n = 0; n < g.n; n++) {
       std::fill(acc.begin(), acc.end(), 0.0);
       const float* xn = x + (int64_t)n * g.c * HW;
-      for (int64_t e = 0; e < (int64_t)g.c * HW; e++) codes[e] = in_map(xn[e]);
+      // Input codes (InputMap with quantization), written out so that it vectorises.
+      const float sc = in_map.scale, lo = in_map.lo, hi = in_map.hi;
+      const bool relu = in_map.relu;
+#pragma omp simd
+      for (int64_t e = 0; e < (int64_t)g.c * HW; e++) {
+        const float v = relu ? std::max(xn[e], 0.f) : xn[e];
+        const float t = v / sc;
+        codes[e] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
+      }
       for (int a = 0; a < L.arrays; a++) {
         const int r0 = L.row_off[a], nr = L.row_off[a + 1] - r0;
         const int c0 = L.col_off[a], nc = L.col_off[a + 1] - c0;
@@ -159,12 +202,24 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
             const int c = r / kk, kh = (r % kk) / g.k, kw = r % g.k;
             const float* xc = codes.data() + (size_t)c * HW;
             float* dst = input.data() + (size_t)i * P;
+            // Output columns whose input column lies inside the image: [ow_lo, ow_hi).
+            const int off = kw * g.dil - g.pad;
+            const int ow_lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.stride - 1) / g.stride);
+            const int ow_hi = std::max(ow_lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.stride + 1));
             for (int oh = 0; oh < g.oh; oh++) {
               const int ih = oh * g.stride - g.pad + kh * g.dil;
-              for (int ow = 0; ow < g.ow; ow++) {
-                const int iw = ow * g.stride - g.pad + kw * g.dil;
-                dst[oh * g.ow + ow] = (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) ? 0.f : xc[ih * g.w + iw];
+              float* d = dst + oh * g.ow;
+              if (ih < 0 || ih >= g.h) {
+                std::fill(d, d + g.ow, 0.f);
+                continue;
               }
+              const float* srow = xc + ih * g.w + off;
+              std::fill(d, d + ow_lo, 0.f);
+              if (g.stride == 1)
+                std::copy(srow + ow_lo, srow + ow_hi, d + ow_lo);
+              else
+                for (int ow = ow_lo; ow < ow_hi; ow++) d[ow] = srow[ow * g.stride];
+              std::fill(d + ow_hi, d + g.ow, 0.f);
             }
           }
           in = input.data();
@@ -173,6 +228,14 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
           const int32_t* spec = L.planes + 3 * pl;
           const bool identity = spec[0] == 0 && spec[1] == 0 && spec[2] >= std::max(-L.code_min, L.code_max);
           const float* pv = in;
+          const bool lossy = lsb > 0;
+          const bool noisy = L.read_var != nullptr;
+          const bool offset = L.g0 != 0 && (lossy || col_max);
+          int nl = nr;
+          if (banded[a] && !offset) {
+            // Sparse (block-diagonal) columns: each phase value is computed where it is used.
+            banded_phase(spec, identity, in, G, nr, nc, P, bands.data() + c0, cur.data());
+          } else {
           // Rows this phase drives (an undriven row adds nothing, noise included).
           live.clear();
           if (identity) {
@@ -190,24 +253,39 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
               const float* src = in + (size_t)i * P;
               float* dst = plane.data() + (size_t)i * P;
               int any = 0;
+              // One loop per phase sign, branch-free, so that each vectorises.
+              if (sign > 0) {
 #pragma omp simd reduction(| : any)
-              for (int p = 0; p < P; p++) {
-                const int v = (int)src[p];
-                const int mag = v < 0 ? -v : v;
-                const int sel = sign > 0 ? (v > 0) : sign < 0 ? (v < 0) : 1;
-                int val = sel ? ((mag >> shift) & mask) : 0;
-                if (sign == 0 && v < 0) val = -val;
-                dst[p] = (float)val;
-                any |= val;
+                for (int p = 0; p < P; p++) {
+                  const int v = std::max((int)src[p], 0);
+                  const int val = (v >> shift) & mask;
+                  dst[p] = (float)val;
+                  any |= val;
+                }
+              } else if (sign < 0) {
+#pragma omp simd reduction(| : any)
+                for (int p = 0; p < P; p++) {
+                  const int v = std::max(-(int)src[p], 0);
+                  const int val = (v >> shift) & mask;
+                  dst[p] = (float)val;
+                  any |= val;
+                }
+              } else {
+#pragma omp simd reduction(| : any)
+                for (int p = 0; p < P; p++) {
+                  const int v = (int)src[p];
+                  const int mag = (std::abs(v) >> shift) & mask;
+                  const int val = v < 0 ? -mag : mag;
+                  dst[p] = (float)val;
+                  any |= mag;
+                }
               }
               if (any) live.push_back(i);
             }
             pv = plane.data();
           }
           if (live.empty()) continue;
-          const bool lossy = lsb > 0;
-          const bool noisy = L.read_var != nullptr;
-          const int nl = (int)live.size();
+          nl = (int)live.size();
           if (banded[a]) {
             for (int j = 0; j < nc; j++) {
               float* cj = cur.data() + (size_t)j * P;
@@ -251,7 +329,7 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
               gemm(false, false, nc, P, nr, 1.f, L.read_var + L.g_off[a], nr, sq.data(), P, 0.f, var.data(), P);
             }
           }
-          const bool offset = L.g0 != 0 && (lossy || col_max);
+          }
           if (offset) {
             // Row sums over all driven rows (packed rows are a prefix of pv when packing happened).
             const int rows = (pv == plane.data() && nl * 4 < nr * 3 && !banded[a]) ? nl : nr;
@@ -261,23 +339,28 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
           }
           Rng rng(noisy ? derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}) : 1);
           const double pw = L.plane_weight[pl];
-          const double amax = L.adc_max;
+          const double amin = L.adc_min, amax = L.adc_max;
           const double dlsb = lsb;
+          const double inv_lsb = lossy ? 1.0 / dlsb : 0.0;
           for (int j = 0; j < nc; j++) {
             double* out = acc.data() + (size_t)L.col_out[c0 + j] * P;
             const double w = L.col_weight[c0 + j] * pw;
             const float* cj = cur.data() + (size_t)j * P;
-            if (!noisy && !offset && !col_max) {
+            if (!noisy && !offset) {
               // The common case, branch-free so that it vectorises.
+              if (col_max) {
+                float m = my_max[a];
+#pragma omp simd reduction(max : m)
+                for (int p = 0; p < P; p++) m = std::max(m, std::fabs(cj[p]));
+                my_max[a] = m;
+              }
               if (lossy) {
-                double* cd = curd.data();
-#pragma omp simd
-                for (int p = 0; p < P; p++) cd[p] = cj[p];
+                const double wl = w * dlsb;
 #pragma omp simd
                 for (int p = 0; p < P; p++) {
-                  double q = __builtin_floor(cd[p] / dlsb + 0.5);
-                  q = q < 0.0 ? 0.0 : (q > amax ? amax : q);
-                  out[p] += w * (q * dlsb);
+                  double q = __builtin_floor((double)cj[p] * inv_lsb + 0.5);
+                  q = q < amin ? amin : (q > amax ? amax : q);
+                  out[p] += wl * q;
                 }
               } else {
 #pragma omp simd
@@ -291,9 +374,12 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
               // Every driven device adds its Gmin current; a pair's two columns cancel it
               // exactly unless the ADC rounds them apart.
               const double adc_in = offset ? s + L.g0 * row_sum[p] : s;
-              if (adc_in > my_max[a]) my_max[a] = (float)adc_in;
-              if (lossy) s = std::min(amax, std::max(0.0, std::floor(adc_in / dlsb + 0.5))) * dlsb;
-              out[p] += w * s;
+              if (std::fabs(adc_in) > my_max[a]) my_max[a] = (float)std::fabs(adc_in);
+              if (lossy) {
+                out[p] += w * dlsb * std::min(amax, std::max(amin, std::floor(adc_in * inv_lsb + 0.5)));
+              } else {
+                out[p] += w * s;
+              }
             }
           }
         }

@@ -22,7 +22,7 @@ struct XbarLayer {
   const float* gm;
   const float* read_var;  // may be null
   const float* adc_lsb;
-  int adc_max;
+  int adc_min, adc_max;  // ADC code range (negative minimum: bipolar)
   double g0;
   const int32_t* planes;  // [sign, shift, mask] per DAC phase
   int n_planes;

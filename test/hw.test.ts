@@ -61,6 +61,28 @@ describe("cost model: hand-computed cases", () => {
     assert.ok(Math.abs(l.energyPj.dac - 512 * 36 * 0.0039) < 1e-9);
   });
 
+  it("analog pair subtraction: one bipolar conversion per pair halves conversions, ADCs, ADC energy and their area", () => {
+    const net = oneLayer((b, x) =>
+      b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),
+    );
+    const digital = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });
+    const analog = costNode(net.nodes[1]!, {
+      tech,
+      dep: { ...dep, pairSubtraction: "analog" },
+      net,
+      activationBits: 8,
+    });
+    // 8 weights × 2 slices = 16 pair currents per input bit; 128 columns = 64 pairs / 8 per ADC.
+    assert.equal(analog.conversions, 64 * 8 * 16);
+    assert.equal(analog.adcs, 8);
+    assert.equal(analog.arrays, digital.arrays);
+    assert.equal(analog.usedCells, digital.usedCells);
+    assert.ok(Math.abs(analog.energyPj.adc - digital.energyPj.adc / 2) < 1e-9);
+    assert.ok(Math.abs(analog.areaUm2.adc - digital.areaUm2.adc / 2) < 1e-9);
+    // Each ADC still converts 8 inputs per input bit: the same latency.
+    assert.equal(analog.latencyNs, digital.latencyNs);
+  });
+
   it("a 1×1 conv whose 200 output columns need two column tiles and rows over two row tiles", () => {
     const net = oneLayer((b, x) => b.conv(x, { path: "pw", part: "op" }, "pw", { outC: 50, k: 1 }), 200, 4);
     const l = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });

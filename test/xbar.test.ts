@@ -155,6 +155,58 @@ describe("crossbar simulator", () => {
     assert.ok(checked > 20);
   });
 
+  it("analog pair subtraction with ideal devices and a lossless ADC equals the int8 reference bit for bit", () => {
+    const analog = config({
+      dac: { mode: "bit-serial" },
+      adc: { pairSubtraction: "analog" },
+      conductance: { gMin: 2, gMax: 40, cellBits: 3 },
+    });
+    const { sim, inputs } = setup(analog);
+    sim.program(1, 0, null, true);
+    for (const [id, l] of sim.layers) {
+      const p = sim.programmedLayer(id)!;
+      const digital = programLayer(l, individualLayout(l, 128, 6), tiles, new Rng(1));
+      assert.equal(p.colOut.length * 2, digital.colOut.length, `${l.name}: one readout per pair`);
+      assert.equal(p.g0, 0, "Gmin currents cancel in the subtraction");
+      for (const k of native ? [native, tsKernels] : [tsKernels])
+        assert.deepEqual(runLayer(k, p, inputs.get(id)!, 6), integerReference(l, inputs.get(id)!, 6), l.name);
+    }
+  });
+
+  it("a bipolar ADC (analog pair subtraction) rounds each pair once, within half a step, and clips nothing at full scale", () => {
+    const analog = config({
+      dac: { mode: "multi-bit" },
+      adc: { bits: 6, range: "full-scale", pairSubtraction: "analog" },
+      conductance: { gMin: 0, gMax: 40, cellBits: 7 },
+    });
+    const { sim, inputs } = setup(analog);
+    const k = native ?? tsKernels;
+    for (const [id, l] of sim.layers) {
+      const layout = individualLayout(l, 128, 2);
+      const p = programLayer(l, layout, analog, new Rng(1));
+      assert.deepEqual([p.adcMin, p.adcMax], [-32, 31]);
+      const exact = integerReference(l, inputs.get(id)!, 6);
+      const y = runLayer(k, p, inputs.get(id)!, 6);
+      const P = l.geom.oh * l.geom.ow;
+      // Each output sits in one column per array (no slicing): one rounding of ≤ lsb/2 per array and phase.
+      const perPhase = p.planeWeight.map(Math.abs);
+      for (let o = 0; o < l.geom.oc; o++) {
+        const arrays = layout.filter((a) => a.outputs.includes(o)).length;
+        const lsb = Math.max(...layout.map((a, i) => (a.outputs.includes(o) ? p.adcLsb[i]! : 0)));
+        const bound =
+          (arrays * perPhase.reduce((x, w) => x + w, 0) * lsb * l.wScale[o]! * l.inScale) / 2 + 1e-6;
+        for (let b = 0; b < 6; b++)
+          for (let q = 0; q < P; q++) {
+            const i = (b * l.geom.oc + o) * P + q;
+            assert.ok(
+              Math.abs(y[i]! - exact[i]!) <= bound,
+              `${l.name}: |Δ| ${Math.abs(y[i]! - exact[i]!)} > ${bound}`,
+            );
+          }
+      }
+    }
+  });
+
   it("bit-serial and multi-bit inputs agree with a lossless ADC, also on noisy devices", () => {
     const noisy = {
       device: { model: "pcm", programmingNoise: true, drift: true, time: 3600 },
@@ -178,13 +230,21 @@ describe("crossbar simulator", () => {
     }
   });
 
-  it("native and TypeScript kernels agree with read noise and a lossy ADC", { skip: !native }, () => {
-    const cfg = config({
-      dac: { mode: "bit-serial" },
-      adc: { bits: 6, range: "full-scale", columnsPerAdc: 8 },
-      device: { model: "reram", programmingNoise: true, readNoise: true, reramReadNoise: 0.02 },
-      conductance: { gMin: 1, gMax: 40, cellBits: 4 },
-    });
+  it("native and TypeScript kernels agree with read noise and a lossy ADC, pairs subtracted digitally or in analog", {
+    skip: !native,
+  }, () => {
+    for (const pairSubtraction of ["digital", "analog"]) {
+      const cfg = config({
+        dac: { mode: "bit-serial" },
+        adc: { bits: 6, range: "full-scale", columnsPerAdc: 8, pairSubtraction },
+        device: { model: "reram", programmingNoise: true, readNoise: true, reramReadNoise: 0.02 },
+        conductance: { gMin: 1, gMax: 40, cellBits: 4 },
+      });
+      agreeUnderNoise(cfg);
+    }
+  });
+
+  function agreeUnderNoise(cfg: SimConfig): void {
     const { sim, inputs } = setup(cfg);
     for (const [id, l] of [...sim.layers].slice(0, 12)) {
       const p = programLayer(l, individualLayout(l, 64, 4), cfg, new Rng(9));
@@ -199,7 +259,7 @@ describe("crossbar simulator", () => {
       for (let i = 0; i < ma.length; i++)
         assert.ok(Math.abs(ma[i]! - mb[i]!) <= 1e-3 * mb[i]! + 1e-3, `${l.name} ADC maximum`);
     }
-  });
+  }
 
   it("a lossy ADC changes outputs by at most its step, and a calibrated range is tighter than full scale", () => {
     const base = { dac: { mode: "multi-bit" }, conductance: { gMin: 0, gMax: 40, cellBits: 7 } };

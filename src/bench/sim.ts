@@ -2,7 +2,9 @@
  * `memhyper bench sim`: the crossbar simulator's cost against the float network on the same
  * test images, measured in the same run: the int8 preset (target ≤ 2× fp32) and bit-serial
  * 8-bit inputs with weights in one differential pair and an 8-bit ADC per tile (bench/
- * bitserial.json, target ≤ 12×). Calibration and programming are timed apart from inference.
+ * bitserial.json, target ≤ 12×), the pair's currents subtracted in analog before one bipolar
+ * conversion; the same with digital subtraction (two conversions per pair) is printed beside
+ * it. Calibration and programming are timed apart from inference.
  */
 import { fileURLToPath } from "node:url";
 import type { Split } from "../data/cifar10.js";
@@ -31,19 +33,26 @@ export function benchSim(
   weights: ((m: Model) => void) | null,
   log: (s: string) => void,
 ): { genotype: string; images: number; rows: SimBenchRow[] } {
+  const bitSerial = resolveSimConfig("int8", BITSERIAL_CONFIG);
   const model = new Model(buildNetwork(resolveArchitecture(genotype), { channels: 16, layers: 8 }), 1);
   weights?.(model);
   const runs = [
     { name: "fp32", cfg: resolveSimConfig("fp32"), target: null },
     { name: "int8", cfg: resolveSimConfig("int8"), target: 2 },
     {
-      name: "bit-serial 8-bit, 1 pair, 8-bit ADC",
-      cfg: resolveSimConfig("int8", BITSERIAL_CONFIG),
+      name: "bit-serial 8-bit, 1 pair subtracted in analog, 8-bit bipolar ADC",
+      cfg: { ...bitSerial, adc: { ...bitSerial.adc, pairSubtraction: "analog" as const } },
       target: 12,
+    },
+    {
+      name: "bit-serial 8-bit, 1 pair subtracted digitally, two 8-bit conversions",
+      cfg: bitSerial,
+      target: null,
     },
   ];
   const rows: SimBenchRow[] = [];
   let base = 0;
+  let first = true;
   for (const r of runs) {
     log(`timing ${r.name} on ${data.test.count} images…`);
     const started = performance.now();
@@ -56,7 +65,8 @@ export function benchSim(
       },
     });
     const seconds = (performance.now() - started) / 1000 - setup;
-    if (r.target === null) base = seconds;
+    if (first) base = seconds;
+    first = false;
     const ratio = seconds / base;
     rows.push({
       config: r.name,

@@ -13,8 +13,13 @@ export interface Deployment {
   /** Bits one device holds (2^cellBits levels); magnitudes are sliced over devices. */
   readonly cellBits: number;
   readonly adcBits: number;
-  /** Columns sharing one ADC (changes cost, not values). */
+  /** ADC inputs sharing one ADC (changes cost, not values). */
   readonly columnsPerAdc: number;
+  /**
+   * "digital" (default): every device column is converted and pairs are subtracted in the
+   * shift-add; "analog": a pair's currents are subtracted first, one bipolar conversion per pair.
+   */
+  readonly pairSubtraction?: "digital" | "analog";
 }
 
 export const DEFAULT_DEPLOYMENT: Deployment = {
@@ -34,4 +39,9 @@ export function slicesPerWeight(d: Deployment): number {
 /** Physical columns per logical weight column: a differential pair (G+, G−) per slice. */
 export function columnsPerWeight(d: Deployment): number {
   return 2 * slicesPerWeight(d);
+}
+
+/** Physical columns behind one ADC input: 2 when a pair's currents are subtracted in analog. */
+export function columnsPerReadout(d: Deployment): number {
+  return d.pairSubtraction === "analog" ? 2 : 1;
 }

@@ -13,7 +13,7 @@
  */
 import { type IrNode, type Network, nodeInputs, type Shape } from "../ir/graph.js";
 import * as c from "./components.js";
-import { columnsPerWeight, type Deployment } from "./deployment.js";
+import { columnsPerReadout, columnsPerWeight, type Deployment } from "./deployment.js";
 import type { Tech } from "./tech.js";
 
 export const COMPONENT_KINDS = [
@@ -155,8 +155,10 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   }
   const { arrays, usedCells, rowTiles, columnsRead: convPerCycle, rowsDriven } = map;
   const cycles = positions * d.inputBits;
-  const conversions = cycles * convPerCycle;
-  const adcsPerArray = Math.ceil(T / d.columnsPerAdc);
+  // With analog pair subtraction two physical columns make one ADC input.
+  const cpr = columnsPerReadout(d);
+  const conversions = (cycles * convPerCycle) / cpr;
+  const adcsPerArray = Math.ceil(T / cpr / d.columnsPerAdc);
   const energyPj = zeroByComponent();
   energyPj.array = cycles * INPUT_ACTIVITY * usedCells * c.cellReadEnergyPj(t);
   energyPj.dac = cycles * rowsDriven * c.dacEnergyPj(t);
@@ -177,9 +179,9 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   areaUm2.array = arrays * c.arrayAreaUm2(t, T);
   areaUm2.dac = arrays * T * t.dac.area;
   areaUm2.adc = arrays * adcsPerArray * c.adcAreaUm2(t, d.adcBits);
-  areaUm2.sampleHold = arrays * T * t.sampleHold.area;
+  areaUm2.sampleHold = (arrays * T * t.sampleHold.area) / cpr;
   areaUm2.shiftAdd = arrays * adcsPerArray * t.digital.shiftAddArea;
-  areaUm2.mux = arrays * T * t.switches.muxArea;
+  areaUm2.mux = (arrays * T * t.switches.muxArea) / cpr;
   areaUm2.digital = (outC * ACC_BITS + (dilated ? ADDRESS_BITS : 0)) * t.digital.addAreaPerBit;
   areaUm2.buffer = lineBufferBits * t.buffer.areaPerBit;
   const perBitNs = c.arrayReadNs(t) + d.columnsPerAdc * c.adcConversionNs(t, d.adcBits);

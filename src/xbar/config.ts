@@ -36,6 +36,12 @@ export const SimConfigSchema = z
         bits: int(1, 16).nullable(),
         range: z.enum(["calibrated", "full-scale"]),
         columnsPerAdc: int(1, 4096),
+        /**
+         * Where a differential pair's two currents are subtracted: "digital" (one unipolar
+         * conversion per device column) or "analog" (current subtraction, then one bipolar
+         * conversion per pair: half the conversions, a signed ADC range).
+         */
+        pairSubtraction: z.enum(["digital", "analog"]),
       })
       .strict(),
     conductance: z
@@ -153,7 +159,7 @@ export function describeConfig(c: SimConfig): string {
   return [
     `  weights ${c.weightBits}-bit per output channel, activations ${c.inputBits}-bit per tensor (${c.calibration.method}${c.calibration.method === "percentile" ? ` ${c.calibration.percentile}` : ""} on ${c.calibration.images} training images)`,
     `  tiles ${c.tile}×${c.tile}, ${c.conductance.cellBits}-bit cells in differential pairs, G ${c.conductance.gMin}–${c.conductance.gMax} µS`,
-    `  DAC ${c.dac.mode}, ADC ${c.adc.bits === null ? "lossless" : `${c.adc.bits}-bit ${c.adc.range}`} (${c.adc.columnsPerAdc} columns per ADC)`,
+    `  DAC ${c.dac.mode}, ADC ${c.adc.bits === null ? "lossless" : `${c.adc.bits}-bit ${c.adc.range}`} (${c.adc.columnsPerAdc} columns per ADC, pairs subtracted ${c.adc.pairSubtraction === "analog" ? "in analog before a bipolar ADC" : "digitally"})`,
     `  devices ${d.model}${noise.length ? `: ${noise.join(", ")}` : ""}`,
   ].join("\n");
 }

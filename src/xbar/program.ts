@@ -3,7 +3,8 @@
  * (src/xbar/conductance.ts), every device goes through the configured non-idealities
  * (programming noise, drift to the inference time, device-to-device variation, stuck-at
  * faults), and the result is packed for the crossbar kernel in level units
- * u = (G − Gmin) / step, with each device's read-noise variance beside it.
+ * u = (G − Gmin) / step, with each device's read-noise variance beside it; with analog pair
+ * subtraction a pair packs as one column u+ − u−.
  */
 import {
   type DeviceModel,
@@ -105,6 +106,7 @@ export function programLayer(
   const step = levelStep(map);
   const device = deviceModel(cfg);
   const ideal = devicesAreIdeal(cfg);
+  const analog = cfg.adc.pairSubtraction === "analog";
   const t = cfg.device.time;
   const packed: ArrayColumns[] = [];
   const varParts: Float32Array[] = [];
@@ -150,19 +152,28 @@ export function programLayer(
       if (cfg.device.readNoise)
         variance = target.map((tg, e) => (device.readSigma(g[e]!, tg, t) / step) ** 2);
     }
-    packed.push({ rows: a.rows, colOut, colWeight, g: u });
-    varParts.push(variance);
+    if (analog) {
+      const pair = subtractPairs(u, variance, nr, colOut, colWeight);
+      packed.push({ rows: a.rows, ...pair });
+      varParts.push(pair.variance);
+    } else {
+      packed.push({ rows: a.rows, colOut, colWeight, g: u });
+      varParts.push(variance);
+    }
     devices += nc * nr;
   }
   // Global drift compensation (as aihwkit's): one digital gain per layer that restores the
   // total conductance the layer was programmed with, read once through a reference input.
   const compensation = cfg.device.drift && !ideal && drifted > 0 && programmed > 0 ? programmed / drifted : 1;
-  const g0 = map.gMin / step;
+  // Gmin currents cancel in an analog subtraction; a unipolar ADC sees them.
+  const g0 = analog ? 0 : map.gMin / step;
   const { planes, planeWeight } = dacPhases(cfg.dac.mode, layer.inputBits, layer.inSigned);
-  const adcMax = cfg.adc.bits === null ? 0 : 2 ** cfg.adc.bits - 1;
-  // Full-scale ADC range: every driven row at its largest input, every device at Gmax.
+  const bits = cfg.adc.bits;
+  const adcMax = bits === null ? 0 : analog ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const adcMin = bits === null || !analog ? 0 : -(2 ** (bits - 1));
+  // Full-scale ADC range: every driven row at its largest input, every (positive) device at Gmax.
   const adcLsb = Float32Array.from(placements, (a) =>
-    cfg.adc.bits === null ? 0 : (a.rows.length * phaseMax(planes) * (L - 1 + g0)) / adcMax,
+    bits === null ? 0 : (a.rows.length * phaseMax(planes) * (L - 1 + g0)) / adcMax,
   );
   return {
     layer,
@@ -175,6 +186,7 @@ export function programLayer(
     ...packArrays(packed),
     readVar: cfg.device.readNoise && !ideal ? concatFloat32(varParts) : null,
     adcLsb,
+    adcMin,
     adcMax,
     g0,
     planes,
@@ -235,12 +247,42 @@ export function exactIntegerLayer(layer: LogicalLayer): ProgrammedLayer {
     ...packArrays(packed),
     readVar: null,
     adcLsb: new Float32Array(placements.length),
+    adcMin: 0,
     adcMax: 0,
     g0: 0,
     planes: Int32Array.of(0, 0, 2 ** 30 - 1),
     planeWeight: Float32Array.of(1),
     outScale: Float64Array.from(layer.wScale, (w) => w * layer.inScale),
     outBias: layer.bias,
+  };
+}
+
+/**
+ * Analog pair subtraction: the current of each pair's G− column is subtracted from its G+
+ * column before conversion, so the pair reads as one signed column (u+ − u−) whose read-noise
+ * variance is the sum of both devices'. Columns arrive as (+, −) neighbours.
+ */
+function subtractPairs(
+  u: Float32Array,
+  variance: Float32Array,
+  nr: number,
+  colOut: readonly number[],
+  colWeight: readonly number[],
+): { colOut: number[]; colWeight: number[]; g: Float32Array; variance: Float32Array } {
+  const pairs = colOut.length / 2;
+  const g = new Float32Array(pairs * nr);
+  const v = new Float32Array(variance.length ? pairs * nr : 0);
+  for (let k = 0; k < pairs; k++)
+    for (let i = 0; i < nr; i++) {
+      const pos = 2 * k * nr + i;
+      g[k * nr + i] = u[pos]! - u[pos + nr]!;
+      if (v.length) v[k * nr + i] = variance[pos]! + variance[pos + nr]!;
+    }
+  return {
+    colOut: colOut.filter((_, j) => j % 2 === 0),
+    colWeight: colWeight.filter((_, j) => j % 2 === 0),
+    g,
+    variance: v,
   };
 }
 

@@ -245,6 +245,7 @@ export function deploymentOf(cfg: SimConfig) {
     cellBits: cfg.conductance.cellBits,
     adcBits: cfg.adc.bits ?? 16,
     columnsPerAdc: cfg.adc.columnsPerAdc,
+    pairSubtraction: cfg.adc.pairSubtraction,
   };
 }
 

@@ -61,7 +61,8 @@ export interface XbarLayer {
   readonly readVar: Float32Array | null;
   /** ADC step per array in level units; 0 = lossless conversion. */
   readonly adcLsb: Float32Array;
-  /** Largest ADC code (2^bits − 1). */
+  /** ADC codes: 0..2^bits − 1 (unipolar), −2^(bits−1)..2^(bits−1) − 1 (bipolar, analog pair subtraction). */
+  readonly adcMin: number;
   readonly adcMax: number;
   /** Gmin / step: the current every device adds on a driven row (cancels in a lossless pair). */
   readonly g0: number;

@@ -60,6 +60,7 @@ export function xbarForwardTs(
       const nc = layer.colOff[a + 1]! - c0;
       const gBase = layer.gOff[a]!;
       const lsb = layer.adcLsb[a]!;
+      const invLsb = 1 / lsb;
       const input = new Float64Array(nr * P);
       for (let i = 0; i < nr; i++)
         for (let p = 0; p < P; p++) input[i * P + p] = im2colValue(layer, x, n, layer.rows[r0 + i]!, p);
@@ -84,9 +85,9 @@ export function xbarForwardTs(
             // Every driven device adds its Gmin current; a pair's two columns cancel it
             // exactly unless the ADC rounds them apart.
             const adcIn = s + lossyOffset * rowSum;
-            if (colMax && adcIn > colMax[a]!) colMax[a] = adcIn;
-            if (lsb > 0) s = Math.min(layer.adcMax, Math.max(0, Math.floor(adcIn / lsb + 0.5))) * lsb;
-            acc[out + p]! += w * s;
+            if (colMax && Math.abs(adcIn) > colMax[a]!) colMax[a] = Math.abs(adcIn);
+            if (lsb > 0) s = Math.min(layer.adcMax, Math.max(layer.adcMin, Math.floor(adcIn * invLsb + 0.5)));
+            acc[out + p]! += (lsb > 0 ? w * lsb : w) * s;
           }
         }
       }
