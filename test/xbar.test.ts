@@ -7,9 +7,11 @@ import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { XbarLayer } from "../src/engine/kernels/types.js";
 import { Model } from "../src/engine/model.js";
 import * as ops from "../src/engine/ops.js";
+import { Tensor } from "../src/engine/tensor.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { Rng } from "../src/util/rng.js";
+import { ANALOG_VOLTAGE_BITS, tiaOutput } from "../src/xbar/analog-chain.js";
 import {
   ConfigError,
   loadPreset,
@@ -21,6 +23,7 @@ import {
 } from "../src/xbar/config.js";
 import { individualLayout, inputCodes, type LogicalLayer, logicalWeight } from "../src/xbar/layout.js";
 import { dacPhases, exactIntegerLayer, type ProgrammedLayer, programLayer } from "../src/xbar/program.js";
+import { roundHalfAway } from "../src/xbar/quantize.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
 import { randomTensor } from "./helpers.js";
 
@@ -361,6 +364,97 @@ describe("crossbar simulator", () => {
     };
     assert.deepEqual(logits(0), logits(0));
     assert.notDeepEqual(logits(0), logits(1));
+  });
+});
+
+describe("analog chain", () => {
+  const chain = (over: Record<string, unknown>) =>
+    SimConfigSchema.parse(mergeConfig(loadPreset("analog-chain"), over));
+  const ideal = {
+    device: { model: "ideal", programmingNoise: false, readNoise: false, drift: false },
+    analogChain: { tiaNoise: 0, saturation: 2, finalAdcBits: null },
+  };
+
+  /** The float network with 8-bit weights, the image on 8-bit DAC codes, every other activation exact. */
+  function fakeQuantLogits(sim: CrossbarSimulator, images: Tensor): Float32Array {
+    const weightOf = (id: number, shape: readonly number[]) => {
+      const l = sim.layers.get(id)!;
+      const per = l.q.length / l.geom.oc;
+      return new Tensor(
+        shape,
+        Float32Array.from(l.q, (q, i) => q * l.wScale[Math.floor(i / per)]!),
+      );
+    };
+    return sim.model.forward(images, {
+      training: false,
+      executor: {
+        conv: (node, x, reluIn, w, b, out) => {
+          const l = sim.layers.get(node.id)!;
+          const dac = (v: number) =>
+            l.inScale * Math.max(-127, Math.min(127, roundHalfAway(Math.fround(v / l.inScale))));
+          const input = l.inputBits === ANALOG_VOLTAGE_BITS ? x : new Tensor(x.shape, x.data.map(dac));
+          return ops.conv2d(null, input, weightOf(node.id, w.shape), node, out, reluIn, b);
+        },
+        linear: (node, x, w, b) => ops.linear(null, x, weightOf(node.id, w.shape), b),
+      },
+    }).logits.data;
+  }
+
+  it("with ideal devices and a quiet, unsaturated TIA equals the float network with 8-bit weights, on tiles and on the exact path", () => {
+    const cfg = chain(ideal);
+    const { sim, images } = setup(cfg);
+    const want = fakeQuantLogits(sim, images);
+    const scale = Math.max(...want.map(Math.abs));
+    for (const tiles of [false, true]) {
+      sim.program(1, 0, null, tiles);
+      const got = sim.model.forward(images, { training: false, executor: sim.executor() }).logits.data;
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      // Only the 16-bit stand-in for continuous voltages separates the two.
+      assert.ok(worst < 2e-3 * scale, `tiles=${tiles}: max |Δ| ${worst} vs logits up to ${scale}`);
+    }
+  });
+
+  it("the TIA adds noise of the configured σ, saturates at full scale, and the final ADC has 2^bits levels", () => {
+    const n = 4;
+    const y = new Float32Array(n * 50000);
+    const cfg = { enabled: true, tiaNoise: 0.1, saturation: 1.5, finalAdcBits: 6 };
+    tiaOutput(y, n, 2, { ...cfg, finalAdcBits: null }, 9, 0, false);
+    const mean = y.reduce((a, v) => a + v, 0) / y.length;
+    const sd = Math.sqrt(y.reduce((a, v) => a + (v - mean) ** 2, 0) / y.length);
+    assert.ok(Math.abs(sd - 0.3) < 0.006, `σ ${sd} (want 0.1 × 1.5 × 2 = 0.3)`);
+    assert.ok(Math.abs(mean) < 0.003, `mean ${mean}`);
+    // Per-image streams: one image at its offset draws what it drew inside the batch.
+    const one = new Float32Array(50000);
+    tiaOutput(one, 1, 2, { ...cfg, finalAdcBits: null }, 9, 2, false);
+    assert.deepEqual(one, y.subarray(100000, 150000));
+    const big = Float32Array.from({ length: 1000 }, (_, i) => (i - 500) * 0.01);
+    tiaOutput(big, 1, 2, { ...cfg, tiaNoise: 0 }, 9, 0, false);
+    assert.ok(
+      big.every((v) => Math.abs(v) <= 3) && big[0] === -3 && big[999] === 3,
+      "saturation at ±1.5 × 2",
+    );
+    const adc = Float32Array.from({ length: 1000 }, (_, i) => (i - 500) * 0.01);
+    tiaOutput(adc, 1, 2, { ...cfg, tiaNoise: 0 }, 9, 0, true);
+    const levels = new Set(adc);
+    assert.ok(levels.size <= 64 && levels.size > 50, `${levels.size} ADC levels`);
+    for (const v of levels)
+      assert.ok(Math.abs(v / (3 / 31) - Math.round(v / (3 / 31))) < 1e-4, `${v} on the ADC grid`);
+  });
+
+  it("the analog-chain preset: trials are reproducible, differ from each other, and stay near the float network", () => {
+    const cfg = loadPreset("analog-chain");
+    const { sim, images } = setup(cfg);
+    const logits = (trial: number) => {
+      sim.program(2, trial, images);
+      return sim.model.forward(images, { training: false, executor: sim.executor() }).logits.data;
+    };
+    assert.deepEqual(logits(0), logits(0));
+    assert.notDeepEqual(logits(0), logits(1));
+    const float = sim.model.forward(images, { training: false }).logits.data;
+    const scale = Math.max(...float.map(Math.abs));
+    const worst = Math.max(...logits(0).map((v, i) => Math.abs(v - float[i]!)));
+    assert.ok(worst > 0 && worst < 0.5 * scale, `max |Δ| ${worst} against logits up to ${scale}`);
   });
 });
 

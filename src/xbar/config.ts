@@ -87,7 +87,7 @@ export const SimConfigSchema = z
 
 export type SimConfig = z.infer<typeof SimConfigSchema>;
 
-export const PRESETS = ["fp32", "int8", "rram", "pcm"] as const;
+export const PRESETS = ["fp32", "int8", "rram", "pcm", "analog-chain"] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 const PRESET_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../presets");
@@ -156,6 +156,14 @@ export function describeConfig(c: SimConfig): string {
     d.deviceToDevice > 0 && `device-to-device σ ${d.deviceToDevice}`,
     d.stuckAtRate > 0 && `stuck-at ${d.stuckAtRate}`,
   ].filter(Boolean);
+  const a = c.analogChain;
+  if (a.enabled)
+    return [
+      `  analog chain: the image through a ${c.inputBits}-bit DAC, no ADC between layers; TIA noise ${a.tiaNoise} of full scale, saturation at ${a.saturation}× the calibrated output range; classifier ADC ${a.finalAdcBits === null ? "lossless" : `${a.finalAdcBits}-bit`}`,
+      `  weights ${c.weightBits}-bit per output channel, calibration ${c.calibration.method} on ${c.calibration.images} training images`,
+      `  tiles ${c.tile}×${c.tile}, ${c.conductance.cellBits}-bit cells in differential pairs (currents subtracted in analog), G ${c.conductance.gMin}–${c.conductance.gMax} µS`,
+      `  devices ${d.model}${noise.length ? `: ${noise.join(", ")}` : ""}`,
+    ].join("\n");
   return [
     `  weights ${c.weightBits}-bit per output channel, activations ${c.inputBits}-bit per tensor (${c.calibration.method}${c.calibration.method === "percentile" ? ` ${c.calibration.percentile}` : ""} on ${c.calibration.images} training images)`,
     `  tiles ${c.tile}×${c.tile}, ${c.conductance.cellBits}-bit cells in differential pairs, G ${c.conductance.gMin}–${c.conductance.gMax} µS`,

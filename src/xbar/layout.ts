@@ -36,6 +36,8 @@ export interface LogicalLayer {
   readonly inSigned: boolean;
   readonly reluIn: boolean;
   readonly inputBits: number;
+  /** Largest |output| of the float layer on the calibration images (the analog chain's TIA range). */
+  readonly outRange?: number;
 }
 
 /** Rows of the logical matrix. */

@@ -16,6 +16,7 @@ import type { ConvNode, LinearNode } from "../ir/graph.js";
 import { concatFloat32 } from "../util/arrays.js";
 import { Rng } from "../util/rng.js";
 import { deriveSeed } from "../util/seed.js";
+import { ANALOG_VOLTAGE_BITS, chainArrayConfig, tiaOutput } from "./analog-chain.js";
 import type { SimConfig } from "./config.js";
 import { type ArrayPlacement, individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
 import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
@@ -32,6 +33,9 @@ interface LayerRecord {
   reluIn: boolean;
   samples: Float32Array[];
   max: number;
+  outMax: number;
+  /** The layer reads the network's input image (the only DAC of the analog chain). */
+  imageInput: boolean;
 }
 
 /** The geometry of a weight layer given its input (a linear layer is a 1×1 convolution). */
@@ -97,16 +101,19 @@ export class CrossbarSimulator {
     const records = new Map<number, LayerRecord>();
     const recorder: MatmulExecutor = {
       conv: (node, x, reluIn, weight, bias, out) => {
-        record(records, node, x, reluIn, weight.data, bias);
-        return ops.conv2d(null, x, weight, node, out, reluIn, bias);
+        const y = ops.conv2d(null, x, weight, node, out, reluIn, bias);
+        record(records, node, x, reluIn, weight.data, bias, y, node.input === this.model.net.input);
+        return y;
       },
       linear: (node, x, weight, bias) => {
-        record(records, node, x, false, weight.data, bias.data);
-        return ops.linear(null, x, weight, bias);
+        const y = ops.linear(null, x, weight, bias);
+        record(records, node, x, false, weight.data, bias.data, y, false);
+        return y;
       },
     };
-    forEachBatch(images, batch, (x) => this.model.forward(x, { training: false, executor: recorder }));
+    const chain = this.cfg.analogChain.enabled;
     const { cfg } = this;
+    forEachBatch(images, batch, (x) => this.model.forward(x, { training: false, executor: recorder }));
     for (const [id, r] of records) {
       const signed = !r.reluIn;
       const method =
@@ -114,12 +121,17 @@ export class CrossbarSimulator {
           ? ({ kind: "max" } as const)
           : ({ kind: "percentile", percentile: cfg.calibration.percentile } as const);
       // The maximum sees every value; the percentile a strided subsample.
-      const scale = calibrate(
-        method.kind === "max" ? Float32Array.of(r.max) : concatFloat32(r.samples),
-        cfg.inputBits,
-        signed,
-        method,
-      ).scale;
+      // In the analog chain only the image passes a DAC; other rows see analog voltages up to
+      // the saturation of the TIAs before them.
+      const analogInput = chain && !r.imageInput;
+      const inputBits = analogInput ? ANALOG_VOLTAGE_BITS : cfg.inputBits;
+      const scale =
+        calibrate(
+          method.kind === "max" ? Float32Array.of(r.max) : concatFloat32(r.samples),
+          inputBits,
+          signed,
+          method,
+        ).scale * (analogInput ? cfg.analogChain.saturation : 1);
       const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits);
       this.layers.set(id, {
         id,
@@ -133,7 +145,8 @@ export class CrossbarSimulator {
         inScale: Math.fround(scale),
         inSigned: signed,
         reluIn: r.reluIn,
-        inputBits: cfg.inputBits,
+        inputBits,
+        outRange: r.outMax,
       });
     }
     return this;
@@ -145,9 +158,14 @@ export class CrossbarSimulator {
     for (const [id, l] of layers) this.layers.set(id, l);
   }
 
+  /** How the arrays are programmed and read: the analog chain drives them with one analog phase and no ADC. */
+  get arrayConfig(): SimConfig {
+    return this.cfg.analogChain.enabled ? chainArrayConfig(this.cfg) : this.cfg;
+  }
+
   /** The exact integer path applies: ideal devices, lossless ADC. */
   get exactInteger(): boolean {
-    return devicesAreIdeal(this.cfg) && this.cfg.adc.bits === null;
+    return devicesAreIdeal(this.cfg) && this.arrayConfig.adc.bits === null;
   }
 
   /**
@@ -158,6 +176,7 @@ export class CrossbarSimulator {
     if (this.layers.size === 0) throw new Error("calibrate the simulator before programming it");
     this.trialSeed = deriveSeed(seed, trial);
     this.programmed.clear();
+    const arrays = this.arrayConfig;
     for (const [id, l] of this.layers) {
       const p =
         this.exactInteger && !forceTiles
@@ -165,12 +184,12 @@ export class CrossbarSimulator {
           : programLayer(
               l,
               this.mapping.layout(l),
-              this.cfg,
+              arrays,
               new Rng(deriveSeed(this.trialSeed, this.mapping.deviceKey(l), 0)),
             );
       this.programmed.set(id, p);
     }
-    if (this.cfg.adc.bits !== null && this.cfg.adc.range === "calibrated") {
+    if (arrays.adc.bits !== null && arrays.adc.range === "calibrated") {
       if (!adcImages) throw new Error("a calibrated ADC needs calibration images");
       this.calibrateAdc(adcImages);
     }
@@ -227,6 +246,11 @@ export class CrossbarSimulator {
         };
         k.xbarForward(layer, x.data, y, colMax?.get(node.id) ?? null);
       }
+      const chain = this.cfg.analogChain;
+      if (chain.enabled) {
+        const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 2);
+        tiaOutput(y, n, p.layer.outRange ?? 0, chain, seed, this.imageOffset, node.kind === "linear");
+      }
       const shape = node.kind === "linear" ? [n, g.oc] : [n, g.oc, g.oh, g.ow];
       return new Tensor(shape, y);
     };
@@ -256,6 +280,8 @@ function record(
   reluIn: boolean,
   weight: Float32Array,
   bias: Float32Array | null,
+  y: Tensor,
+  imageInput: boolean,
 ): void {
   let r = records.get(node.id);
   if (!r) {
@@ -267,9 +293,12 @@ function record(
       reluIn,
       samples: [],
       max: 0,
+      outMax: 0,
+      imageInput,
     };
     records.set(node.id, r);
   }
+  for (const v of y.data) r.outMax = Math.max(r.outMax, Math.abs(v));
   const d = x.data;
   // Every value counts for the maximum; a strided subsample feeds the percentile.
   let m = r.max;
