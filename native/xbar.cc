@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace mh {
@@ -70,12 +71,95 @@ struct Rng {
   }
 };
 
-inline float phase_value(const int32_t* pl, float code) {
-  const int v = (int)code;
-  const int sign = pl[0];
-  if (v == 0 || (sign > 0 && v < 0) || (sign < 0 && v > 0)) return 0.f;
-  const int mag = (std::abs(v) >> pl[1]) & pl[2];
-  return (float)(sign == 0 && v < 0 ? -mag : mag);
+// log(x) for normal x > 0: exponent and mantissa in [√½, √2), then 2·atanh((m−1)/(m+1)) to
+// s^15 (|s| ≤ 0.172: error below 1e-14). Plain arithmetic, so loops over it vectorise.
+inline double fast_log(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  int e = (int)((bits >> 52) & 0x7ff) - 1023;
+  const uint64_t mbits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m;
+  std::memcpy(&m, &mbits, sizeof m);
+  const bool big = m > 1.4142135623730951;
+  m = big ? 0.5 * m : m;
+  e = big ? e + 1 : e;
+  const double s = (m - 1) / (m + 1), s2 = s * s;
+  const double poly =
+      1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13 + s2 / 15))))));
+  return e * 0.6931471805599453 + 2 * s * poly;
+}
+
+// cos and sin of 2πv: quarter turns k = round(4v), Taylor series on the rest (|f| ≤ π/4,
+// error below 1e-13), rotated back by k.
+inline void fast_sincos_turns(double v, double& c, double& s) {
+  const double t = 4 * v;
+  const double k = __builtin_floor(t + 0.5);
+  const double f = (t - k) * 1.5707963267948966, f2 = f * f;
+  const double sf =
+      f * (1 + f2 * (-1.0 / 6 + f2 * (1.0 / 120 + f2 * (-1.0 / 5040 + f2 * (1.0 / 362880 +
+           f2 * (-1.0 / 39916800 + f2 / 6227020800.0))))));
+  const double cf =
+      1 + f2 * (-0.5 + f2 * (1.0 / 24 + f2 * (-1.0 / 720 + f2 * (1.0 / 40320 +
+          f2 * (-1.0 / 3628800 + f2 / 479001600.0)))));
+  const int q = (int)k & 3;
+  c = q == 0 ? cf : q == 1 ? -sf : q == 2 ? -cf : sf;
+  s = q == 0 ? sf : q == 1 ? cf : q == 2 ? -sf : -cf;
+}
+
+// `count` standard normals, the same sequence as `count` calls of Rng::normal on a fresh
+// stream: uniforms drawn in stream order, the Box–Muller transform in one vectorised pass.
+void fill_normals(Rng& rng, size_t count, std::vector<double>& uni, std::vector<double>& z) {
+  const size_t pairs = (count + 1) / 2;
+  uni.resize(2 * pairs);
+  z.resize(2 * pairs);
+  for (size_t k = 0; k < pairs; k++) {
+    double u = 0;
+    while (u == 0) u = rng.uniform();
+    uni[2 * k] = u;
+    uni[2 * k + 1] = rng.uniform();
+  }
+  double* zp = z.data();
+  const double* up = uni.data();
+#pragma omp simd
+  for (size_t k = 0; k < pairs; k++) {
+    const double r = std::sqrt(-2 * fast_log(up[2 * k]));
+    double c, s;
+    fast_sincos_turns(up[2 * k + 1], c, s);
+    zp[2 * k] = r * c;
+    zp[2 * k + 1] = r * s;
+  }
+}
+
+// One column's conversion: current (+ read noise + Gmin offset) → ADC → weighted into the
+// accumulator; returns the running maximum |ADC input|. One branch-free instance per case.
+struct ColumnRead {
+  const float* cur;
+  const double* z;      // standard normals (noisy)
+  const float* var;     // read-noise variance (noisy)
+  const float* row_sum; // driven inputs per position (offset)
+  double g0, inv_lsb, amin, amax, w, wl;
+};
+
+template <bool Noisy, bool Offset, bool Lossy>
+float convert(const ColumnRead& r, double* out, int P, float m) {
+#pragma omp simd reduction(max : m)
+  for (int p = 0; p < P; p++) {
+    double s = r.cur[p];
+    if constexpr (Noisy) s += std::sqrt((double)r.var[p]) * r.z[p];
+    // Every driven device adds its Gmin current; a pair's two columns cancel it exactly
+    // unless the ADC rounds them apart.
+    double adc_in = s;
+    if constexpr (Offset) adc_in += r.g0 * r.row_sum[p];
+    m = std::max(m, (float)std::fabs(adc_in));
+    if constexpr (Lossy) {
+      double q = __builtin_floor(adc_in * r.inv_lsb + 0.5);
+      q = q < r.amin ? r.amin : (q > r.amax ? r.amax : q);
+      out[p] += r.wl * q;
+    } else {
+      out[p] += r.w * s;
+    }
+  }
+  return m;
 }
 
 inline InputMap input_map(const XbarLayer& L) {
@@ -169,7 +253,7 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
       sq.resize((size_t)max_nr * P);
       var.resize((size_t)max_nc * P);
     }
-    std::vector<double> acc((size_t)g.oc * P);
+    std::vector<double> acc((size_t)g.oc * P), uni, z;
     const InputMap in_map = input_map(L);
     float* my_max = maxes.data() + (size_t)omp_get_thread_num() * L.arrays;
 #pragma omp for schedule(static)
@@ -337,50 +421,30 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
             for (int i = 0; i < rows; i++)
               for (int p = 0; p < P; p++) row_sum[p] += pv[(size_t)i * P + p];
           }
-          Rng rng(noisy ? derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}) : 1);
+          if (noisy) {
+            Rng rng(derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}));
+            fill_normals(rng, (size_t)nc * P, uni, z);
+          }
           const double pw = L.plane_weight[pl];
           const double amin = L.adc_min, amax = L.adc_max;
           const double dlsb = lsb;
           const double inv_lsb = lossy ? 1.0 / dlsb : 0.0;
+          const double g0 = L.g0;
           for (int j = 0; j < nc; j++) {
             double* out = acc.data() + (size_t)L.col_out[c0 + j] * P;
             const double w = L.col_weight[c0 + j] * pw;
+            const double wl = w * dlsb;
             const float* cj = cur.data() + (size_t)j * P;
-            if (!noisy && !offset) {
-              // The common case, branch-free so that it vectorises.
-              if (col_max) {
-                float m = my_max[a];
-#pragma omp simd reduction(max : m)
-                for (int p = 0; p < P; p++) m = std::max(m, std::fabs(cj[p]));
-                my_max[a] = m;
-              }
-              if (lossy) {
-                const double wl = w * dlsb;
-#pragma omp simd
-                for (int p = 0; p < P; p++) {
-                  double q = __builtin_floor((double)cj[p] * inv_lsb + 0.5);
-                  q = q < amin ? amin : (q > amax ? amax : q);
-                  out[p] += wl * q;
-                }
-              } else {
-#pragma omp simd
-                for (int p = 0; p < P; p++) out[p] += w * (double)cj[p];
-              }
-              continue;
-            }
-            for (int p = 0; p < P; p++) {
-              double s = cj[p];
-              if (noisy) s += std::sqrt((double)var[(size_t)j * P + p]) * rng.normal();
-              // Every driven device adds its Gmin current; a pair's two columns cancel it
-              // exactly unless the ADC rounds them apart.
-              const double adc_in = offset ? s + L.g0 * row_sum[p] : s;
-              if (std::fabs(adc_in) > my_max[a]) my_max[a] = (float)std::fabs(adc_in);
-              if (lossy) {
-                out[p] += w * dlsb * std::min(amax, std::max(amin, std::floor(adc_in * inv_lsb + 0.5)));
-              } else {
-                out[p] += w * s;
-              }
-            }
+            const ColumnRead r{cj, noisy ? z.data() + (size_t)j * P : nullptr, noisy ? var.data() + (size_t)j * P : nullptr,
+                               offset ? row_sum.data() : nullptr, g0, inv_lsb, amin, amax, w, wl};
+            float m = col_max ? my_max[a] : 0.f;
+            if (lossy)
+              m = noisy ? (offset ? convert<true, true, true>(r, out, P, m) : convert<true, false, true>(r, out, P, m))
+                        : (offset ? convert<false, true, true>(r, out, P, m) : convert<false, false, true>(r, out, P, m));
+            else
+              m = noisy ? (offset ? convert<true, true, false>(r, out, P, m) : convert<true, false, false>(r, out, P, m))
+                        : (offset ? convert<false, true, false>(r, out, P, m) : convert<false, false, false>(r, out, P, m));
+            if (col_max) my_max[a] = m;
           }
         }
       }
