@@ -55,4 +55,31 @@ describe("CLI", () => {
     assert.notEqual(c.code, 0);
     assert.match(c.stderr, /--channels must be an integer/);
   });
+
+  it("finetune refuses a float preset and a missing weight file, naming each", () => {
+    const f = run(
+      "finetune",
+      "--genotype",
+      "PDARTS",
+      "--weights",
+      "x.safetensors",
+      "--out",
+      "/tmp/mh-ft",
+      "--preset",
+      "fp32",
+    );
+    assert.notEqual(f.code, 0);
+    assert.match(f.stderr, /--preset.*fp32.*(int8|rram)/s);
+    const w = run(
+      "finetune",
+      "--genotype",
+      "PDARTS",
+      "--weights",
+      "/nonexistent/w.safetensors",
+      "--out",
+      "/tmp/mh-ft",
+    );
+    assert.notEqual(w.code, 0);
+    assert.match(w.stderr, /cannot read weights '\/nonexistent\/w.safetensors'.*--weights/);
+  });
 });

@@ -5,9 +5,15 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CIFAR_MEAN, CIFAR_STD, DARTS_AUGMENT, makeBatch, NO_AUGMENT } from "../src/data/augment.js";
 import { DatasetError, loadSplit, RECORD_BYTES, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
+import { Model } from "../src/engine/model.js";
+import { loadModelWeights } from "../src/engine/safetensors.js";
+import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
+import { crossbarWeights, measureWeightNoise, perturbWeights } from "../src/train/hardware-aware.js";
 import { DARTS_RECIPE, trainModel } from "../src/train/trainer.js";
 import { Rng } from "../src/util/rng.js";
+import { loadPreset, mergeConfig, SimConfigSchema } from "../src/xbar/config.js";
+import { quantizeWeights } from "../src/xbar/quantize.js";
 
 /** A tiny dataset in the official layout: class k images are bright in channel k % 3, with noise. */
 function writeSyntheticCifar(dir: string, perFile: number, seed: number): void {
@@ -143,6 +149,109 @@ describe("training", () => {
     assert.throws(
       () => trainModel(arch, { ...recipe, lr: 0.1 }, data, join(dir, "full"), true),
       /different run/,
+    );
+  });
+});
+
+describe("hardware-aware fine-tuning", () => {
+  const arch = resolveArchitecture("DARTS_V2");
+  const small = () => new Model(buildNetwork(arch, { channels: 4, layers: 3 }), 5);
+
+  it("puts quantized, noisy weights in place and restores the float ones bit for bit", () => {
+    const model = small();
+    const names = crossbarWeights(model);
+    assert.ok(names.includes("stem.0.weight") && names.includes("classifier.weight"));
+    assert.ok(!names.some((n) => n.includes(".bn") || n.endsWith("running_mean")));
+    const before = names.map((n) => model.tensor(n).data.slice());
+    const quiet = perturbWeights(model, names, { weightBits: 8, sigma: 0 }, 1, new Rng(1));
+    names.forEach((n, k) => {
+      const t = model.tensor(n);
+      const { q, scale } = quantizeWeights(before[k]!, t.shape[0]!, 8);
+      const per = t.size / t.shape[0]!;
+      for (let i = 0; i < t.size; i++)
+        assert.equal(t.data[i], Math.fround(q[i]! * scale[Math.floor(i / per)]!));
+    });
+    quiet();
+    names.forEach((n, k) => assert.deepEqual(model.tensor(n).data, before[k]));
+    // Noise of σ·scale relative to each channel's largest |w|, measured over every weight.
+    const restore = perturbWeights(model, names, { weightBits: 8, sigma: 0.05 }, 2, new Rng(2));
+    let sum = 0;
+    let count = 0;
+    names.forEach((n, k) => {
+      const t = model.tensor(n);
+      const oc = t.shape[0]!;
+      const per = t.size / oc;
+      const { q, scale } = quantizeWeights(before[k]!, oc, 8);
+      for (let i = 0; i < t.size; i++) {
+        const o = Math.floor(i / per);
+        sum += ((t.data[i]! - q[i]! * scale[o]!) / (127 * scale[o]!)) ** 2;
+        count++;
+      }
+    });
+    const sd = Math.sqrt(sum / count);
+    assert.ok(Math.abs(sd - 0.1) < 0.004, `relative σ ${sd}, want 0.05 × 2`);
+    restore();
+    names.forEach((n, k) => assert.deepEqual(model.tensor(n).data, before[k]));
+  });
+
+  it("measures the weight noise of a preset's devices: none when ideal, more with more read noise", () => {
+    assert.equal(measureWeightNoise(loadPreset("int8")).sigma, 0);
+    const rram = loadPreset("rram");
+    const quiet = SimConfigSchema.parse(
+      mergeConfig(rram, { device: { programmingNoise: false, readNoise: false } }),
+    );
+    assert.equal(measureWeightNoise(quiet).sigma, 0);
+    const read = (r: number) =>
+      measureWeightNoise(
+        SimConfigSchema.parse(mergeConfig(rram, { device: { programmingNoise: false, reramReadNoise: r } })),
+      ).sigma;
+    assert.ok(read(0.01) > 0 && read(0.04) > 3 * read(0.01), `${read(0.01)} ${read(0.04)}`);
+    assert.ok(measureWeightNoise(rram).sigma > read(0.01), "programming noise adds to read noise");
+  });
+
+  it("fine-tunes from given weights; with a zero learning rate the float weights come back unchanged", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mh-finetune-"));
+    writeSyntheticCifar(join(dir, "data"), 24, 5);
+    const data = { train: loadSplit(join(dir, "data"), "train"), test: loadSplit(join(dir, "data"), "test") };
+    const recipe = {
+      ...DARTS_RECIPE,
+      channels: 4,
+      layers: 3,
+      epochs: 1,
+      batch: 16,
+      seed: 2,
+      auxWeight: 0,
+      dropPath: 0,
+    };
+    trainModel(arch, recipe, data, join(dir, "base"), false);
+    const start = join(dir, "base", "model.safetensors");
+    let steps = 0;
+    const tuning = (lr: number, out: string) =>
+      trainModel(
+        arch,
+        { ...recipe, lr, weightDecay: 0 },
+        data,
+        join(dir, out),
+        false,
+        {},
+        {
+          init: (m) => loadModelWeights(m, start),
+          perturb: (m, rng) => {
+            steps++;
+            return perturbWeights(m, crossbarWeights(m), { weightBits: 8, sigma: 0.05 }, 1, rng);
+          },
+          identity: "test",
+        },
+      ).model;
+    const base = small();
+    loadModelWeights(base, start);
+    const frozen = tuning(0, "lr0");
+    assert.ok(steps >= 7, `${steps} perturbed steps`);
+    for (const n of crossbarWeights(base)) assert.deepEqual(frozen.tensor(n).data, base.tensor(n).data, n);
+    const tuned = tuning(0.05, "lr");
+    assert.ok(
+      crossbarWeights(base).some((n) => tuned.tensor(n).data.some((v, i) => v !== base.tensor(n).data[i])),
+      "a nonzero learning rate moves the weights",
     );
   });
 });

@@ -2,13 +2,26 @@
 import { join } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
+import { Option } from "commander";
 import { loadSplit, resolveDataDir } from "../data/cifar10.js";
+import { Model } from "../engine/model.js";
+import { loadModelWeights } from "../engine/safetensors.js";
 import { countParams } from "../ir/count.js";
 import { buildNetwork } from "../ir/network.js";
+import type { Architecture } from "../space/architecture.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { formatGenotype } from "../space/format.js";
-import { DARTS_RECIPE, type TrainRecipe, trainModel } from "../train/trainer.js";
+import { crossbarWeights, measureWeightNoise, perturbWeights } from "../train/hardware-aware.js";
+import {
+  DARTS_RECIPE,
+  type FineTuning,
+  type TrainEvents,
+  type TrainRecipe,
+  trainModel,
+} from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
+import { chainArrayConfig } from "../xbar/analog-chain.js";
+import { PRESETS, resolveSimConfig } from "../xbar/config.js";
 import { addNetOptions, type NetOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
@@ -22,13 +35,9 @@ const parseFloatOption =
     return n;
   };
 
-export function registerTrain(program: Command): void {
-  const r = DARTS_RECIPE;
-  addNetOptions(
-    program
-      .command("train")
-      .description("train a network on CIFAR-10 with the DARTS recipe (checkpoints every epoch)"),
-  )
+/** The recipe flags of `train` and `finetune`, with their defaults. */
+function addRecipeOptions(cmd: Command, r: TrainRecipe): Command {
+  return cmd
     .requiredOption("--out <dir>", "output directory (checkpoint, log.jsonl, model.safetensors, model.json)")
     .option("--epochs <n>", "epochs", parseIntOption("epochs", 1, 100000), r.epochs)
     .option("--batch <n>", "batch size", parseIntOption("batch", 2, 4096), r.batch)
@@ -73,87 +82,174 @@ export function registerTrain(program: Command): void {
       "--data <dir>",
       "CIFAR-10 binary directory (default $MEMHYPER_DATA or ../shared/datasets/cifar-10-batches-bin)",
     )
-    .option("--resume", "continue the run in --out from its last checkpoint", false)
-    .action((o: NetOptions & Record<string, unknown>) => {
-      const out = makeOut(!!o.json);
-      const arch = resolveArchitecture(o.genotype);
-      const recipe: TrainRecipe = {
-        channels: o.channels,
-        layers: o.layers,
-        epochs: o.epochs as number,
-        batch: o.batch as number,
-        seed: o.seed as number,
-        lr: o.lr as number,
-        momentum: o.momentum as number,
-        weightDecay: o.weightDecay as number,
-        nesterov: !!o.nesterov,
-        gradClip: o.gradClip as number,
-        auxWeight: o.auxWeight as number,
-        dropPath: o.dropPath as number,
-        cutout: o.cutout as number,
-        validation: o.validation as number,
-        trainLimit: o.trainLimit as number,
-        evalEvery: o.evalEvery as number,
+    .option("--resume", "continue the run in --out from its last checkpoint", false);
+}
+
+function recipeOf(o: NetOptions & Record<string, unknown>): TrainRecipe {
+  return {
+    channels: o.channels,
+    layers: o.layers,
+    epochs: o.epochs as number,
+    batch: o.batch as number,
+    seed: o.seed as number,
+    lr: o.lr as number,
+    momentum: o.momentum as number,
+    weightDecay: o.weightDecay as number,
+    nesterov: !!o.nesterov,
+    gradClip: o.gradClip as number,
+    auxWeight: o.auxWeight as number,
+    dropPath: o.dropPath as number,
+    cutout: o.cutout as number,
+    validation: o.validation as number,
+    trainLimit: o.trainLimit as number,
+    evalEvery: o.evalEvery as number,
+  };
+}
+
+/** Runs training with a progress bar (or a line every 30 s), then writes the model card. */
+function runTraining(
+  o: NetOptions & Record<string, unknown>,
+  arch: Architecture,
+  recipe: TrainRecipe,
+  fineTuning: FineTuning | null,
+  cardExtra: Record<string, unknown>,
+): void {
+  const out = makeOut(!!o.json);
+  const dir = resolveDataDir(o.data as string | undefined);
+  const data = { train: loadSplit(dir, "train"), test: loadSplit(dir, "test") };
+  const outDir = o.out as string;
+  const started = Date.now();
+  const tty = process.stderr.isTTY && !o.json;
+  const bar = tty
+    ? new SingleBar({
+        format: "epoch {epoch} |{bar}| {value}/{total} loss {loss} acc {acc} {ips} img/s ETA {eta_formatted}",
+      })
+    : null;
+  let lastLine = 0;
+  const events: TrainEvents = {
+    onBatch(epoch, done, total, loss, acc, ips) {
+      const payload = {
+        epoch: epoch + 1,
+        loss: loss.toFixed(3),
+        acc: (100 * acc).toFixed(1),
+        ips: ips.toFixed(0),
       };
-      const dir = resolveDataDir(o.data as string | undefined);
-      const data = { train: loadSplit(dir, "train"), test: loadSplit(dir, "test") };
-      const outDir = o.out as string;
-      const started = Date.now();
-      const tty = process.stderr.isTTY && !o.json;
-      const bar = tty
-        ? new SingleBar({
-            format:
-              "epoch {epoch} |{bar}| {value}/{total} loss {loss} acc {acc} {ips} img/s ETA {eta_formatted}",
-          })
-        : null;
-      let lastLine = 0;
-      const { logs } = trainModel(arch, recipe, data, outDir, !!o.resume, {
-        onBatch(epoch, done, total, loss, acc, ips) {
-          const payload = {
-            epoch: epoch + 1,
-            loss: loss.toFixed(3),
-            acc: (100 * acc).toFixed(1),
-            ips: ips.toFixed(0),
-          };
-          if (bar) {
-            if (done <= recipe.batch) bar.start(total, 0, payload);
-            bar.update(done, payload);
-          } else if (Date.now() - lastLine > 30000) {
-            lastLine = Date.now();
-            process.stderr.write(
-              `epoch ${epoch + 1}/${recipe.epochs} ${done}/${total} loss ${payload.loss} acc ${payload.acc}% ${payload.ips} img/s\n`,
-            );
-          }
-        },
-        onEpoch(log) {
-          bar?.stop();
-          const ev =
-            log.evalAccuracy === null ? "" : ` ${log.evalSplit} ${(100 * log.evalAccuracy).toFixed(2)}%`;
-          process.stderr.write(
-            `epoch ${log.epoch + 1}/${recipe.epochs} lr ${log.lr.toFixed(5)} loss ${log.loss.toFixed(4)} train ${(100 * log.trainAccuracy).toFixed(2)}%${ev} ${log.imgPerSec.toFixed(0)} img/s ${log.seconds.toFixed(0)} s\n`,
-          );
-        },
-      });
-      const final = logs[logs.length - 1]!;
-      const card = {
-        genotype: arch.label,
-        genotypeString: arch.genotype ? formatGenotype(arch.genotype) : null,
-        code: arch.code,
-        params: countParams(buildNetwork(arch, { channels: recipe.channels, layers: recipe.layers })),
-        recipe,
-        epochs: recipe.epochs,
-        seed: recipe.seed,
-        wallTimeSeconds: logs.reduce((a, l) => a + l.seconds, 0),
-        accuracy: final.evalAccuracy,
-        accuracySplit: final.evalSplit,
-        trainedWith: "memhyper train",
-      };
-      writeFileAtomic(join(outDir, "model.json"), `${JSON.stringify(card, null, 2)}\n`);
-      out.result({ ...card, out: outDir, sessionSeconds: (Date.now() - started) / 1000 }, () => {
-        out.line(
-          `trained ${arch.label}: ${final.evalSplit} accuracy ${(100 * (final.evalAccuracy ?? 0)).toFixed(2)}%; weights in ${join(outDir, "model.safetensors")}`,
+      if (bar) {
+        if (done <= recipe.batch) bar.start(total, 0, payload);
+        bar.update(done, payload);
+      } else if (Date.now() - lastLine > 30000) {
+        lastLine = Date.now();
+        process.stderr.write(
+          `epoch ${epoch + 1}/${recipe.epochs} ${done}/${total} loss ${payload.loss} acc ${payload.acc}% ${payload.ips} img/s\n`,
         );
-      });
+      }
+    },
+    onEpoch(log) {
+      bar?.stop();
+      const ev = log.evalAccuracy === null ? "" : ` ${log.evalSplit} ${(100 * log.evalAccuracy).toFixed(2)}%`;
+      process.stderr.write(
+        `epoch ${log.epoch + 1}/${recipe.epochs} lr ${log.lr.toFixed(5)} loss ${log.loss.toFixed(4)} train ${(100 * log.trainAccuracy).toFixed(2)}%${ev} ${log.imgPerSec.toFixed(0)} img/s ${log.seconds.toFixed(0)} s\n`,
+      );
+    },
+  };
+  const { logs } = trainModel(arch, recipe, data, outDir, !!o.resume, events, fineTuning);
+  const final = logs[logs.length - 1]!;
+  const card = {
+    genotype: arch.label,
+    genotypeString: arch.genotype ? formatGenotype(arch.genotype) : null,
+    code: arch.code,
+    params: countParams(buildNetwork(arch, { channels: recipe.channels, layers: recipe.layers })),
+    recipe,
+    epochs: recipe.epochs,
+    seed: recipe.seed,
+    wallTimeSeconds: logs.reduce((a, l) => a + l.seconds, 0),
+    accuracy: final.evalAccuracy,
+    accuracySplit: final.evalSplit,
+    ...cardExtra,
+  };
+  writeFileAtomic(join(outDir, "model.json"), `${JSON.stringify(card, null, 2)}\n`);
+  out.result({ ...card, out: outDir, sessionSeconds: (Date.now() - started) / 1000 }, () => {
+    out.line(
+      `${fineTuning ? "fine-tuned" : "trained"} ${arch.label}: ${final.evalSplit} accuracy (float) ${(100 * (final.evalAccuracy ?? 0)).toFixed(2)}%; weights in ${join(outDir, "model.safetensors")}`,
+    );
+  });
+}
+
+/** Fine-tuning defaults: a few epochs at a small learning rate, no auxiliary head or drop-path. */
+const FINETUNE_RECIPE: TrainRecipe = {
+  ...DARTS_RECIPE,
+  epochs: 10,
+  lr: 0.005,
+  auxWeight: 0,
+  dropPath: 0,
+};
+
+export function registerTrain(program: Command): void {
+  addRecipeOptions(
+    addNetOptions(
+      program
+        .command("train")
+        .description("train a network on CIFAR-10 with the DARTS recipe (checkpoints every epoch)"),
+    ),
+    DARTS_RECIPE,
+  ).action((o: NetOptions & Record<string, unknown>) =>
+    runTraining(o, resolveArchitecture(o.genotype), recipeOf(o), null, { trainedWith: "memhyper train" }),
+  );
+
+  addRecipeOptions(
+    addNetOptions(
+      program
+        .command("finetune")
+        .description(
+          "hardware-aware fine-tuning: train on with the preset's weight quantization and device noise in every forward pass (straight-through gradients)",
+        ),
+    ),
+    FINETUNE_RECIPE,
+  )
+    .requiredOption("--weights <file>", "trained weights to start from (safetensors)")
+    .addOption(
+      new Option("--preset <p>", "hardware preset whose weights to train on")
+        .choices(PRESETS.filter((p) => p !== "fp32"))
+        .default("rram"),
+    )
+    .option("--config <file>", "JSON file overriding preset fields")
+    .option(
+      "--noise-scale <x>",
+      "multiply the preset's measured weight noise (aihwkit often trains at 1–2×)",
+      parseFloatOption("noise-scale", 0, 10),
+      1,
+    )
+    .action((o: NetOptions & Record<string, unknown>) => {
+      const arch = resolveArchitecture(o.genotype);
+      const cfg = resolveSimConfig(o.preset as string, o.config as string | undefined);
+      if (!cfg.quantize)
+        throw new UsageError(`preset ${cfg.name} does not quantize: fine-tune for a hardware preset`);
+      const arrays = cfg.analogChain.enabled ? chainArrayConfig(cfg) : cfg;
+      const noise = measureWeightNoise(arrays);
+      const scale = o.noiseScale as number;
+      const weights = o.weights as string;
+      const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }), 0);
+      loadModelWeights(model, weights); // fail now, not after the data loads
+      process.stderr.write(
+        `fine-tuning on ${cfg.name}: ${noise.weightBits}-bit weights, device noise σ = ${(100 * noise.sigma).toFixed(3)} % of each channel's largest weight (×${scale})\n`,
+      );
+      const names = crossbarWeights(model);
+      runTraining(
+        o,
+        arch,
+        recipeOf(o),
+        {
+          init: (m) => loadModelWeights(m, weights),
+          perturb: (m, rng) => perturbWeights(m, names, noise, scale, rng),
+          identity: JSON.stringify({ weights, preset: cfg.name, noise, scale }),
+        },
+        {
+          fineTunedFrom: weights,
+          preset: cfg.name,
+          weightNoise: { ...noise, scale },
+          trainedWith: "memhyper finetune",
+        },
+      );
     });
 
   addEvalOptions(

@@ -106,6 +106,16 @@ export interface TrainData {
   readonly test: Split;
 }
 
+/** What fine-tuning adds to a training run. */
+export interface FineTuning {
+  /** Loads the starting weights (not called when resuming from a checkpoint). */
+  readonly init: (model: Model) => void;
+  /** Puts hardware weights in place for one step; returns the function that restores the float ones. */
+  readonly perturb: (model: Model, rng: Rng) => () => void;
+  /** Identifies the starting weights and the hardware, so that --resume refuses another run's checkpoint. */
+  readonly identity: string;
+}
+
 export function trainModel(
   arch: Architecture,
   recipe: TrainRecipe,
@@ -113,6 +123,7 @@ export function trainModel(
   outDir: string,
   resume: boolean,
   events: TrainEvents = {},
+  fineTuning: FineTuning | null = null,
 ): { model: Model; logs: EpochLog[] } {
   mkdirSync(outDir, { recursive: true });
   const net = buildNetwork(arch, {
@@ -126,7 +137,12 @@ export function trainModel(
     weightDecay: recipe.weightDecay,
     nesterov: recipe.nesterov,
   });
-  const identity = JSON.stringify({ architecture: arch.code ?? arch.label, ...recipe, evalEvery: undefined });
+  const identity = JSON.stringify({
+    architecture: arch.code ?? arch.label,
+    ...recipe,
+    evalEvery: undefined,
+    fineTuning: fineTuning?.identity,
+  });
 
   let start = 0;
   let logs: EpochLog[] = [];
@@ -146,6 +162,8 @@ export function trainModel(
     logs = readLogs(join(outDir, LOG)).filter((l) => l.epoch < start);
   } else if (!resume && existsSync(ckptPath)) {
     throw new TrainError(`${ckptPath} exists: add --resume to continue that run, or choose an empty --out`);
+  } else {
+    fineTuning?.init(model);
   }
   writeFileAtomic(join(outDir, LOG), logs.map((l) => `${JSON.stringify(l)}\n`).join(""));
 
@@ -168,6 +186,7 @@ export function trainModel(
     );
     const augRng = new Rng(deriveSeed(recipe.seed, 2, epoch));
     const dropRng = new Rng(deriveSeed(recipe.seed, 3, epoch));
+    const noiseRng = new Rng(deriveSeed(recipe.seed, 4, epoch));
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -184,6 +203,7 @@ export function trainModel(
       );
       const input = new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072));
       const lab = labels.subarray(0, n);
+      const restore = fineTuning?.perturb(model, noiseRng);
       withArena(arena, () => {
         const tape = new Tape();
         const out = model.forward(input, { training: true, tape, dropPathProb: dropProb, rng: dropRng });
@@ -196,6 +216,7 @@ export function trainModel(
         lossSum += mainLoss * n;
       });
       arena.reset();
+      restore?.();
       if (recipe.gradClip > 0) clipGradNorm(sgd.params, recipe.gradClip);
       sgd.step(lr);
       sgd.zeroGrad();
