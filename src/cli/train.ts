@@ -4,6 +4,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { loadSplit, resolveDataDir } from "../data/cifar10.js";
+import { nativeKernels } from "../engine/kernels/index.js";
 import { Model } from "../engine/model.js";
 import { loadModelWeights } from "../engine/safetensors.js";
 import { countParams } from "../ir/count.js";
@@ -118,6 +119,10 @@ function runTraining(
   const dir = resolveDataDir(o.data as string | undefined);
   const data = { train: loadSplit(dir, "train"), test: loadSplit(dir, "test") };
   const outDir = o.out as string;
+  if (nativeKernels()?.info().blas === false)
+    process.stderr.write(
+      "memhyper: warning: the native kernels were built without OpenBLAS, so training runs several times slower; install it (apt-get install libopenblas-dev) and rebuild the kernels (npm run install)\n",
+    );
   const started = Date.now();
   const tty = process.stderr.isTTY && !o.json;
   const bar = tty
