@@ -18,6 +18,7 @@ import {
   LOSSLESS,
   randomImages,
   randomModel,
+  welchTest,
 } from "../src/hyper/verify.js";
 import { buildNetwork } from "../src/ir/network.js";
 import {
@@ -247,6 +248,18 @@ describe("hypernetwork reconfiguration", () => {
   });
 });
 
+describe("Welch's t-test", () => {
+  it("gives the hand-computed statistic and degrees of freedom, p = 1 for equal means, small p for far means", () => {
+    // Means 3 and 6, variances 2.5 and 10 over 5 samples: se² = 0.5 + 2 = 2.5.
+    const r = welchTest([1, 2, 3, 4, 5], [2, 4, 6, 8, 10]);
+    assert.ok(Math.abs(r.t - -3 / Math.sqrt(2.5)) < 1e-12);
+    assert.ok(Math.abs(r.df - 6.25 / (0.25 / 4 + 4 / 4)) < 1e-12);
+    assert.ok(r.p > 0.05 && r.p < 0.2, `p ${r.p}`);
+    assert.equal(welchTest([1, 2, 3], [3, 2, 1]).p, 1);
+    assert.ok(welchTest([1, 1.1, 0.9, 1.05], [5, 5.1, 4.9, 5.05]).p < 1e-6);
+  });
+});
+
 describe("hyper CLI", () => {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const run = (...args: string[]) =>
@@ -293,6 +306,35 @@ describe("hyper CLI", () => {
     );
     for (const row of o.rows)
       for (const k of ["powerRatio", "latencyRatio", "areaRatio", "energyRatio"]) assert.ok(row[k] > 0, k);
+  });
+
+  it("stats refuses a preset without device noise and fewer than 3 trials, naming the fix", () => {
+    const q = run(
+      "stats",
+      "--genotype",
+      "PDARTS",
+      "--weights",
+      "w.safetensors",
+      "--preset",
+      "int8",
+      "--trials",
+      "5",
+    );
+    assert.notEqual(q.status, 0);
+    assert.match(q.stderr, /no device noise.*rram, pcm, analog-chain.*hyper verify/);
+    const t = run(
+      "stats",
+      "--genotype",
+      "PDARTS",
+      "--weights",
+      "w.safetensors",
+      "--preset",
+      "rram",
+      "--trials",
+      "2",
+    );
+    assert.notEqual(t.status, 0);
+    assert.match(t.stderr, /--trials must be at least 3/);
   });
 
   it("config on the node variant names the node with too many inputs and exits non-zero", () => {

@@ -1,6 +1,6 @@
 /** Accuracy evaluation shared by `memhyper eval` and `memhyper hyper eval`: options, run, one JSON schema. */
 import { type Command, Option } from "commander";
-import { loadSplit, resolveDataDir, take } from "../data/cifar10.js";
+import { loadSplit, resolveDataDir, type Split, take } from "../data/cifar10.js";
 import { Model } from "../engine/model.js";
 import { loadModelWeights } from "../engine/safetensors.js";
 import type { Tensor } from "../engine/tensor.js";
@@ -46,15 +46,19 @@ export interface EvalTarget {
   readonly title: string;
 }
 
+/** The test images to score (the first --limit in file order) and, for a quantized preset, the training images to calibrate on. */
+export function evalData(o: EvalOptions, cfg: SimConfig): { test: Split; train: Split | null } {
+  const dir = resolveDataDir(o.data);
+  const test = loadSplit(dir, "test");
+  return { test: o.limit ? take(test, o.limit) : test, train: cfg.quantize ? loadSplit(dir, "train") : null };
+}
+
 export function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget): void {
   const out = makeOut(!!o.json);
   const cfg = resolveSimConfig(o.preset, o.config);
   const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
   loadModelWeights(model, o.weights);
-  const dir = resolveDataDir(o.data);
-  const test = loadSplit(dir, "test");
-  const split = o.limit ? take(test, o.limit) : test;
-  const train = cfg.quantize ? loadSplit(dir, "train") : null;
+  const { test: split, train } = evalData(o, cfg);
   const started = Date.now();
   const evaluated = !cfg.quantize && target?.floatModel ? target.floatModel(model) : model;
   const r = hardwareAccuracy(

@@ -3,7 +3,9 @@
 import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
-import { decodeSafetensors } from "../engine/safetensors.js";
+import { Model } from "../engine/model.js";
+import { decodeSafetensors, loadModelWeights } from "../engine/safetensors.js";
+import type { Tensor } from "../engine/tensor.js";
 import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
 import { loadTech } from "../hw/tech.js";
 import { type CompiledConfiguration, compileConfiguration, formatListing } from "../hyper/compiler.js";
@@ -11,7 +13,8 @@ import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
 import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
 import { type HyperSpec, VARIANTS } from "../hyper/hardware.js";
 import { reconfigure } from "../hyper/reconfigure.js";
-import { checkEquivalence, type EquivalenceCase } from "../hyper/verify.js";
+import { checkEquivalence, type EquivalenceCase, welchTest } from "../hyper/verify.js";
+import { buildNetwork } from "../ir/network.js";
 import {
   type Architecture,
   architectureFromConfiguration,
@@ -21,8 +24,11 @@ import {
 import { CATALOGUE } from "../space/catalogue.js";
 import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
+import { hardwareAccuracy } from "../xbar/accuracy.js";
+import { resolveSimConfig } from "../xbar/config.js";
+import { devicesAreIdeal } from "../xbar/program.js";
 import { CrossbarSimulator } from "../xbar/simulator.js";
-import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
+import { addEvalOptions, type EvalOptions, evalData, runEval } from "./eval.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
 
 interface HyperOptions {
@@ -285,6 +291,67 @@ export function registerHyper(program: Command): void {
       describe: { hypernetwork: { variant: o.variant, code: c.code } },
       floatModel: (m) => hyperModel(c, m),
       simulator: (m, cfg, calib) => hyperSimulator(c, new CrossbarSimulator(m, cfg).calibrate(calib), cfg),
+    });
+  });
+
+  addEvalOptions(
+    addHyperOptions(
+      hyper
+        .command("stats")
+        .description(
+          "slow statistical check on trained weights: accuracy over noisy trials on individual deployment and on the hypernetwork, Welch's t-test",
+        ),
+    ).requiredOption("--genotype <arch>", "architecture whose weights are given"),
+  ).action((o: HyperOptions & EvalOptions) => {
+    const out = makeOut(!!o.json);
+    const arch = resolveArchitecture(o.genotype);
+    const c = compileConfiguration(spec(o), arch);
+    const cfg = resolveSimConfig(o.preset, o.config);
+    if (!cfg.quantize || devicesAreIdeal(cfg))
+      throw new UsageError(
+        `preset ${cfg.name} has no device noise, so every trial is the same: choose a noisy preset (rram, pcm, analog-chain), or use 'hyper verify' for exact equality`,
+      );
+    if (o.trials < 3) throw new UsageError(`--trials must be at least 3 for a t-test, got ${o.trials}`);
+    const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
+    loadModelWeights(model, o.weights);
+    const data = evalData(o, cfg);
+    const started = Date.now();
+    const run = (name: string, simulator?: (calib: Tensor) => CrossbarSimulator) =>
+      hardwareAccuracy(model, cfg, data, {
+        trials: o.trials,
+        seed: o.seed,
+        ...(simulator ? { simulator } : {}),
+        onTrial: (t, acc) => {
+          if (!o.json) out.line(`  ${name} trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
+        },
+      });
+    const individual = run("individual");
+    const hypernetwork = run("hypernetwork", (calib) =>
+      hyperSimulator(c, new CrossbarSimulator(model, cfg).calibrate(calib), cfg),
+    );
+    const welch = welchTest(individual.perTrial, hypernetwork.perTrial);
+    const summary = (r: typeof individual) => ({ accuracy: r.accuracy, std: r.std, perTrial: r.perTrial });
+    const result = {
+      genotype: arch.label,
+      variant: o.variant,
+      code: c.code,
+      preset: cfg.name,
+      images: individual.images,
+      trials: o.trials,
+      individual: summary(individual),
+      hypernetwork: summary(hypernetwork),
+      welch,
+      indistinguishable: welch.p >= 0.05,
+      seconds: (Date.now() - started) / 1000,
+    };
+    out.result(result, () => {
+      const pct = (r: typeof individual) => `${(100 * r.accuracy).toFixed(2)}% ± ${(100 * r.std).toFixed(2)}`;
+      out.line(
+        `${arch.label} on ${cfg.name}, ${result.images} test images, ${o.trials} trials each: individual ${pct(individual)}, ${o.variant}-variant hypernetwork ${pct(hypernetwork)}`,
+      );
+      out.line(
+        `Welch t = ${welch.t.toFixed(3)}, df = ${welch.df.toFixed(1)}, p = ${welch.p.toFixed(3)}: ${result.indistinguishable ? "statistically indistinguishable at the 5 % level" : "DIFFERENT at the 5 % level"}`,
+      );
     });
   });
 }

@@ -6,6 +6,7 @@
  * a lossy ADC the two layouts legitimately differ (different partial-sum ranges per array),
  * and that difference is reported. Under device noise, per-trial errors are compared.
  */
+import jstat from "jstat";
 import { Model } from "../engine/model.js";
 import { Tensor } from "../engine/tensor.js";
 import { buildNetwork } from "../ir/network.js";
@@ -172,15 +173,23 @@ export function compareUnderNoise(
     });
   const a = errors(ind);
   const b = errors(hyp);
-  return { individual: a, hyper: b, t: welchT(a, b) };
+  return { individual: a, hyper: b, t: welchTest(a, b).t };
 }
 
-export function welchT(a: readonly number[], b: readonly number[]): number {
+/** Welch's two-sample t-test: statistic, Welch–Satterthwaite degrees of freedom, two-sided p. */
+export function welchTest(a: readonly number[], b: readonly number[]): { t: number; df: number; p: number } {
   const stats = (v: readonly number[]) => {
     const m = v.reduce((s, x) => s + x, 0) / v.length;
-    return { m, var: v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1), n: v.length };
+    return { m, se2: v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1) / v.length, n: v.length };
   };
   const p = stats(a);
   const q = stats(b);
-  return (p.m - q.m) / Math.sqrt(p.var / p.n + q.var / q.n);
+  const se2 = p.se2 + q.se2;
+  if (se2 === 0)
+    return p.m === q.m
+      ? { t: 0, df: p.n + q.n - 2, p: 1 }
+      : { t: Number.POSITIVE_INFINITY, df: p.n + q.n - 2, p: 0 };
+  const t = (p.m - q.m) / Math.sqrt(se2);
+  const df = se2 ** 2 / (p.se2 ** 2 / (p.n - 1) + q.se2 ** 2 / (q.n - 1));
+  return { t, df, p: Math.min(1, 2 * (1 - jstat.jStat.studentt.cdf(Math.abs(t), df))) };
 }
