@@ -42,6 +42,8 @@ export const SimConfigSchema = z
          * conversion per pair: half the conversions, a signed ADC range).
          */
         pairSubtraction: z.enum(["digital", "analog"]),
+        /** Calibration images whose currents set a calibrated ADC's range, after each programming. */
+        calibrationImages: int(1, 50000),
       })
       .strict(),
     conductance: z

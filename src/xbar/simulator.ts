@@ -170,7 +170,7 @@ export class CrossbarSimulator {
 
   /**
    * Programs fresh devices for trial `trial` (seeded by `seed`), and calibrates the ADC ranges
-   * on `adcImages` when the preset asks for a calibrated ADC.
+   * on the first `adc.calibrationImages` of `adcImages` when the preset asks for a calibrated ADC.
    */
   program(seed: number, trial: number, adcImages: Tensor | null, forceTiles = false): void {
     if (this.layers.size === 0) throw new Error("calibrate the simulator before programming it");
@@ -191,7 +191,9 @@ export class CrossbarSimulator {
     }
     if (arrays.adc.bits !== null && arrays.adc.range === "calibrated") {
       if (!adcImages) throw new Error("a calibrated ADC needs calibration images");
-      this.calibrateAdc(adcImages);
+      const n = Math.min(adcImages.shape[0]!, arrays.adc.calibrationImages);
+      const per = adcImages.size / adcImages.shape[0]!;
+      this.calibrateAdc(new Tensor([n, ...adcImages.shape.slice(1)], adcImages.data.subarray(0, n * per)));
     }
   }
 
