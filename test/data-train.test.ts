@@ -172,7 +172,7 @@ describe("hardware-aware fine-tuning", () => {
         assert.equal(t.data[i], Math.fround(q[i]! * scale[Math.floor(i / per)]!));
     });
     quiet();
-    names.forEach((n, k) => assert.deepEqual(model.tensor(n).data, before[k]));
+    for (const [k, n] of names.entries()) assert.deepEqual(model.tensor(n).data, before[k]);
     // Noise of σ·scale relative to each channel's largest |w|, measured over every weight.
     const restore = perturbWeights(model, names, { weightBits: 8, sigma: 0.05 }, 2, new Rng(2));
     let sum = 0;
@@ -191,7 +191,7 @@ describe("hardware-aware fine-tuning", () => {
     const sd = Math.sqrt(sum / count);
     assert.ok(Math.abs(sd - 0.1) < 0.004, `relative σ ${sd}, want 0.05 × 2`);
     restore();
-    names.forEach((n, k) => assert.deepEqual(model.tensor(n).data, before[k]));
+    for (const [k, n] of names.entries()) assert.deepEqual(model.tensor(n).data, before[k]);
   });
 
   it("measures the weight noise of a preset's devices: none when ideal, more with more read noise", () => {
