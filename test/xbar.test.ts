@@ -89,6 +89,25 @@ function runLayer(
   return y;
 }
 
+/** Every output of channel o over the 6 test images lies within `bound` of the exact one. */
+function assertChannelWithin(
+  l: LogicalLayer,
+  y: Float32Array,
+  exact: Float32Array,
+  o: number,
+  bound: number,
+): void {
+  const P = l.geom.oh * l.geom.ow;
+  for (let b = 0; b < 6; b++)
+    for (let q = 0; q < P; q++) {
+      const i = (b * l.geom.oc + o) * P + q;
+      assert.ok(
+        Math.abs(y[i]! - exact[i]!) <= bound,
+        `${l.name}: |Δ| ${Math.abs(y[i]! - exact[i]!)} > ${bound}`,
+      );
+    }
+}
+
 /** Calibrated simulator over a small network, and a captured input of every weight layer. */
 function setup(cfg: SimConfig, seed = 3) {
   const model = smallModel(seed);
@@ -190,7 +209,6 @@ describe("crossbar simulator", () => {
       assert.deepEqual([p.adcMin, p.adcMax], [-32, 31]);
       const exact = integerReference(l, inputs.get(id)!, 6);
       const y = runLayer(k, p, inputs.get(id)!, 6);
-      const P = l.geom.oh * l.geom.ow;
       // Each output sits in one column per array (no slicing): one rounding of ≤ lsb/2 per array and phase.
       const perPhase = p.planeWeight.map(Math.abs);
       for (let o = 0; o < l.geom.oc; o++) {
@@ -198,14 +216,7 @@ describe("crossbar simulator", () => {
         const lsb = Math.max(...layout.map((a, i) => (a.outputs.includes(o) ? p.adcLsb[i]! : 0)));
         const bound =
           (arrays * perPhase.reduce((x, w) => x + w, 0) * lsb * l.wScale[o]! * l.inScale) / 2 + 1e-6;
-        for (let b = 0; b < 6; b++)
-          for (let q = 0; q < P; q++) {
-            const i = (b * l.geom.oc + o) * P + q;
-            assert.ok(
-              Math.abs(y[i]! - exact[i]!) <= bound,
-              `${l.name}: |Δ| ${Math.abs(y[i]! - exact[i]!)} > ${bound}`,
-            );
-          }
+        assertChannelWithin(l, y, exact, o, bound);
       }
     }
   });
@@ -278,15 +289,7 @@ describe("crossbar simulator", () => {
       const maxLsb = Math.max(...p.adcLsb);
       for (let o = 0; o < l.geom.oc; o++) {
         const bound = layout.length * p.planeWeight.length * maxLsb * l.wScale[o]! * l.inScale + 1e-6;
-        const P = l.geom.oh * l.geom.ow;
-        for (let b = 0; b < 6; b++)
-          for (let q = 0; q < P; q++) {
-            const i = (b * l.geom.oc + o) * P + q;
-            assert.ok(
-              Math.abs(y[i]! - exact[i]!) <= bound,
-              `${l.name}: |Δ| ${Math.abs(y[i]! - exact[i]!)} > ${bound}`,
-            );
-          }
+        assertChannelWithin(l, y, exact, o, bound);
       }
     }
     const cal = config({ ...base, adc: { bits: 8, range: "calibrated", columnsPerAdc: 8 } });
