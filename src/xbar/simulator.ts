@@ -111,8 +111,8 @@ export class CrossbarSimulator {
         return y;
       },
     };
-    const chain = this.cfg.analogChain.enabled;
     const { cfg } = this;
+    const chain = cfg.analogChain.enabled;
     forEachBatch(images, batch, (x) => this.model.forward(x, { training: false, executor: recorder }));
     for (const [id, r] of records) {
       const signed = !r.reluIn;
