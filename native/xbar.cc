@@ -30,8 +30,6 @@ uint32_t derive_seed(uint32_t seed, std::initializer_list<uint32_t> parts) {
 // xoshiro128** seeded by splitmix32, as src/util/rng.ts.
 struct Rng {
   uint32_t s[4];
-  bool has_spare = false;
-  double spare = 0;
   explicit Rng(uint32_t seed) {
     uint32_t x = seed;
     for (auto& w : s) {
@@ -56,19 +54,6 @@ struct Rng {
     return result;
   }
   double uniform() { return next() / 4294967296.0; }
-  double normal() {
-    if (has_spare) {
-      has_spare = false;
-      return spare;
-    }
-    double u = 0;
-    while (u == 0) u = uniform();
-    const double v = uniform();
-    const double r = std::sqrt(-2 * std::log(u));
-    spare = r * std::sin(2 * M_PI * v);
-    has_spare = true;
-    return r * std::cos(2 * M_PI * v);
-  }
 };
 
 // log(x) for normal x > 0: exponent and mantissa in [√½, √2), then 2·atanh((m−1)/(m+1)) to
@@ -106,7 +91,7 @@ inline void fast_sincos_turns(double v, double& c, double& s) {
   s = q == 0 ? sf : q == 1 ? cf : q == 2 ? -sf : -cf;
 }
 
-// `count` standard normals, the same sequence as `count` calls of Rng::normal on a fresh
+// `count` standard normals, the same sequence as `count` calls of normal() (src/util/rng.ts) on a fresh
 // stream: uniforms drawn in stream order, the Box–Muller transform in one vectorised pass.
 void fill_normals(Rng& rng, size_t count, std::vector<double>& uni, std::vector<double>& z) {
   const size_t pairs = (count + 1) / 2;

@@ -309,30 +309,22 @@ describe("hyper CLI", () => {
   });
 
   it("stats refuses a preset without device noise and fewer than 3 trials, naming the fix", () => {
-    const q = run(
-      "stats",
-      "--genotype",
-      "PDARTS",
-      "--weights",
-      "w.safetensors",
-      "--preset",
-      "int8",
-      "--trials",
-      "5",
-    );
+    const stats = (preset: string, trials: string) =>
+      run(
+        "stats",
+        "--genotype",
+        "PDARTS",
+        "--weights",
+        "w.safetensors",
+        "--preset",
+        preset,
+        "--trials",
+        trials,
+      );
+    const q = stats("int8", "5");
     assert.notEqual(q.status, 0);
     assert.match(q.stderr, /no device noise.*rram, pcm, analog-chain.*hyper verify/);
-    const t = run(
-      "stats",
-      "--genotype",
-      "PDARTS",
-      "--weights",
-      "w.safetensors",
-      "--preset",
-      "rram",
-      "--trials",
-      "2",
-    );
+    const t = stats("rram", "2");
     assert.notEqual(t.status, 0);
     assert.match(t.stderr, /--trials must be at least 3/);
   });

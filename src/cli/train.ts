@@ -21,7 +21,7 @@ import {
   trainModel,
 } from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { chainArrayConfig } from "../xbar/analog-chain.js";
+import { arrayConfig } from "../xbar/analog-chain.js";
 import { PRESETS, resolveSimConfig } from "../xbar/config.js";
 import { addNetOptions, type NetOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
@@ -229,8 +229,7 @@ export function registerTrain(program: Command): void {
       const cfg = resolveSimConfig(o.preset as string, o.config as string | undefined);
       if (!cfg.quantize)
         throw new UsageError(`preset ${cfg.name} does not quantize: fine-tune for a hardware preset`);
-      const arrays = cfg.analogChain.enabled ? chainArrayConfig(cfg) : cfg;
-      const noise = measureWeightNoise(arrays);
+      const noise = measureWeightNoise(arrayConfig(cfg));
       const scale = o.noiseScale as number;
       const weights = o.weights as string;
       const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }), 0);

@@ -8,14 +8,12 @@
  * weights perturbs the deployed ones alike.
  */
 import type { Model } from "../engine/model.js";
-import { columnsPerWeight } from "../hw/deployment.js";
 import { Rng } from "../util/rng.js";
 import type { SimConfig } from "../xbar/config.js";
 import type { LogicalLayer } from "../xbar/layout.js";
-import { individualLayout } from "../xbar/layout.js";
 import { programLayer } from "../xbar/program.js";
 import { quantizeWeights } from "../xbar/quantize.js";
-import { deploymentOf } from "../xbar/simulator.js";
+import { individualMapping } from "../xbar/simulator.js";
 
 export interface WeightNoise {
   readonly weightBits: number;
@@ -49,8 +47,7 @@ export function measureWeightNoise(cfg: SimConfig, seed = 0): WeightNoise {
     reluIn: true,
     inputBits: cfg.inputBits,
   };
-  const placements = individualLayout(layer, cfg.tile, columnsPerWeight(deploymentOf(cfg)));
-  const p = programLayer(layer, placements, cfg, new Rng(seed + 1));
+  const p = programLayer(layer, individualMapping(cfg).layout(layer), cfg, new Rng(seed + 1));
   const compensation = p.outScale[0]!; // wScale · inScale = 1, so this is the drift compensation
   const read = new Float64Array(rows * outs);
   const variance = new Float64Array(rows * outs);

@@ -16,8 +16,12 @@ import { roundHalfAway } from "./quantize.js";
 /** Resolution that stands in for a continuous voltage on a layer's rows. */
 export const ANALOG_VOLTAGE_BITS = 16;
 
-/** How the arrays are driven and read in the chain: one analog phase in, no conversion out. */
-export function chainArrayConfig(cfg: SimConfig): SimConfig {
+/**
+ * How the arrays are programmed, driven and read: as configured, except in the analog chain
+ * (one analog phase in, no conversion out).
+ */
+export function arrayConfig(cfg: SimConfig): SimConfig {
+  if (!cfg.analogChain.enabled) return cfg;
   return {
     ...cfg,
     dac: { mode: "multi-bit" },

@@ -16,7 +16,7 @@ import type { ConvNode, LinearNode } from "../ir/graph.js";
 import { concatFloat32 } from "../util/arrays.js";
 import { Rng } from "../util/rng.js";
 import { deriveSeed } from "../util/seed.js";
-import { ANALOG_VOLTAGE_BITS, chainArrayConfig, tiaOutput } from "./analog-chain.js";
+import { ANALOG_VOLTAGE_BITS, arrayConfig, tiaOutput } from "./analog-chain.js";
 import type { SimConfig } from "./config.js";
 import { type ArrayPlacement, individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
 import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
@@ -160,7 +160,7 @@ export class CrossbarSimulator {
 
   /** How the arrays are programmed and read: the analog chain drives them with one analog phase and no ADC. */
   get arrayConfig(): SimConfig {
-    return this.cfg.analogChain.enabled ? chainArrayConfig(this.cfg) : this.cfg;
+    return arrayConfig(this.cfg);
   }
 
   /** The exact integer path applies: ideal devices, lossless ADC. */
