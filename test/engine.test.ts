@@ -224,17 +224,27 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
   });
   it("on pools, batch norm, relu and GEMM", () => {
     const x = randomTensor([3, 4, 9, 7], rng);
-    for (const max of [true, false]) {
-      const g = { n: 3, c: 4, h: 9, w: 7, k: 3, stride: 2, pad: 1, oh: 5, ow: 4 };
-      const [yT, yN] = [new Float32Array(3 * 4 * 20), new Float32Array(3 * 4 * 20)];
-      tsKernels.poolForward(max, g, x.data, yT);
-      native!.poolForward(max, g, x.data, yN);
-      assertClose(yN, yT, 1e-6, 1e-6, "pool forward");
+    // Half-integer copies make ties, which must go to the first maximum in scan order.
+    const ties = x.data.map((v) => Math.round(v * 2) / 2);
+    const windows = [
+      { k: 3, stride: 2, pad: 1 },
+      { k: 3, stride: 1, pad: 1 },
+      { k: 5, stride: 3, pad: 0 },
+    ];
+    for (const [input, { k, stride, pad }, max] of windows.flatMap((win) =>
+      [x.data, ties].flatMap((input) => [true, false].map((max) => [input, win, max] as const)),
+    )) {
+      const [oh, ow] = [9, 7].map((s) => Math.floor((s + 2 * pad - k) / stride) + 1) as [number, number];
+      const g = { n: 3, c: 4, h: 9, w: 7, k, stride, pad, oh, ow };
+      const [yT, yN] = [new Float32Array(12 * oh * ow), new Float32Array(12 * oh * ow)];
+      tsKernels.poolForward(max, g, input, yT);
+      native!.poolForward(max, g, input, yN);
+      assertClose(yN, yT, 1e-6, 1e-6, `pool forward ${JSON.stringify(g)}`);
       const dy = randomTensor([yT.length], rng).data;
       const [dT, dN] = [new Float32Array(x.size), new Float32Array(x.size)];
-      tsKernels.poolBackward(max, g, x.data, dy, dT);
-      native!.poolBackward(max, g, x.data, dy, dN);
-      assertClose(dN, dT, 1e-5, 1e-6, "pool backward");
+      tsKernels.poolBackward(max, g, input, dy, dT);
+      native!.poolBackward(max, g, input, dy, dN);
+      assertClose(dN, dT, 1e-5, 1e-6, `pool backward ${JSON.stringify(g)}`);
     }
     const gamma = randomTensor([4], rng).data;
     const beta = randomTensor([4], rng).data;
