@@ -39,8 +39,91 @@ bool has_blas() {
 #endif
 }
 
+// One native SIMD register of floats. Vector types wider than the machine's registers
+// are lowered through the stack by GCC (3.7 GFLOP/s instead of ~30 on AVX2), so the
+// width follows the target: 16 lanes with AVX-512, 8 with AVX, 4 otherwise.
+#if defined(__AVX512F__)
+static constexpr int kLanes = 16;
+#elif defined(__AVX__)
+static constexpr int kLanes = 8;
+#else
+static constexpr int kLanes = 4;
+#endif
+typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
+static inline vf loadv(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+static inline float hsum(vf v) {
+  float s = 0.f;
+  for (int i = 0; i < kLanes; i++) s += v[i];
+  return s;
+}
+
+// C (+)= A·B for few rows m and a short inner dimension k over long rows n (1×1 and
+// im2col convolutions, narrow crossbar tiles), where OpenBLAS spends more time packing than
+// multiplying. A[i][p] = a[i·ars + p·acs], so Aᵀ costs nothing. Register tiles of R rows
+// × 2 vectors; a scalar loop for the last columns.
+// Measured on AVX2 against OpenBLAS 0.3.21: faster up to these sizes, slower beyond.
+static constexpr int kSmallKMax = 128, kSmallMMax = 64;
+static constexpr int kTileRows = kLanes == 16 ? 12 : 6;
+static constexpr int kTileCols = 2 * kLanes;
+
+template <int R>
+static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars, int64_t acs,
+                         const float* __restrict__ b, int ldb, float* __restrict__ c, int ldc, bool accumulate) {
+  int j = 0;
+  for (; j + kTileCols <= n; j += kTileCols) {
+    vf acc[R][2];
+    for (int r = 0; r < R; r++) {
+      acc[r][0] = accumulate ? loadv(c + (int64_t)r * ldc + j) : vf{};
+      acc[r][1] = accumulate ? loadv(c + (int64_t)r * ldc + j + kLanes) : vf{};
+    }
+    for (int p = 0; p < k; p++) {
+      const float* bp = b + (int64_t)p * ldb + j;
+      const vf b0 = loadv(bp), b1 = loadv(bp + kLanes);
+      for (int r = 0; r < R; r++) {
+        const float ar = a[r * ars + p * acs];
+        acc[r][0] += ar * b0;
+        acc[r][1] += ar * b1;
+      }
+    }
+    for (int r = 0; r < R; r++) {
+      storev(c + (int64_t)r * ldc + j, acc[r][0]);
+      storev(c + (int64_t)r * ldc + j + kLanes, acc[r][1]);
+    }
+  }
+  for (; j < n; j++)
+    for (int r = 0; r < R; r++) {
+      float sum = accumulate ? c[(int64_t)r * ldc + j] : 0.f;
+      for (int p = 0; p < k; p++) sum += a[r * ars + p * acs] * b[(int64_t)p * ldb + j];
+      c[(int64_t)r * ldc + j] = sum;
+    }
+}
+using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, float*, int, bool);
+template <int... I>
+static constexpr std::array<SmallKFn, sizeof...(I)> small_k_table(std::integer_sequence<int, I...>) {
+  return {&small_k_rows<I + 1>...};
+}
+static constexpr auto kSmallK = small_k_table(std::make_integer_sequence<int, kTileRows>{});
+
+static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+                         const float* b, int ldb, float beta, float* c, int ldc) {
+  if (tb || alpha != 1.f || (beta != 0.f && beta != 1.f) || n < kTileCols || k > kSmallKMax || m > kSmallMMax)
+    return false;
+  const int64_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
+  for (int i = 0; i < m; i += kTileRows) {
+    const int rows = std::min(kTileRows, m - i);
+    kSmallK[rows - 1](n, k, a + i * ars, ars, acs, b, ldb, c + (int64_t)i * ldc, ldc, beta == 1.f);
+  }
+  return true;
+}
+
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
           float beta, float* c, int ldc) {
+  if (small_k_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
 #ifdef MEMHYPER_OPENBLAS
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b,
               ldb, beta, c, ldc);
@@ -167,32 +250,9 @@ static inline DwGrid dw_grid(const ConvGeom& g) {
 
 static constexpr int kDwBlock = 32;  // grid values kept in registers while all taps accumulate
 
-// One native SIMD register of floats. Vector types wider than the machine's registers
-// are lowered through the stack by GCC (3.7 GFLOP/s instead of ~30 on AVX2), so the
-// width follows the target: 16 lanes with AVX-512, 8 with AVX, 4 otherwise.
-#if defined(__AVX512F__)
-static constexpr int kLanes = 16;
-#elif defined(__AVX__)
-static constexpr int kLanes = 8;
-#else
-static constexpr int kLanes = 4;
-#endif
-typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
 static constexpr int kVecs = kDwBlock / kLanes;  // registers per block
 // Taps whose kernel-gradient accumulators stay in registers at once (32 or 16 registers).
 static constexpr int kTapChunk = kLanes == 16 ? 25 : 13;
-
-static inline vf loadv(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-static inline void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-static inline float hsum(vf v) {
-  float s = 0.f;
-  for (int i = 0; i < kLanes; i++) s += v[i];
-  return s;
-}
 
 // dW[t] += Σ_i G[i]·P[i + off_t] for TC taps, each accumulator one register.
 template <int TC>

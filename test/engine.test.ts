@@ -263,13 +263,31 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     run(native!).forEach((v, i) => {
       assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}`);
     });
-    const a = randomTensor([7, 5], rng).data;
-    const b = randomTensor([5, 6], rng).data;
-    const cT = new Float32Array(42);
-    const cN = new Float32Array(42);
-    tsKernels.gemm(false, false, 7, 6, 5, 1, a, b, 0, cT);
-    native!.gemm(false, false, 7, 6, 5, 1, a, b, 0, cN);
-    assertClose(cN, cT, 1e-5, 1e-5, "gemm");
+    // Shapes for the native register-tiled path (row and column tails, 1…12-row tiles)
+    // and for OpenBLAS (inner dimension or rows past the tiled path's limits).
+    const shapes = [
+      [7, 6, 5],
+      [13, 37, 9],
+      [23, 80, 40],
+      [64, 48, 128],
+      [70, 33, 20],
+      [16, 40, 200],
+    ];
+    for (const [m, n, k] of shapes as [number, number, number][])
+      for (const [ta, tb, beta] of [
+        [false, false, 0],
+        [true, false, 1],
+        [false, true, 1],
+        [true, true, 0],
+      ] as const) {
+        const a = randomTensor([m * k], rng).data;
+        const b = randomTensor([k * n], rng).data;
+        const c0 = randomTensor([m * n], rng).data;
+        const [cT, cN] = [c0.slice(), c0.slice()];
+        tsKernels.gemm(ta, tb, m, n, k, 1, a, b, beta, cT);
+        native!.gemm(ta, tb, m, n, k, 1, a, b, beta, cN);
+        assertClose(cN, cT, 1e-4, 1e-5, `gemm ${m}×${n}×${k} ta=${ta} tb=${tb} beta=${beta}`);
+      }
   });
 });
 
