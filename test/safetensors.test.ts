@@ -83,6 +83,16 @@ describe("safetensors", () => {
       /tensor 'stem\.0\.weight' has shape \[12, 3, 3, 3\], the model needs \[18, 3, 3, 3\]/,
     );
   });
+  it("a training checkpoint: optimizer state ignored, weights loaded", () => {
+    const recs = modelRecords(a);
+    const w = recs.get("stem.0.weight")!;
+    recs.set("optimizer.momentum.stem.0.weight", { ...w, data: new Float32Array(w.data.length).fill(3) });
+    const p = join(dir, "checkpoint.safetensors");
+    writeFileSync(p, encodeSafetensors(recs));
+    const b = new Model(net(), 2);
+    loadModelWeights(b, p);
+    assert.deepEqual(b.tensor("stem.0.weight").data, a.tensor("stem.0.weight").data);
+  });
   it("another architecture's file", () => {
     assert.throws(() => loadModelWeights(new Model(net("DARTS_V1")), path), /(unexpected|missing) tensor/);
   });

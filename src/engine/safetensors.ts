@@ -129,7 +129,9 @@ export function saveModel(model: Model, path: string, metadata: Record<string, s
 
 /**
  * Loads weights by reference name. Every tensor the model needs must be present with its
- * shape; `auxiliary_head.*` tensors are ignored when the model has no auxiliary head.
+ * shape; `auxiliary_head.*` tensors are ignored when the model has no auxiliary head, and
+ * `optimizer.*` tensors (momentum in a training checkpoint) are ignored, so that a run in
+ * progress can be evaluated from its checkpoint.
  */
 export function loadModelWeights(model: Model, path: string): Record<string, string> {
   let buf: Buffer;
@@ -151,7 +153,7 @@ export function applyRecords(
   const { tensors, metadata } = file;
   const needed = new Set(model.net.params.map((p) => p.name));
   for (const name of tensors.keys()) {
-    if (!needed.has(name) && !name.startsWith("auxiliary_head.")) {
+    if (!needed.has(name) && !name.startsWith("auxiliary_head.") && !name.startsWith("optimizer.")) {
       throw new WeightFileError(
         `${path}: unexpected tensor '${name}': the file was saved for a different architecture or size (check --genotype, --channels, --layers)`,
       );
