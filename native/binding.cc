@@ -2,6 +2,9 @@
 // Declared in TypeScript as NativeKernels (src/engine/kernels/native.ts).
 #include <napi.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "kernels.h"
 #include "xbar.h"
 
@@ -37,6 +40,14 @@ const T* Arr(const Napi::Object& o, const char* key) {
   const Napi::Value v = o.Get(key);
   if (v.IsNull() || v.IsUndefined()) return nullptr;
   return v.As<Napi::TypedArrayOf<T>>().Data();
+}
+
+Napi::Value FillNormals(const Napi::CallbackInfo& info) {
+  Napi::Float32Array out = info[1].As<Napi::Float32Array>();
+  std::vector<float> u1, u2, z;
+  mh::fill_normals(info[0].As<Napi::Number>().Uint32Value(), out.ElementLength(), u1, u2, z);
+  std::copy(z.begin(), z.begin() + out.ElementLength(), out.Data());
+  return info.Env().Undefined();
 }
 
 Napi::Value XbarForward(const Napi::CallbackInfo& info) {
@@ -206,6 +217,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("convForwardQuantized", Napi::Function::New(env, ConvForwardQuantized));
   exports.Set("xbarForward", Napi::Function::New(env, XbarForward));
+  exports.Set("fillNormals", Napi::Function::New(env, FillNormals));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
   exports.Set("convBackward", Napi::Function::New(env, ConvBackward));

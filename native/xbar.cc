@@ -27,99 +27,109 @@ uint32_t derive_seed(uint32_t seed, std::initializer_list<uint32_t> parts) {
   return h;
 }
 
-// xoshiro128** seeded by splitmix32, as src/util/rng.ts.
-struct Rng {
-  uint32_t s[4];
-  explicit Rng(uint32_t seed) {
+// The read-noise normals of src/util/normals.ts: kNormalLanes xoshiro128** generators
+// stepped together (one SIMD register per state word), uniforms from the top 24 bits, the
+// Box–Muller transform in float.
+constexpr int kNormalLanes = 8;
+
+struct NormalLanes {
+  uint32_t s[4][kNormalLanes];  // word w of lane l; lane l holds splitmix32 outputs 4l … 4l+3
+  explicit NormalLanes(uint32_t seed) {
     uint32_t x = seed;
-    for (auto& w : s) {
+    for (int i = 0; i < 4 * kNormalLanes; i++) {
       x += 0x9e3779b9u;
       uint32_t z = x;
       z = (z ^ (z >> 16)) * 0x85ebca6bu;
       z = (z ^ (z >> 13)) * 0xc2b2ae35u;
-      w = z ^ (z >> 16);
+      s[i % 4][i / 4] = z ^ (z >> 16);
     }
-    if ((s[0] | s[1] | s[2] | s[3]) == 0) s[0] = 1;
+    for (int l = 0; l < kNormalLanes; l++)
+      if ((s[0][l] | s[1][l] | s[2][l] | s[3][l]) == 0) s[0][l] = 1;
   }
-  static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-  uint32_t next() {
-    const uint32_t result = rotl(s[1] * 5, 7) * 9;
-    const uint32_t t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
+  void step(uint32_t* out) {
+#pragma omp simd
+    for (int l = 0; l < kNormalLanes; l++) {
+      const uint32_t s0 = s[0][l], s1 = s[1][l], s2 = s[2][l], s3 = s[3][l];
+      const uint32_t m = s1 * 5;
+      const uint32_t r = (m << 7) | (m >> 25);
+      out[l] = r * 9;
+      const uint32_t n2 = s2 ^ s0, n3 = s3 ^ s1;
+      s[1][l] = s1 ^ n2;
+      s[0][l] = s0 ^ n3;
+      s[2][l] = n2 ^ (s1 << 9);
+      s[3][l] = (n3 << 11) | (n3 >> 21);
+    }
   }
-  double uniform() { return next() / 4294967296.0; }
 };
 
-// log(x) for normal x > 0: exponent and mantissa in [√½, √2), then 2·atanh((m−1)/(m+1)) to
-// s^15 (|s| ≤ 0.172: error below 1e-14). Plain arithmetic, so loops over it vectorise.
-inline double fast_log(double x) {
-  uint64_t bits;
+// ln x for normal x > 0: exponent and mantissa in [√½, √2), then 2·atanh((m−1)/(m+1)) to s^9
+// (|s| ≤ 0.172: below float rounding). Plain arithmetic, so loops over it vectorise.
+inline float fast_logf(float x) {
+  uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
-  int e = (int)((bits >> 52) & 0x7ff) - 1023;
-  const uint64_t mbits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
-  double m;
+  int e = (int)((bits >> 23) & 0xff) - 127;
+  const uint32_t mbits = (bits & 0x7fffffu) | 0x3f800000u;
+  float m;
   std::memcpy(&m, &mbits, sizeof m);
-  const bool big = m > 1.4142135623730951;
-  m = big ? 0.5 * m : m;
+  const bool big = m > 1.41421356f;
+  m = big ? 0.5f * m : m;
   e = big ? e + 1 : e;
-  const double s = (m - 1) / (m + 1), s2 = s * s;
-  const double poly =
-      1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13 + s2 / 15))))));
-  return e * 0.6931471805599453 + 2 * s * poly;
+  const float s = (m - 1) / (m + 1), s2 = s * s;
+  const float poly = 1 + s2 * (1.f / 3 + s2 * (1.f / 5 + s2 * (1.f / 7 + s2 * (1.f / 9))));
+  return (float)e * 0.693147181f + 2 * s * poly;
 }
 
 // cos and sin of 2πv: quarter turns k = round(4v), Taylor series on the rest (|f| ≤ π/4,
-// error below 1e-13), rotated back by k.
-inline void fast_sincos_turns(double v, double& c, double& s) {
-  const double t = 4 * v;
-  const double k = __builtin_floor(t + 0.5);
-  const double f = (t - k) * 1.5707963267948966, f2 = f * f;
-  const double sf =
-      f * (1 + f2 * (-1.0 / 6 + f2 * (1.0 / 120 + f2 * (-1.0 / 5040 + f2 * (1.0 / 362880 +
-           f2 * (-1.0 / 39916800 + f2 / 6227020800.0))))));
-  const double cf =
-      1 + f2 * (-0.5 + f2 * (1.0 / 24 + f2 * (-1.0 / 720 + f2 * (1.0 / 40320 +
-          f2 * (-1.0 / 3628800 + f2 / 479001600.0)))));
+// error below 3e-8), rotated back by k.
+inline void fast_sincos_turnsf(float v, float& c, float& s) {
+  const float t = 4 * v;
+  const float k = __builtin_floorf(t + 0.5f);
+  const float f = (t - k) * 1.57079633f, f2 = f * f;
+  const float sf = f * (1 + f2 * (-1.f / 6 + f2 * (1.f / 120 + f2 * (-1.f / 5040 + f2 / 362880.f))));
+  const float cf = 1 + f2 * (-0.5f + f2 * (1.f / 24 + f2 * (-1.f / 720 + f2 * (1.f / 40320 - f2 / 3628800.f))));
   const int q = (int)k & 3;
   c = q == 0 ? cf : q == 1 ? -sf : q == 2 ? -cf : sf;
   s = q == 0 ? sf : q == 1 ? cf : q == 2 ? -sf : -cf;
 }
 
-// `count` standard normals, the same sequence as `count` calls of normal() (src/util/rng.ts) on a fresh
-// stream: uniforms drawn in stream order, the Box–Muller transform in one vectorised pass.
-void fill_normals(Rng& rng, size_t count, std::vector<double>& uni, std::vector<double>& z) {
-  const size_t pairs = (count + 1) / 2;
-  uni.resize(2 * pairs);
+}  // namespace
+
+// The first `count` normals of the stream `seed` (src/util/normals.ts), in z[0 … count).
+void fill_normals(uint32_t seed, size_t count, std::vector<float>& u1, std::vector<float>& u2, std::vector<float>& z) {
+  constexpr int L = kNormalLanes;
+  const size_t blocks = ((count + 1) / 2 + L - 1) / L, pairs = blocks * L;
+  u1.resize(pairs);
+  u2.resize(pairs);
   z.resize(2 * pairs);
-  for (size_t k = 0; k < pairs; k++) {
-    double u = 0;
-    while (u == 0) u = rng.uniform();
-    uni[2 * k] = u;
-    uni[2 * k + 1] = rng.uniform();
+  NormalLanes lanes(seed);
+  uint32_t x[L];
+  constexpr float inv24 = 1.f / 16777216;
+  for (size_t b = 0; b < blocks; b++) {
+    lanes.step(x);
+    for (int l = 0; l < L; l++) u1[b * L + l] = (float)((x[l] >> 8) | 1u) * inv24;  // odd: never 0 or 1
+    lanes.step(x);
+    for (int l = 0; l < L; l++) u2[b * L + l] = (float)(x[l] >> 8) * inv24;
   }
-  double* zp = z.data();
-  const double* up = uni.data();
+  float* zp = z.data();
+  const float* a = u1.data();
+  const float* v = u2.data();
 #pragma omp simd
   for (size_t k = 0; k < pairs; k++) {
-    const double r = std::sqrt(-2 * fast_log(up[2 * k]));
-    double c, s;
-    fast_sincos_turns(up[2 * k + 1], c, s);
+    const float r = std::sqrt(-2 * fast_logf(a[k]));
+    float c, s;
+    fast_sincos_turnsf(v[k], c, s);
     zp[2 * k] = r * c;
     zp[2 * k + 1] = r * s;
   }
 }
 
+namespace {
+
 // One column's conversion: current (+ read noise + Gmin offset) → ADC → weighted into the
 // accumulator; returns the running maximum |ADC input|. One branch-free instance per case.
 struct ColumnRead {
   const float* cur;
-  const double* z;      // standard normals (noisy)
+  const float* z;       // standard normals (noisy)
   const float* var;     // read-noise variance (noisy)
   const float* row_sum; // driven inputs per position (offset)
   double g0, inv_lsb, amin, amax, w, wl;
@@ -238,7 +248,8 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
       sq.resize((size_t)max_nr * P);
       var.resize((size_t)max_nc * P);
     }
-    std::vector<double> acc((size_t)g.oc * P), uni, z;
+    std::vector<double> acc((size_t)g.oc * P);
+    std::vector<float> u1, u2, z;
     const InputMap in_map = input_map(L);
     float* my_max = maxes.data() + (size_t)omp_get_thread_num() * L.arrays;
 #pragma omp for schedule(static)
@@ -407,8 +418,8 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
               for (int p = 0; p < P; p++) row_sum[p] += pv[(size_t)i * P + p];
           }
           if (noisy) {
-            Rng rng(derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}));
-            fill_normals(rng, (size_t)nc * P, uni, z);
+            fill_normals(derive_seed(L.seed, {(uint32_t)(L.image_offset + n), (uint32_t)a, (uint32_t)pl}),
+                         (size_t)nc * P, u1, u2, z);
           }
           const double pw = L.plane_weight[pl];
           const double amin = L.adc_min, amax = L.adc_max;

@@ -1,7 +1,9 @@
 // Crossbar forward of one layer (see XbarLayer in src/engine/kernels/types.ts, whose
 // TypeScript twin src/engine/kernels/xbar-ts.ts is the reference).
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels.h"
 
@@ -34,5 +36,9 @@ struct XbarLayer {
 };
 
 void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max);
+
+// The first `count` read-noise normals of stream `seed` (src/util/normals.ts) into z; u1 and
+// u2 are scratch.
+void fill_normals(uint32_t seed, size_t count, std::vector<float>& u1, std::vector<float>& u2, std::vector<float>& z);
 
 }  // namespace mh

@@ -14,19 +14,11 @@ export class Rng {
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-    let x = Math.floor(seed) >>> 0;
-    // splitmix32 expands one 32-bit seed into four well-mixed state words.
-    const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    const w = splitmix32(Math.floor(seed), 4);
+    this.s0 = w[0]!;
+    this.s1 = w[1]!;
+    this.s2 = w[2]!;
+    this.s3 = w[3]!;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
@@ -93,6 +85,20 @@ export class Rng {
   }
 }
 
-function rotl(x: number, k: number): number {
+export function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** splitmix32: `count` well-mixed 32-bit words from one seed (xoshiro state words). */
+export function splitmix32(seed: number, count: number): Uint32Array {
+  const out = new Uint32Array(count);
+  let x = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    out[i] = (z ^ (z >>> 16)) >>> 0;
+  }
+  return out;
 }

@@ -19,6 +19,7 @@ const SAME_AS_KERNELS = [
   "axpy",
   "scale",
   "xbarForward",
+  "fillNormals",
 ] as const;
 type SameAsKernels = (typeof SAME_AS_KERNELS)[number];
 

@@ -2,6 +2,8 @@
  * Pure TypeScript kernels: the living definition of every op (clear loops, float64
  * accumulation), the reference the native kernels are tested against, and the fallback.
  */
+
+import { fillNormals } from "../../util/normals.js";
 import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
 import { xbarForwardTs } from "./xbar-ts.js";
 
@@ -186,6 +188,7 @@ export const tsKernels: Kernels = {
   name: "ts",
   gemm,
   xbarForward: xbarForwardTs,
+  fillNormals,
   convForwardQuantized(g, x, w, y, input, bias, outScale) {
     const codes = x.map((v) => {
       const t = Math.fround((input.reluIn && v < 0 ? 0 : v) / input.scale);

@@ -186,6 +186,8 @@ export interface Kernels {
    * value any column of array a presented to its ADC (for ADC range calibration).
    */
   xbarForward(layer: XbarLayer, x: Float32Array, y: Float32Array, colMax: Float32Array | null): void;
+  /** The first out.length read-noise normals of stream `seed` (src/util/normals.ts). */
+  fillNormals(seed: number, out: Float32Array): void;
   /**
    * A quantized layer as an exact integer convolution: the input is read as codes (see
    * XbarLayer: inScale, reluIn, codeMin..codeMax), convolved with integer weights held as

@@ -4,7 +4,7 @@
  * im2col input, apply each DAC phase, sum each column's currents (float64), add read noise,
  * convert with the ADC, and add the result, weighted, into the digital accumulator.
  */
-import { Rng } from "../../util/rng.js";
+import { fillNormals } from "../../util/normals.js";
 import { deriveSeed } from "../../util/seed.js";
 import type { XbarLayer } from "./types.js";
 
@@ -66,7 +66,8 @@ export function xbarForwardTs(
         for (let p = 0; p < P; p++) input[i * P + p] = im2colValue(layer, x, n, layer.rows[r0 + i]!, p);
       for (let pl = 0; pl < nPlanes; pl++) {
         const v = input.map((code) => phaseValue(layer.planes, pl, code));
-        const rng = layer.readVar ? new Rng(deriveSeed(layer.seed, layer.imageOffset + n, a, pl)) : null;
+        const z = layer.readVar ? new Float64Array(nc * P) : null;
+        if (z) fillNormals(deriveSeed(layer.seed, layer.imageOffset + n, a, pl), z);
         for (let j = 0; j < nc; j++) {
           const col = gBase + j * nr;
           const out = layer.colOut[c0 + j]! * P;
@@ -81,7 +82,7 @@ export function xbarForwardTs(
               rowSum += u;
               if (layer.readVar) variance += u * u * layer.readVar[col + i]!;
             }
-            if (rng) s += Math.sqrt(variance) * rng.normal();
+            if (z) s += Math.sqrt(variance) * z[j * P + p]!;
             // Every driven device adds its Gmin current; a pair's two columns cancel it
             // exactly unless the ADC rounds them apart.
             const adcIn = s + lossyOffset * rowSum;
