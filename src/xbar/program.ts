@@ -81,7 +81,7 @@ export function dacPhases(
     else for (let b = 0; b < magBits; b++) phases.push([sign, b, 1, sign * 2 ** b]);
   }
   return {
-    planes: Int32Array.from(phases.flatMap(([s, sh, m]) => [s, sh, m])),
+    planes: Int32Array.from(phases.flatMap((p) => p.slice(0, 3))),
     planeWeight: Float32Array.from(phases, (p) => p[3]),
   };
 }
