@@ -199,6 +199,12 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value MaxValue(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  const float m = mh::max_value((int64_t)x.ElementLength(), x.Data(), info[1].As<Napi::Boolean>(), (float)D(info, 2));
+  return Napi::Number::New(info.Env(), m);
+}
+
 Napi::Value Axpy(const Napi::CallbackInfo& info) {
   auto x = info[1].As<Napi::Float32Array>();
   mh::axpy((int64_t)x.ElementLength(), (float)D(info, 0), x.Data(), F(info, 2));
@@ -233,6 +239,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
+  exports.Set("maxValue", Napi::Function::New(env, MaxValue));
   exports.Set("scale", Napi::Function::New(env, Scale));
   return exports;
 }

@@ -701,6 +701,13 @@ void relu_backward(int64_t len, const float* x, const float* dy, float* dx) {
   for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dy[i] : 0.f;
 }
 
+float max_value(int64_t len, const float* x, bool abs, float start) {
+  float m = start;
+#pragma omp parallel for simd schedule(static) reduction(max : m)
+  for (int64_t i = 0; i < len; i++) m = std::max(m, abs ? std::fabs(x[i]) : x[i]);
+  return m;
+}
+
 void axpy(int64_t len, float a, const float* x, float* y) {
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < len; i++) y[i] += a * x[i];

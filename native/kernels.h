@@ -74,6 +74,7 @@ void shift_forward(int64_t planes, int h, int w, const float* x, float* y);
 void shift_backward(int64_t planes, int h, int w, const float* dy, float* dx);
 void relu_forward(int64_t len, const float* x, float* y);
 void relu_backward(int64_t len, const float* x, const float* dy, float* dx);  // dx = dy·[x > 0]
+float max_value(int64_t len, const float* x, bool abs, float start);  // max(start, max x or |x|)
 void axpy(int64_t len, float a, const float* x, float* y);                   // y += a·x
 void scale(int64_t len, float a, const float* x, float* y);                  // y = a·x
 

@@ -288,6 +288,15 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
         native!.gemm(ta, tb, m, n, k, 1, a, b, beta, cN);
         assertClose(cN, cT, 1e-4, 1e-5, `gemm ${m}×${n}×${k} ta=${ta} tb=${tb} beta=${beta}`);
       }
+    const v = randomTensor([1001], rng).data;
+    for (const abs of [true, false])
+      for (const start of [0, 100])
+        assert.equal(native!.maxValue(v, abs, start), tsKernels.maxValue(v, abs, start));
+    const hand = Float32Array.of(-3, 1, 2);
+    assert.deepEqual(
+      [native!.maxValue(hand, true, 0), native!.maxValue(hand, false, 0), native!.maxValue(hand, false, -5)],
+      [3, 2, 2],
+    );
   });
 });
 

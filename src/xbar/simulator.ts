@@ -99,15 +99,26 @@ export class CrossbarSimulator {
   /** Fixes integer weights and input scales from the float network on calibration images. */
   calibrate(images: Tensor, batch = 128): this {
     const records = new Map<number, LayerRecord>();
+    const percentile = this.cfg.calibration.method === "percentile";
     const recorder: MatmulExecutor = {
       conv: (node, x, reluIn, weight, bias, out) => {
         const y = ops.conv2d(null, x, weight, node, out, reluIn, bias);
-        record(records, node, x, reluIn, weight.data, bias, y, node.input === this.model.net.input);
+        record(
+          records,
+          node,
+          x,
+          reluIn,
+          weight.data,
+          bias,
+          y,
+          node.input === this.model.net.input,
+          percentile,
+        );
         return y;
       },
       linear: (node, x, weight, bias) => {
         const y = ops.linear(null, x, weight, bias);
-        record(records, node, x, false, weight.data, bias.data, y, false);
+        record(records, node, x, false, weight.data, bias.data, y, false, percentile);
         return y;
       },
     };
@@ -284,6 +295,7 @@ function record(
   bias: Float32Array | null,
   y: Tensor,
   imageInput: boolean,
+  percentile: boolean,
 ): void {
   let r = records.get(node.id);
   if (!r) {
@@ -300,13 +312,12 @@ function record(
     };
     records.set(node.id, r);
   }
-  for (const v of y.data) r.outMax = Math.max(r.outMax, Math.abs(v));
+  const k = kernels();
+  r.outMax = k.maxValue(y.data, true, r.outMax);
   const d = x.data;
   // Every value counts for the maximum; a strided subsample feeds the percentile.
-  let m = r.max;
-  if (reluIn) for (let i = 0; i < d.length; i++) m = d[i]! > m ? d[i]! : m;
-  else for (let i = 0; i < d.length; i++) m = Math.max(m, Math.abs(d[i]!));
-  r.max = m;
+  r.max = k.maxValue(d, !reluIn, r.max);
+  if (!percentile) return;
   const stride = Math.max(1, Math.ceil(d.length / (CALIBRATION_SAMPLES / 4)));
   const s = new Float32Array(Math.ceil(d.length / stride));
   for (let i = 0, j = 0; i < d.length; i += stride, j++) s[j] = reluIn ? Math.max(0, d[i]!) : Math.abs(d[i]!);

@@ -20,6 +20,7 @@ const SAME_AS_KERNELS = [
   "scale",
   "xbarForward",
   "fillNormals",
+  "maxValue",
 ] as const;
 type SameAsKernels = (typeof SAME_AS_KERNELS)[number];
 

@@ -238,6 +238,11 @@ export const tsKernels: Kernels = {
   reluBackward(x, dy, dx) {
     for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
   },
+  maxValue(x, abs, start) {
+    let m = start;
+    for (let i = 0; i < x.length; i++) m = Math.max(m, abs ? Math.abs(x[i]!) : x[i]!);
+    return m;
+  },
   axpy(a, x, y) {
     for (let i = 0; i < x.length; i++) y[i]! += a * x[i]!;
   },

@@ -178,6 +178,8 @@ export interface Kernels {
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y += a·x */
   axpy(a: number, x: Float32Array, y: Float32Array): void;
+  /** max(start, max x), or of |x| when `abs` (calibration ranges). */
+  maxValue(x: Float32Array, abs: boolean, start: number): number;
   /** y = a·x */
   scale(a: number, x: Float32Array, y: Float32Array): void;
   /**
