@@ -6,19 +6,29 @@
  * good statistical quality, and exactly reproducible in JavaScript and C++.
  */
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-    const w = splitmix32(Math.floor(seed), 4);
-    this.s0 = w[0]!;
-    this.s1 = w[1]!;
-    this.s2 = w[2]!;
-    this.s3 = w[3]!;
+    this.setState(splitmix32(Math.floor(seed), 4));
+  }
+
+  /** A generator started from four given state words (an all-zero state becomes 1, 0, 0, 0). */
+  static fromState(words: ArrayLike<number>): Rng {
+    const r = new Rng(0);
+    r.setState(words);
+    return r;
+  }
+
+  private setState(w: ArrayLike<number>): void {
+    this.s0 = w[0]! >>> 0;
+    this.s1 = w[1]! >>> 0;
+    this.s2 = w[2]! >>> 0;
+    this.s3 = w[3]! >>> 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
@@ -85,7 +95,7 @@ export class Rng {
   }
 }
 
-export function rotl(x: number, k: number): number {
+function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
