@@ -361,6 +361,74 @@ static inline void affine_plane(float* y, int64_t len, double scale, double bias
   for (int64_t j = 0; j < len; j++) y[j] = (float)((double)y[j] * scale + bias);
 }
 
+// A kernel that covers the whole unpadded input (the auxiliary head's 2×2 conv on a 2×2
+// map): one output per image, so the layer is a linear map of each image's flattened input
+// (im2col row order equals NCHW order) and the batch becomes one GEMM instead of N GEMVs.
+static inline bool is_whole_input(const ConvGeom& g) {
+  return g.groups == 1 && g.pad == 0 && g.dil == 1 && g.k == g.h && g.k == g.w && g.oh == 1 && g.ow == 1;
+}
+
+// Images [n0, n1) of x read through `in` into rows of `out` (row length len), or x itself
+// when no mapping applies.
+static const float* mapped_rows(const float* x, int64_t len, int n0, int n1, const InputMap& in, float* out) {
+  if (!in.active()) return x + (int64_t)n0 * len;
+  for (int64_t i = 0; i < (int64_t)(n1 - n0) * len; i++) out[i] = in(x[(int64_t)n0 * len + i]);
+  return out;
+}
+
+// Whole-input convolution as GEMMs over fixed parts of the batch: Y[n×oc] = X[n×K]·Wᵀ.
+static void whole_input_forward(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
+                                const float* bias, const double* out_scale) {
+  const int K = g.c * g.k * g.k, parts = std::min(g.n, kBatchParts);
+#pragma omp parallel
+  {
+    std::vector<float> rows(in.active() ? (size_t)(g.n / parts + 1) * K : 0);
+#pragma omp for schedule(static)
+    for (int part = 0; part < parts; part++) {
+      const int n0 = part_begin(g.n, parts, part), n1 = part_begin(g.n, parts, part + 1);
+      const float* src = mapped_rows(x, K, n0, n1, in, rows.data());
+      float* yp = y + (int64_t)n0 * g.oc;
+      const bool prefill = bias && !out_scale;
+      for (int n = n0; n < n1 && prefill; n++) std::copy(bias, bias + g.oc, y + (int64_t)n * g.oc);
+      gemm(false, true, n1 - n0, g.oc, K, 1.f, src, K, w, K, prefill ? 1.f : 0.f, yp, g.oc);
+      if (out_scale)
+        for (int n = n0; n < n1; n++)
+          for (int o = 0; o < g.oc; o++) {
+            float* v = y + (int64_t)n * g.oc + o;
+            *v = (float)((double)*v * out_scale[o] + (bias ? bias[o] : 0.0));
+          }
+    }
+  }
+}
+
+// dX[n×K] = dY[n×oc]·W over parts of the batch; dW[oc×K] += dYᵀ·X over fixed parts of the
+// output channels, each summing the whole batch in image order.
+static void whole_input_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx,
+                                 float* dw, bool relu_in) {
+  const int K = g.c * g.k * g.k;
+  InputMap relu_map;
+  relu_map.relu = relu_in;
+  std::vector<float> rows(relu_in ? (size_t)g.n * K : 0);
+  const float* src = mapped_rows(x, K, 0, g.n, relu_map, rows.data());
+  const int parts = std::min(g.n, kBatchParts), oparts = std::min(g.oc, kBatchParts);
+#pragma omp parallel
+  {
+#pragma omp for schedule(static) nowait
+    for (int part = 0; part < oparts; part++) {
+      const int o0 = part_begin(g.oc, oparts, part), o1 = part_begin(g.oc, oparts, part + 1);
+      gemm(true, false, o1 - o0, K, g.n, 1.f, dy + o0, g.oc, src, K, 1.f, dw + (int64_t)o0 * K, K);
+    }
+#pragma omp for schedule(static)
+    for (int part = 0; part < parts; part++) {
+      if (!dx) continue;
+      const int n0 = part_begin(g.n, parts, part), n1 = part_begin(g.n, parts, part + 1);
+      float* dxp = dx + (int64_t)n0 * K;
+      gemm(false, false, n1 - n0, K, g.oc, 1.f, dy + (int64_t)n0 * g.oc, g.oc, w, K, 0.f, dxp, K);
+      if (relu_in) relu_mask_inplace((int64_t)(n1 - n0) * K, x + (int64_t)n0 * K, dxp);
+    }
+  }
+}
+
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias) {
   InputMap m;
   m.relu = relu_in;
@@ -373,6 +441,7 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
   const int64_t out_sz = (int64_t)g.oc * P;
+  if (is_whole_input(g)) return whole_input_forward(g, x, w, y, in, bias, out_scale);
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
@@ -438,6 +507,7 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
   const int64_t out_sz = (int64_t)g.oc * P;
+  if (is_whole_input(g)) return whole_input_backward(g, x, w, dy, dx, dw, relu_in);
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);

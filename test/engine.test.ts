@@ -92,7 +92,7 @@ for (const k of backends) {
           ),
         ));
     }
-    for (const c of [convCases[0]!, convCases[2]!, convCases[5]!, convCases[6]!]) {
+    for (const c of [convCases[0]!, convCases[2]!, convCases[5]!, convCases[6]!, convCases[9]!]) {
       it(`conv2d ${c.name} with fused input ReLU`, () =>
         withKernels(k, () =>
           gradCheck(
@@ -216,6 +216,30 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       const dy = randomTensor([yT.length], rng).data;
       const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
       const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
+      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, reluIn);
+      native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
+      assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
+      assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
+    }
+  });
+  it("on whole-input convolutions (one output per image: the batched-GEMM path), with and without ReLU", () => {
+    // More images and channels than the kernel's fixed parts, so every part boundary is crossed.
+    for (const [n, c, k, oc, reluIn] of [
+      [19, 5, 2, 11, true],
+      [3, 2, 3, 20, false],
+      [1, 1, 1, 1, true],
+    ] as [number, number, number, number, boolean][]) {
+      const x = randomTensor([n, c, k, k], rng, true);
+      const w = randomTensor([oc, c, k, k], rng, true);
+      const g = ops.convGeom(x, w, { stride: 1, pad: 0, dilation: 1, groups: 1 });
+      const [yT, yN] = [new Float32Array(n * oc), new Float32Array(n * oc)];
+      tsKernels.convForward(g, x.data, w.data, yT, reluIn);
+      native!.convForward(g, x.data, w.data, yN, reluIn);
+      assertClose(yN, yT, 1e-4, 1e-5, `forward n=${n} c=${c} k=${k} oc=${oc}`);
+      const dy = randomTensor([n * oc], rng).data;
+      const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
+      const dwT = Float32Array.from(w.data); // dW accumulates into what is there
+      const dwN = Float32Array.from(w.data);
       tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, reluIn);
       native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
       assertClose(dxN, dxT, 1e-4, 1e-4, "dx");

@@ -50,6 +50,12 @@ export const WORKLOADS: readonly Workload[] = [
   },
 ];
 
+/**
+ * The training step both engines time: the DARTS recipe's (its train.py), drop-path on every
+ * non-identity edge and the auxiliary head's loss, as `memhyper train` runs it.
+ */
+export const TRAINING_STEP = { dropPath: 0.1, auxWeight: 0.4 } as const;
+
 export interface WorkloadResult {
   imgPerSec: number;
   steps: number;
@@ -112,10 +118,10 @@ export function makeStep(w: Workload): () => void {
     step = () => {
       withArena(arena, () => {
         const tape = new Tape();
-        const out = model.forward(x, { training: true, tape, dropPathProb: 0.1, rng });
+        const out = model.forward(x, { training: true, tape, dropPathProb: TRAINING_STEP.dropPath, rng });
         const loss = ops.add(tape, [
           ops.crossEntropy(tape, out.logits, labels),
-          ops.crossEntropy(tape, out.auxLogits!, labels, 0.4),
+          ops.crossEntropy(tape, out.auxLogits!, labels, TRAINING_STEP.auxWeight),
         ]);
         tape.backward(loss);
       });
@@ -148,6 +154,7 @@ export function measurePytorch(
     mode: w.mode,
     seconds,
     threads,
+    ...(w.mode === "training" ? TRAINING_STEP : {}),
   };
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(cfg)], { encoding: "utf8" });
   if (r.status !== 0) {
