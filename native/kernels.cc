@@ -272,13 +272,26 @@ static constexpr std::array<GradChunkFn, sizeof...(I)> grad_chunk_table(std::int
 }
 static constexpr auto kGradChunk = grad_chunk_table(std::make_integer_sequence<int, kTapChunk>{});
 
-static void dw_forward_plane(const ConvGeom& g, const DwGrid& q, const float* __restrict__ P,
-                             const float* __restrict__ wk, float* __restrict__ grid, float* __restrict__ y) {
-  const int taps = g.k * g.k;
-  int offs[64];
-  for (int t = 0; t < taps; t++) offs[t] = (t / g.k) * g.dil * q.wp + (t % g.k) * g.dil;
-  // P is allocated with kDwBlock floats of slack, so the last block may overrun q.len.
-  for (int i0 = 0; i0 < q.len; i0 += kDwBlock) {
+// The backward pass stacks several images' planes of one channel, each zero-padded plane
+// right after the last, into one tall grid: a tap never reaches from one plane's valid
+// outputs into another plane, so the grid sums run over the whole stack at once and small
+// planes (16×16, 8×8) pay the per-plane setup once per stack (backward 10–30 % faster on
+// the networks' shapes). The forward pass keeps one plane per grid in memory order: there
+// gathering one channel across images cost more than it saved (measured on AVX-512). The
+// stack size depends on the geometry alone.
+static constexpr size_t kDwStackFloats = 4096;
+static inline int dw_stack(const ConvGeom& g, size_t padded) {
+  return std::max(1, std::min(g.n, (int)(kDwStackFloats / padded)));
+}
+
+static inline void dw_offsets(const ConvGeom& g, const DwGrid& q, int* offs) {
+  for (int t = 0; t < g.k * g.k; t++) offs[t] = (t / g.k) * g.dil * q.wp + (t % g.k) * g.dil;
+}
+
+// grid[i] = Σ_t w[t]·P[i + off_t] for i < len; P has kDwBlock floats of slack past its end.
+static void dw_forward_grid(int taps, const int* offs, const float* __restrict__ P, int len,
+                            const float* __restrict__ wk, float* __restrict__ grid) {
+  for (int i0 = 0; i0 < len; i0 += kDwBlock) {
     vf a[kVecs] = {};
     for (int t = 0; t < taps; t++) {
       const float* src = P + offs[t] + i0;
@@ -287,6 +300,10 @@ static void dw_forward_plane(const ConvGeom& g, const DwGrid& q, const float* __
     }
     for (int v = 0; v < kVecs; v++) storev(grid + i0 + v * kLanes, a[v]);
   }
+}
+
+// The (strided) outputs of one plane read off its stride-1 grid.
+static void grid_to_plane(const ConvGeom& g, const DwGrid& q, const float* __restrict__ grid, float* __restrict__ y) {
   for (int oh = 0; oh < g.oh; oh++) {
     const float* row = grid + (int64_t)oh * g.stride * q.wp;
     float* yr = y + (int64_t)oh * g.ow;
@@ -296,17 +313,8 @@ static void dw_forward_plane(const ConvGeom& g, const DwGrid& q, const float* __
   }
 }
 
-// With G = dy placed on the grid (zeros elsewhere): dW[t] += Σ_i G[i]·P[i + off_t], and
-// dP[j] = Σ_t w[t]·G[j − off_t]. G lives at Gpad + front (front ≥ largest offset) with
-// zero slack on both sides, so both sums run over whole blocks without bounds checks.
-static void dw_backward_plane(const ConvGeom& g, const DwGrid& q, const float* __restrict__ P,
-                              const float* __restrict__ wk, const float* __restrict__ dy, float* __restrict__ Gpad,
-                              int front, int plen, float* __restrict__ dP, float* __restrict__ dwk) {
-  const int taps = g.k * g.k;
-  int offs[64];
-  for (int t = 0; t < taps; t++) offs[t] = (t / g.k) * g.dil * q.wp + (t % g.k) * g.dil;
-  float* __restrict__ G = Gpad + front;
-  std::fill(Gpad, Gpad + front + plen + kDwBlock, 0.f);
+// One plane's dy placed on its grid (G zero elsewhere).
+static void plane_to_grid(const ConvGeom& g, const DwGrid& q, const float* __restrict__ dy, float* __restrict__ G) {
   for (int oh = 0; oh < g.oh; oh++) {
     float* row = G + (int64_t)oh * g.stride * q.wp;
     const float* d = dy + (int64_t)oh * g.ow;
@@ -314,12 +322,20 @@ static void dw_backward_plane(const ConvGeom& g, const DwGrid& q, const float* _
     else
       for (int ow = 0; ow < g.ow; ow++) row[ow * g.stride] = d[ow];
   }
+}
+
+// With dy on the grid G (zeros elsewhere): dW[t] += Σ_i G[i]·P[i + off_t] over i < len, and
+// dP[j] = Σ_t w[t]·G[j − off_t] for j < plen. G is preceded by at least the largest offset
+// and followed by kDwBlock floats of zeros, so both sums run over whole blocks unchecked.
+static void dw_backward_grid(int taps, const int* offs, const float* __restrict__ P, const float* __restrict__ wk,
+                             const float* __restrict__ G, int len, int plen, float* __restrict__ dP,
+                             float* __restrict__ dwk) {
   // Taps in near-equal chunks whose accumulators fit the register file; G is re-read
-  // per chunk (from L1).
+  // per chunk (from L1/L2).
   const int chunks = (taps + kTapChunk - 1) / kTapChunk;
   for (int c = 0, t0 = 0; c < chunks; c++) {
     const int tc = (taps - t0) / (chunks - c);
-    kGradChunk[tc - 1](G, P, offs + t0, q.len, dwk + t0);
+    kGradChunk[tc - 1](G, P, offs + t0, len, dwk + t0);
     t0 += tc;
   }
   if (!dP) return;
@@ -446,20 +462,23 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
     const DwGrid q = dw_grid(g);
+    int offs[64];
+    dw_offsets(g, q, offs);
 #pragma omp parallel
     {
       std::vector<float> pbuf(padded + 2 * kDwBlock), grid(q.len + kDwBlock);
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
         const int c = (int)(i % g.c);
+        float* yp = y + i * P;
         pad_plane(x + i * plane, g.h, g.w, g.pad, in, pbuf.data());
-        dw_forward_plane(g, q, pbuf.data(), w + c * kk, grid.data(), y + i * P);
+        dw_forward_grid(kk, offs, pbuf.data(), q.len, w + c * kk, grid.data());
+        grid_to_plane(g, q, grid.data(), yp);
         if (out_scale) {
-          affine_plane(y + i * P, P, out_scale[c], bias ? bias[c] : 0.0);
+          affine_plane(yp, P, out_scale[c], bias ? bias[c] : 0.0);
         } else if (bias) {
-          float* yp = y + i * P;
           const float b = bias[c];
-          for (int j = 0; j < P; j++) yp[j] += b;
+          for (int e = 0; e < P; e++) yp[e] += b;
         }
       }
     }
@@ -511,20 +530,35 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
-    // Parallel over channels: each channel's kernel gradient is summed by one thread, in image order.
+    // Parallel over channels: each channel's kernel gradient is summed by one thread, stack
+    // after stack in image order.
     const DwGrid q = dw_grid(g);
     const int front = ((g.dil * (g.k - 1) * (q.wp + 1)) / kDwBlock + 1) * kDwBlock;
+    const int stack = dw_stack(g, padded);
+    int offs[64];
+    dw_offsets(g, q, offs);
 #pragma omp parallel
     {
-      std::vector<float> pbuf(padded + 2 * kDwBlock), dpbuf(padded), grid(front + padded + 2 * kDwBlock);
+      std::vector<float> pbuf(stack * padded + 2 * kDwBlock), dpbuf(stack * padded),
+          gbuf(front + stack * padded + 2 * kDwBlock);
+      float* G = gbuf.data() + front;
 #pragma omp for schedule(static)
       for (int c = 0; c < g.c; c++) {
-        for (int n = 0; n < g.n; n++) {
-          const int64_t i = (int64_t)n * g.c + c;
-          pad_plane(x + i * plane, g.h, g.w, g.pad, relu_map, pbuf.data());
-          dw_backward_plane(g, q, pbuf.data(), w + c * kk, dy + i * P, grid.data(), front, (int)padded,
-                            dx ? dpbuf.data() : nullptr, dw + c * kk);
-          if (dx) unpad_plane(dpbuf.data(), x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
+        for (int n0 = 0; n0 < g.n; n0 += stack) {
+          const int m = std::min(stack, g.n - n0);
+          std::fill(gbuf.begin(), gbuf.end(), 0.f);
+          for (int j = 0; j < m; j++) {
+            const int64_t i = (int64_t)(n0 + j) * g.c + c;
+            pad_plane(x + i * plane, g.h, g.w, g.pad, relu_map, pbuf.data() + j * padded);
+            plane_to_grid(g, q, dy + i * P, G + j * padded);
+          }
+          dw_backward_grid(kk, offs, pbuf.data(), w + c * kk, G, (int)((m - 1) * padded) + q.len,
+                           (int)(m * padded), dx ? dpbuf.data() : nullptr, dw + c * kk);
+          if (!dx) continue;
+          for (int j = 0; j < m; j++) {
+            const int64_t i = (int64_t)(n0 + j) * g.c + c;
+            unpad_plane(dpbuf.data() + j * padded, x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
+          }
         }
       }
     }

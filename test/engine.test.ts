@@ -246,6 +246,32 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
     }
   });
+  it("on depthwise convolutions whose images span several stacks (the last one partial)", () => {
+    // 8,192 floats per stack: 28 padded 17×17 planes, 81 of 10×10, 5 of 39×39.
+    for (const [n, h, k, stride, pad, dilation] of [
+      [40, 15, 3, 1, 1, 1],
+      [90, 8, 3, 2, 1, 1],
+      [7, 35, 5, 1, 2, 1],
+      [30, 13, 3, 1, 2, 2],
+    ] as [number, number, number, number, number, number][]) {
+      const c = 3;
+      const a = { stride, pad, dilation, groups: c };
+      const x = randomTensor([n, c, h, h], rng, true);
+      const w = randomTensor([c, 1, k, k], rng, true);
+      const g = ops.convGeom(x, w, a);
+      const [yT, yN] = [new Float32Array(n * c * g.oh * g.ow), new Float32Array(n * c * g.oh * g.ow)];
+      tsKernels.convForward(g, x.data, w.data, yT, true);
+      native!.convForward(g, x.data, w.data, yN, true);
+      assertClose(yN, yT, 1e-4, 1e-5, `forward ${JSON.stringify(g)}`);
+      const dy = randomTensor([yT.length], rng).data;
+      const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
+      const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
+      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, true);
+      native!.convBackward(g, x.data, w.data, dy, dxN, dwN, true);
+      assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
+      assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
+    }
+  });
   it("on pools, batch norm, relu and GEMM", () => {
     const x = randomTensor([3, 4, 9, 7], rng);
     // Half-integer copies make ties, which must go to the first maximum in scan order.
