@@ -195,12 +195,15 @@ export function add(
       xs.forEach((x, i) => {
         if (!x.requiresGrad) return;
         const s = scales?.[i] ?? null;
-        if (s) {
+        if (x.grad) {
+          // Straight into the gradient already there: no temporary, one pass.
+          if (s) k.rowScaleAdd(dy, s, x.grad, true);
+          else k.axpy(1, dy, x.grad);
+        } else if (s) {
           const dx = alloc(x.size);
           k.rowScaleAdd(dy, s, dx, false);
-          accumulate(x, dx);
-        } else if (i === xs.length - 1) accumulate(x, dy);
-        else accumulate(x, copyOf(dy));
+          x.grad = dx;
+        } else x.grad = i === xs.length - 1 ? dy : copyOf(dy);
       });
     });
   }
@@ -213,7 +216,6 @@ export function dropPathScales(n: number, p: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => (rng.uniform() < keep ? 1 / keep : 0));
 }
 
-/** DARTS drop-path: each sample's tensor is zeroed with probability p, else scaled by 1/(1−p). */
 /** DARTS drop-path on one tensor: each sample is zeroed with probability p, else scaled by 1/(1−p). */
 export function dropPath(tape: Tape | null, x: Tensor, p: number, rng: Rng): Tensor {
   if (p <= 0) return x;
