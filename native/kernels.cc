@@ -622,26 +622,42 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
   }
 }
 
+// Pooling, separably: for each output row, the window's input rows are first reduced
+// column by column (a contiguous loop over the row, which vectorises), then each output
+// reduces its window's columns of that one row. Windows are clipped to the image
+// (count_include_pad=False).
+static inline void window(int o, int stride, int pad, int k, int size, int& lo, int& hi) {
+  lo = std::max(o * stride - pad, 0);
+  hi = std::min(o * stride - pad + k, size);
+}
+
 void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
                   float* y) {
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < (int64_t)n * c; i++) {
-    const float* xp = x + i * h * w;
-    float* yp = y + i * oh * ow;
-    for (int a = 0; a < oh; a++) {
-      const int h0 = std::max(a * stride - pad, 0), h1 = std::min(a * stride - pad + k, h);
-      for (int b = 0; b < ow; b++) {
-        const int w0 = std::max(b * stride - pad, 0), w1 = std::min(b * stride - pad + k, w);
-        if (is_max) {
-          float m = -INFINITY;
-          for (int ih = h0; ih < h1; ih++)
-            for (int iw = w0; iw < w1; iw++) m = std::max(m, xp[ih * w + iw]);
-          yp[a * ow + b] = m;
-        } else {
-          float s = 0.f;
-          for (int ih = h0; ih < h1; ih++)
-            for (int iw = w0; iw < w1; iw++) s += xp[ih * w + iw];
-          yp[a * ow + b] = s / (float)((h1 - h0) * (w1 - w0));  // count_include_pad=False
+#pragma omp parallel
+  {
+    std::vector<float> colv(w);
+    float* __restrict__ col = colv.data();
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < (int64_t)n * c; i++) {
+      const float* xp = x + i * h * w;
+      float* yp = y + i * oh * ow;
+      for (int a = 0; a < oh; a++) {
+        int h0, h1;
+        window(a, stride, pad, k, h, h0, h1);
+        std::copy(xp + h0 * w, xp + (h0 + 1) * w, col);
+        for (int ih = h0 + 1; ih < h1; ih++) {
+          const float* r = xp + ih * w;
+          if (is_max)
+            for (int iw = 0; iw < w; iw++) col[iw] = std::max(col[iw], r[iw]);
+          else
+            for (int iw = 0; iw < w; iw++) col[iw] += r[iw];
+        }
+        for (int b = 0; b < ow; b++) {
+          int w0, w1;
+          window(b, stride, pad, k, w, w0, w1);
+          float v = col[w0];
+          for (int iw = w0 + 1; iw < w1; iw++) v = is_max ? std::max(v, col[iw]) : v + col[iw];
+          yp[a * ow + b] = is_max ? v : v / (float)((h1 - h0) * (w1 - w0));
         }
       }
     }
@@ -650,33 +666,51 @@ void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, in
 
 void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
                    const float* dy, float* dx) {
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < (int64_t)n * c; i++) {
-    const float* __restrict__ xp = x + i * h * w;
-    const float* __restrict__ dyp = dy + i * oh * ow;
-    float* __restrict__ dxp = dx + i * h * w;
-    std::fill(dxp, dxp + h * w, 0.f);
-    for (int a = 0; a < oh; a++) {
-      const int h0 = std::max(a * stride - pad, 0), h1 = std::min(a * stride - pad + k, h);
-      for (int b = 0; b < ow; b++) {
-        const int w0 = std::max(b * stride - pad, 0), w1 = std::min(b * stride - pad + k, w);
-        const float g = dyp[a * ow + b];
+#pragma omp parallel
+  {
+    std::vector<float> accv(w);
+    float* __restrict__ acc = accv.data();
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < (int64_t)n * c; i++) {
+      const float* __restrict__ xp = x + i * h * w;
+      const float* __restrict__ dyp = dy + i * oh * ow;
+      float* __restrict__ dxp = dx + i * h * w;
+      std::fill(dxp, dxp + h * w, 0.f);
+      for (int a = 0; a < oh; a++) {
+        int h0, h1;
+        window(a, stride, pad, k, h, h0, h1);
         if (is_max) {
-          int best = h0 * w + w0;  // first maximum in scan order, as PyTorch
-          float bv = xp[best];
-          for (int ih = h0; ih < h1; ih++)
-            for (int iw = w0; iw < w1; iw++) {
-              const float v = xp[ih * w + iw];
-              if (v > bv) {
-                bv = v;
-                best = ih * w + iw;
+          // Per output, the first maximum in scan order, as PyTorch. (A separable search,
+          // per column then across columns, measured 1.3–2× slower: its tie rule branches
+          // on the data.)
+          for (int b = 0; b < ow; b++) {
+            int w0, w1;
+            window(b, stride, pad, k, w, w0, w1);
+            int best = h0 * w + w0;
+            float bv = xp[best];
+            for (int ih = h0; ih < h1; ih++)
+              for (int iw = w0; iw < w1; iw++) {
+                const float v = xp[ih * w + iw];
+                if (v > bv) {
+                  bv = v;
+                  best = ih * w + iw;
+                }
               }
-            }
-          dxp[best] += g;
+            dxp[best] += dyp[a * ow + b];
+          }
         } else {
-          const float gs = g / (float)((h1 - h0) * (w1 - w0));
-          for (int ih = h0; ih < h1; ih++)
-            for (int iw = w0; iw < w1; iw++) dxp[ih * w + iw] += gs;
+          // Each output's share spread over its window's columns, then down its rows.
+          std::fill(acc, acc + w, 0.f);
+          for (int b = 0; b < ow; b++) {
+            int w0, w1;
+            window(b, stride, pad, k, w, w0, w1);
+            const float gs = dyp[a * ow + b] / (float)((h1 - h0) * (w1 - w0));
+            for (int iw = w0; iw < w1; iw++) acc[iw] += gs;
+          }
+          for (int ih = h0; ih < h1; ih++) {
+            float* r = dxp + ih * w;
+            for (int iw = 0; iw < w; iw++) r[iw] += acc[iw];
+          }
         }
       }
     }
