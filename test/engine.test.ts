@@ -194,6 +194,27 @@ for (const k of backends) {
 
 describe("native and TypeScript kernels agree", { skip: native ? false : "native kernels not built" }, () => {
   const rng = new Rng(9);
+  /** Forward and backward of one convolution on both backends; dW starts from `dw0` (it accumulates). */
+  const agreeOnConv = (
+    x: Tensor,
+    w: Tensor,
+    a: ops.ConvAttrs,
+    reluIn: boolean,
+    dw0 = new Float32Array(w.size),
+  ) => {
+    const g = ops.convGeom(x, w, a);
+    const [yT, yN] = [new Float32Array(g.n * g.oc * g.oh * g.ow), new Float32Array(g.n * g.oc * g.oh * g.ow)];
+    tsKernels.convForward(g, x.data, w.data, yT, reluIn);
+    native!.convForward(g, x.data, w.data, yN, reluIn);
+    assertClose(yN, yT, 1e-4, 1e-5, `forward ${JSON.stringify(g)}`);
+    const dy = randomTensor([yT.length], rng).data;
+    const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
+    const [dwT, dwN] = [dw0.slice(), dw0.slice()];
+    tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, reluIn);
+    native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
+    assertClose(dxN, dxT, 1e-4, 1e-4, `dx ${JSON.stringify(g)}`);
+    assertClose(dwN, dwT, 1e-4, 1e-4, `dw ${JSON.stringify(g)}`);
+  };
   it("on random conv shapes, forward and backward", () => {
     for (let trial = 0; trial < 30; trial++) {
       const depthwise = trial % 3 === 0;
@@ -206,20 +227,7 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       const h = dilation * (k - 1) + 1 + rng.int(8);
       const x = randomTensor([1 + rng.int(3), c, h, h + rng.int(3)], rng, true);
       const w = randomTensor([oc, c / groups, k, k], rng, true);
-      const g = ops.convGeom(x, w, a);
-      const yT = new Float32Array(g.n * g.oc * g.oh * g.ow);
-      const yN = new Float32Array(yT.length);
-      const reluIn = trial % 2 === 1;
-      tsKernels.convForward(g, x.data, w.data, yT, reluIn);
-      native!.convForward(g, x.data, w.data, yN, reluIn);
-      assertClose(yN, yT, 1e-4, 1e-5, `forward ${JSON.stringify(g)}`);
-      const dy = randomTensor([yT.length], rng).data;
-      const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
-      const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
-      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, reluIn);
-      native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
-      assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
-      assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
+      agreeOnConv(x, w, a, trial % 2 === 1);
     }
   });
   it("on whole-input convolutions (one output per image: the batched-GEMM path), with and without ReLU", () => {
@@ -231,23 +239,11 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     ] as [number, number, number, number, boolean][]) {
       const x = randomTensor([n, c, k, k], rng, true);
       const w = randomTensor([oc, c, k, k], rng, true);
-      const g = ops.convGeom(x, w, { stride: 1, pad: 0, dilation: 1, groups: 1 });
-      const [yT, yN] = [new Float32Array(n * oc), new Float32Array(n * oc)];
-      tsKernels.convForward(g, x.data, w.data, yT, reluIn);
-      native!.convForward(g, x.data, w.data, yN, reluIn);
-      assertClose(yN, yT, 1e-4, 1e-5, `forward n=${n} c=${c} k=${k} oc=${oc}`);
-      const dy = randomTensor([n * oc], rng).data;
-      const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
-      const dwT = Float32Array.from(w.data); // dW accumulates into what is there
-      const dwN = Float32Array.from(w.data);
-      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, reluIn);
-      native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
-      assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
-      assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
+      agreeOnConv(x, w, { stride: 1, pad: 0, dilation: 1, groups: 1 }, reluIn, Float32Array.from(w.data));
     }
   });
   it("on depthwise convolutions whose images span several stacks (the last one partial)", () => {
-    // 8,192 floats per stack: 28 padded 17×17 planes, 81 of 10×10, 5 of 39×39.
+    // 4,096 floats per stack: 14 padded 17×17 planes, 40 of 10×10, 2 of 39×39.
     for (const [n, h, k, stride, pad, dilation] of [
       [40, 15, 3, 1, 1, 1],
       [90, 8, 3, 2, 1, 1],
@@ -258,18 +254,7 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       const a = { stride, pad, dilation, groups: c };
       const x = randomTensor([n, c, h, h], rng, true);
       const w = randomTensor([c, 1, k, k], rng, true);
-      const g = ops.convGeom(x, w, a);
-      const [yT, yN] = [new Float32Array(n * c * g.oh * g.ow), new Float32Array(n * c * g.oh * g.ow)];
-      tsKernels.convForward(g, x.data, w.data, yT, true);
-      native!.convForward(g, x.data, w.data, yN, true);
-      assertClose(yN, yT, 1e-4, 1e-5, `forward ${JSON.stringify(g)}`);
-      const dy = randomTensor([yT.length], rng).data;
-      const [dxT, dxN] = [new Float32Array(x.size), new Float32Array(x.size)];
-      const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
-      tsKernels.convBackward(g, x.data, w.data, dy, dxT, dwT, true);
-      native!.convBackward(g, x.data, w.data, dy, dxN, dwN, true);
-      assertClose(dxN, dxT, 1e-4, 1e-4, "dx");
-      assertClose(dwN, dwT, 1e-4, 1e-4, "dw");
+      agreeOnConv(x, w, a, true);
     }
   });
   it("on pools, batch norm, relu and GEMM", () => {
