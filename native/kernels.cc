@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -75,7 +76,7 @@ static constexpr int kSmallKMax = 1024, kSmallMMax = 256;
 static constexpr int64_t kSmallBMax = 1 << 18;
 #else
 static constexpr int kSmallKMax = 128, kSmallMMax = 64;
-static constexpr int64_t kSmallBMax = (int64_t)kSmallKMax << 16;
+static constexpr int64_t kSmallBMax = std::numeric_limits<int64_t>::max();  // k alone bounds B
 #endif
 static constexpr int kTileRows = kLanes == 16 ? 12 : 6;
 static constexpr int kTileCols = 2 * kLanes;
@@ -445,8 +446,7 @@ static void whole_input_backward(const ConvGeom& g, const float* x, const float*
       gemm(true, false, o1 - o0, K, g.n, 1.f, dy + o0, g.oc, src, K, 1.f, dw + (int64_t)o0 * K, K);
     }
 #pragma omp for schedule(static)
-    for (int part = 0; part < parts; part++) {
-      if (!dx) continue;
+    for (int part = 0; part < (dx ? parts : 0); part++) {
       const int n0 = part_begin(g.n, parts, part), n1 = part_begin(g.n, parts, part + 1);
       float* dxp = dx + (int64_t)n0 * K;
       gemm(false, false, n1 - n0, K, g.oc, 1.f, dy + (int64_t)n0 * g.oc, g.oc, w, K, 0.f, dxp, K);
