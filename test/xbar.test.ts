@@ -351,6 +351,39 @@ describe("crossbar simulator", () => {
     assert.deepEqual([...dacPhases("multi-bit", 8, true).planes], [1, 0, 127, -1, 0, 127]);
   });
 
+  it("gMinDevicesExact leaves every digit-0 device exactly at Gmin and every other device as drawn", () => {
+    const pcm = (exact: boolean) =>
+      config({
+        conductance: { gMin: 0, gMax: 25, cellBits: 4 },
+        device: { model: "pcm", programmingNoise: true, drift: true, time: 3600, gMinDevicesExact: exact },
+      });
+    const { sim } = setup(tiles);
+    const l = [...sim.layers.values()].find((x) => x.geom.k === 3 && x.geom.groups === 1)!;
+    const layout = individualLayout(l, 64, 4);
+    // The ideal devices' levels are the digits themselves.
+    const digits = programLayer(
+      l,
+      layout,
+      config({ conductance: { gMin: 0, gMax: 25, cellBits: 4 } }),
+      new Rng(1),
+    ).g;
+    const drawn = programLayer(l, layout, pcm(false), new Rng(7)).g;
+    const exact = programLayer(l, layout, pcm(true), new Rng(7)).g;
+    let zeros = 0;
+    let noisyZeros = 0;
+    for (let e = 0; e < digits.length; e++) {
+      if (digits[e] === 0) {
+        zeros++;
+        assert.equal(exact[e], 0);
+        if (drawn[e]! > 0) noisyZeros++;
+      } else assert.equal(exact[e], drawn[e]);
+    }
+    // Half the devices are the unused one of a pair; without the switch, about half of those
+    // draw a positive conductance (noise clipped at 0 µS).
+    assert.ok(zeros >= digits.length / 2, `${zeros} of ${digits.length} devices at digit 0`);
+    assert.ok(noisyZeros > 0.4 * zeros && noisyZeros < 0.6 * zeros, `${noisyZeros} of ${zeros}`);
+  });
+
   it("whole network: tiles and the exact path give identical logits; trials are reproducible and differ under noise", () => {
     const { sim, images } = setup(tiles);
     sim.program(1, 0, null, true);

@@ -69,6 +69,12 @@ export const SimConfigSchema = z
         stuckAtRate: z.number().min(0).max(1),
         /** Share of stuck devices stuck at Gmin (the rest at Gmax). */
         stuckAtLowShare: z.number().min(0).max(1),
+        /**
+         * Devices whose target is Gmin (digit 0: the unused device of every pair, the empty upper
+         * slices of small weights) stay unprogrammed in their reset state, exactly at Gmin: no
+         * programming noise, no drift. Off (false) as aihwkit, which programs every device.
+         */
+        gMinDevicesExact: z.boolean(),
       })
       .strict(),
     analogChain: z

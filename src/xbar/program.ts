@@ -140,6 +140,9 @@ export function programLayer(
     if (!ideal) {
       const target = digits.map((d) => map.gMin + d * step);
       let g = device.drift(device.program(target, rng), target, t, rng);
+      // After the draws, so that every other device gets the same ones either way.
+      if (cfg.device.gMinDevicesExact)
+        for (let e = 0; e < g.length; e++) if (digits[e] === 0) g[e] = map.gMin;
       g = deviceToDevice(g, cfg.device.deviceToDevice, rng);
       const stuck = stuckAt(g, cfg.device.stuckAtRate, map.gMin, map.gMax, cfg.device.stuckAtLowShare, rng);
       g = stuck.g;
