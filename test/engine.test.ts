@@ -257,6 +257,25 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       agreeOnConv(x, w, a, true);
     }
   });
+  it("on 1×1 convolutions of whole batches (every fixed batch part, some unequal), with and without dX", () => {
+    for (const [n, h, c, oc, reluIn] of [
+      [56, 20, 3, 5, true],
+      [21, 32, 2, 3, false],
+      [96, 8, 7, 4, true],
+    ] as [number, number, number, number, boolean][]) {
+      const x = randomTensor([n, c, h, h], rng, true);
+      const w = randomTensor([oc, c, 1, 1], rng, true);
+      const a = { stride: 1, pad: 0, dilation: 1, groups: 1 };
+      agreeOnConv(x, w, a, reluIn, Float32Array.from(w.data));
+      // Without dX (a network's first layer): dW alone.
+      const g = ops.convGeom(x, w, a);
+      const dy = randomTensor([g.n * g.oc * g.oh * g.ow], rng).data;
+      const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
+      tsKernels.convBackward(g, x.data, w.data, dy, null, dwT, reluIn);
+      native!.convBackward(g, x.data, w.data, dy, null, dwN, reluIn);
+      assertClose(dwN, dwT, 1e-4, 1e-4, `dw only ${JSON.stringify(g)}`);
+    }
+  });
   it("on pools, batch norm, relu and GEMM", () => {
     const x = randomTensor([3, 4, 9, 7], rng);
     // Half-integer copies make ties, which must go to the first maximum in scan order.
