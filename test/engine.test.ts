@@ -194,13 +194,17 @@ for (const k of backends) {
 
 describe("native and TypeScript kernels agree", { skip: native ? false : "native kernels not built" }, () => {
   const rng = new Rng(9);
-  /** Forward and backward of one convolution on both backends; dW starts from `dw0` (it accumulates). */
+  /**
+   * Forward and backward of one convolution on both backends; dW starts from `dw0` (it
+   * accumulates). `withoutDx` also checks dW alone, as for a network's first layer.
+   */
   const agreeOnConv = (
     x: Tensor,
     w: Tensor,
     a: ops.ConvAttrs,
     reluIn: boolean,
     dw0 = new Float32Array(w.size),
+    withoutDx = false,
   ) => {
     const g = ops.convGeom(x, w, a);
     const [yT, yN] = [new Float32Array(g.n * g.oc * g.oh * g.ow), new Float32Array(g.n * g.oc * g.oh * g.ow)];
@@ -214,6 +218,11 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     native!.convBackward(g, x.data, w.data, dy, dxN, dwN, reluIn);
     assertClose(dxN, dxT, 1e-4, 1e-4, `dx ${JSON.stringify(g)}`);
     assertClose(dwN, dwT, 1e-4, 1e-4, `dw ${JSON.stringify(g)}`);
+    if (!withoutDx) return;
+    const [dwOnlyT, dwOnlyN] = [dw0.slice(), dw0.slice()];
+    tsKernels.convBackward(g, x.data, w.data, dy, null, dwOnlyT, reluIn);
+    native!.convBackward(g, x.data, w.data, dy, null, dwOnlyN, reluIn);
+    assertClose(dwOnlyN, dwOnlyT, 1e-4, 1e-4, `dw only ${JSON.stringify(g)}`);
   };
   it("on random conv shapes, forward and backward", () => {
     for (let trial = 0; trial < 30; trial++) {
@@ -265,15 +274,14 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     ] as [number, number, number, number, boolean][]) {
       const x = randomTensor([n, c, h, h], rng, true);
       const w = randomTensor([oc, c, 1, 1], rng, true);
-      const a = { stride: 1, pad: 0, dilation: 1, groups: 1 };
-      agreeOnConv(x, w, a, reluIn, Float32Array.from(w.data));
-      // Without dX (a network's first layer): dW alone.
-      const g = ops.convGeom(x, w, a);
-      const dy = randomTensor([g.n * g.oc * g.oh * g.ow], rng).data;
-      const [dwT, dwN] = [new Float32Array(w.size), new Float32Array(w.size)];
-      tsKernels.convBackward(g, x.data, w.data, dy, null, dwT, reluIn);
-      native!.convBackward(g, x.data, w.data, dy, null, dwN, reluIn);
-      assertClose(dwN, dwT, 1e-4, 1e-4, `dw only ${JSON.stringify(g)}`);
+      agreeOnConv(
+        x,
+        w,
+        { stride: 1, pad: 0, dilation: 1, groups: 1 },
+        reluIn,
+        Float32Array.from(w.data),
+        true,
+      );
     }
   });
   it("on pools, batch norm, relu and GEMM", () => {
