@@ -22,9 +22,9 @@ import { fmtInt, makeOut, parseIntOption, table } from "./output.js";
 
 const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "models");
 const DEMO_PRESETS = ["fp32", "int8", "rram"] as const;
-/** The demo calibrates activations and ADC ranges on fewer training images than the presets, to stay short. */
 /** Test images of the noisy (rram) column. */
 const DEMO_NOISY_IMAGES = 200;
+/** The demo calibrates activations and ADC ranges on fewer training images than the presets, to stay short. */
 const DEMO_CALIBRATION_IMAGES = 128;
 
 /** Shipped weights of a reference network at C=16, L=8, if committed. */
@@ -202,7 +202,7 @@ function demoAccuracy(
       const cfg = SimConfigSchema.parse(
         mergeConfig(loadPreset(preset), { calibration: { images: DEMO_CALIBRATION_IMAGES } }),
       );
-      // Noisy devices cost ~0.4 s per image: the demo scores them on fewer images.
+      // Noisy devices cost many times an ideal image (a normal draw per read): the demo scores fewer.
       const images = preset === "rram" ? take(test, Math.min(test.count, DEMO_NOISY_IMAGES)) : test;
       row[preset] = hardwareAccuracy(model, cfg, { test: images, train }, { trials: 1, seed: 0 }).accuracy;
       progress(`  ${name} ${preset}: ${(100 * row[preset]!).toFixed(2)}%`);
