@@ -9,7 +9,13 @@ import { Model } from "../src/engine/model.js";
 import { loadModelWeights } from "../src/engine/safetensors.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
-import { crossbarWeights, measureWeightNoise, perturbWeights } from "../src/train/hardware-aware.js";
+import {
+  codeErrorRms,
+  crossbarWeights,
+  measureWeightNoise,
+  perturbWeights,
+  type WeightNoise,
+} from "../src/train/hardware-aware.js";
 import { DARTS_RECIPE, trainModel } from "../src/train/trainer.js";
 import { Rng } from "../src/util/rng.js";
 import { loadPreset, mergeConfig, SimConfigSchema } from "../src/xbar/config.js";
@@ -154,6 +160,13 @@ describe("training", () => {
 });
 
 describe("hardware-aware fine-tuning", () => {
+  /** 8-bit weight noise whose samples for code c are `errorsOf(c)`. */
+  const bank = (errorsOf: (code: number) => number[]): WeightNoise => {
+    const samples = errorsOf(0).length;
+    const errors = new Float32Array(255 * samples);
+    for (let c = -127; c <= 127; c++) errors.set(errorsOf(c), (c + 127) * samples);
+    return { weightBits: 8, errors, samples, sigma: Number.NaN };
+  };
   const arch = resolveArchitecture("DARTS_V2");
   const small = () => new Model(buildNetwork(arch, { channels: 4, layers: 3 }), 5);
 
@@ -163,39 +176,71 @@ describe("hardware-aware fine-tuning", () => {
     assert.ok(names.includes("stem.0.weight") && names.includes("classifier.weight"));
     assert.ok(!names.some((n) => n.includes(".bn") || n.endsWith("running_mean")));
     const before = names.map((n) => model.tensor(n).data.slice());
-    const quiet = perturbWeights(model, names, { weightBits: 8, sigma: 0 }, 1, new Rng(1));
-    names.forEach((n, k) => {
+    const quiet = perturbWeights(
+      model,
+      names,
+      bank(() => [0]),
+      1,
+      new Rng(1),
+    );
+    const quantized = names.map((n, k) => {
       const t = model.tensor(n);
-      const { q, scale } = quantizeWeights(before[k]!, t.shape[0]!, 8);
-      const per = t.size / t.shape[0]!;
-      for (let i = 0; i < t.size; i++)
-        assert.equal(t.data[i], Math.fround(q[i]! * scale[Math.floor(i / per)]!));
+      return quantizeWeights(before[k]!, t.shape[0]!, 8);
+    });
+    const perChannel = (k: number) => model.tensor(names[k]!).size / model.tensor(names[k]!).shape[0]!;
+    names.forEach((n, k) => {
+      const { q, scale } = quantized[k]!;
+      model.tensor(n).data.forEach((v, i) => {
+        assert.equal(v, Math.fround(q[i]! * scale[Math.floor(i / perChannel(k))]!));
+      });
     });
     quiet();
     for (const [k, n] of names.entries()) assert.deepEqual(model.tensor(n).data, before[k]);
-    // Noise of σ·scale relative to each channel's largest |w|, measured over every weight.
-    const restore = perturbWeights(model, names, { weightBits: 8, sigma: 0.05 }, 2, new Rng(2));
-    let sum = 0;
-    let count = 0;
+    // Each code's error comes from its own samples: here a tenth of the code, times the scale 2.
+    const tenth = perturbWeights(
+      model,
+      names,
+      bank((c) => [c / 10, c / 10]),
+      2,
+      new Rng(2),
+    );
     names.forEach((n, k) => {
-      const t = model.tensor(n);
-      const oc = t.shape[0]!;
-      const per = t.size / oc;
-      const { q, scale } = quantizeWeights(before[k]!, oc, 8);
-      for (let i = 0; i < t.size; i++) {
-        const o = Math.floor(i / per);
-        sum += ((t.data[i]! - q[i]! * scale[o]!) / (127 * scale[o]!)) ** 2;
-        count++;
-      }
+      const { q, scale } = quantized[k]!;
+      model.tensor(n).data.forEach((v, i) => {
+        const want = (q[i]! + (2 * q[i]!) / 10) * scale[Math.floor(i / perChannel(k))]!;
+        assert.ok(Math.abs(v - want) <= 1e-6 * Math.abs(want), `${n}[${i}] ${v} want ${want}`);
+      });
     });
-    const sd = Math.sqrt(sum / count);
-    assert.ok(Math.abs(sd - 0.1) < 0.004, `relative σ ${sd}, want 0.05 × 2`);
-    restore();
+    tenth();
+    for (const [k, n] of names.entries()) assert.deepEqual(model.tensor(n).data, before[k]);
+    // Samples are drawn uniformly: errors ±1 appear about equally often.
+    const signs = perturbWeights(
+      model,
+      names,
+      bank(() => [1, -1]),
+      1,
+      new Rng(3),
+    );
+    let up = 0;
+    let all = 0;
+    names.forEach((n, k) => {
+      const { q, scale } = quantized[k]!;
+      model.tensor(n).data.forEach((v, i) => {
+        const d = v / scale[Math.floor(i / perChannel(k))]! - q[i]!;
+        assert.ok(Math.abs(Math.abs(d) - 1) < 1e-3, `${n}[${i}] error ${d}`);
+        if (d > 0) up++;
+        all++;
+      });
+    });
+    assert.ok(Math.abs(up / all - 0.5) < 0.02, `${up} of ${all} errors positive`);
+    signs();
     for (const [k, n] of names.entries()) assert.deepEqual(model.tensor(n).data, before[k]);
   });
 
-  it("measures the weight noise of a preset's devices: none when ideal, more with more read noise", () => {
-    assert.equal(measureWeightNoise(loadPreset("int8")).sigma, 0);
+  it("measures the weight noise of a preset's devices per code: none when ideal, more with more read noise", () => {
+    const ideal = measureWeightNoise(loadPreset("int8"));
+    assert.equal(ideal.sigma, 0);
+    assert.ok(ideal.errors.every((e) => e === 0) && ideal.errors.length === 255 * ideal.samples);
     const rram = loadPreset("rram");
     const quiet = SimConfigSchema.parse(
       mergeConfig(rram, { device: { programmingNoise: false, readNoise: false } }),
@@ -207,6 +252,23 @@ describe("hardware-aware fine-tuning", () => {
       ).sigma;
     assert.ok(read(0.01) > 0 && read(0.04) > 3 * read(0.01), `${read(0.01)} ${read(0.04)}`);
     assert.ok(measureWeightNoise(rram).sigma > read(0.01), "programming noise adds to read noise");
+    // PCM slices 7 magnitude bits over 4-bit devices: codes below 16 leave the upper slice's
+    // devices at Gmin, larger codes program them and carry their noise 16-fold.
+    const pcm = measureWeightNoise(loadPreset("pcm"));
+    for (const [small, large] of [
+      [5, 127],
+      [-5, -127],
+      [15, 16],
+    ] as const)
+      assert.ok(codeErrorRms(pcm, large) > 1.8 * codeErrorRms(pcm, small), `code ${small} against ${large}`);
+    // With the digit-0 devices exact and no read noise, code 0 is read back exactly.
+    const exact = measureWeightNoise(
+      SimConfigSchema.parse(
+        mergeConfig(loadPreset("pcm"), { device: { gMinDevicesExact: true, readNoise: false } }),
+      ),
+    );
+    assert.equal(codeErrorRms(exact, 0), 0);
+    assert.ok(codeErrorRms(exact, 1) > 0);
   });
 
   it("fine-tunes from given weights; with a zero learning rate the float weights come back unchanged", () => {
@@ -238,7 +300,13 @@ describe("hardware-aware fine-tuning", () => {
           init: (m) => loadModelWeights(m, start),
           perturb: (m, rng) => {
             steps++;
-            return perturbWeights(m, crossbarWeights(m), { weightBits: 8, sigma: 0.05 }, 1, rng);
+            return perturbWeights(
+              m,
+              crossbarWeights(m),
+              bank(() => [6, -6]),
+              1,
+              rng,
+            );
           },
           identity: "test",
         },

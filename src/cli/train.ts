@@ -12,7 +12,12 @@ import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { formatGenotype } from "../space/format.js";
-import { crossbarWeights, measureWeightNoise, perturbWeights } from "../train/hardware-aware.js";
+import {
+  codeErrorRms,
+  crossbarWeights,
+  measureWeightNoise,
+  perturbWeights,
+} from "../train/hardware-aware.js";
 import {
   DARTS_RECIPE,
   type FineTuning,
@@ -234,8 +239,19 @@ export function registerTrain(program: Command): void {
       const weights = o.weights as string;
       const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }), 0);
       loadModelWeights(model, weights); // fail now, not after the data loads
+      // What the card and the resume check record of the noise (the samples themselves follow from the preset).
+      const wMax = 2 ** (noise.weightBits - 1) - 1;
+      const codes = [1, Math.min(16, wMax), wMax];
+      const summary = {
+        model: "per-code read-back errors",
+        weightBits: noise.weightBits,
+        sigma: noise.sigma,
+        samplesPerCode: noise.samples,
+        rmsAtCode: Object.fromEntries(codes.map((c) => [c, codeErrorRms(noise, c)])),
+        scale,
+      };
       process.stderr.write(
-        `fine-tuning on ${cfg.name}: ${noise.weightBits}-bit weights, device noise σ = ${(100 * noise.sigma).toFixed(3)} % of each channel's largest weight (×${scale})\n`,
+        `fine-tuning on ${cfg.name}: ${noise.weightBits}-bit weights, device errors measured per code (RMS ${codes.map((c) => `${summary.rmsAtCode[c]!.toFixed(2)} at code ${c}`).join(", ")}; ${(100 * noise.sigma).toFixed(2)} % of the largest weight over all codes alike) ×${scale}\n`,
       );
       const names = crossbarWeights(model);
       runTraining(
@@ -245,12 +261,12 @@ export function registerTrain(program: Command): void {
         {
           init: (m) => loadModelWeights(m, weights),
           perturb: (m, rng) => perturbWeights(m, names, noise, scale, rng),
-          identity: JSON.stringify({ weights, preset: cfg.name, noise, scale }),
+          identity: JSON.stringify({ weights, preset: cfg.name, noise: summary }),
         },
         {
           fineTunedFrom: weights,
           preset: cfg.name,
-          weightNoise: { ...noise, scale },
+          weightNoise: summary,
           trainedWith: "memhyper finetune",
         },
       );
