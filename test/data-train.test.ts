@@ -309,6 +309,7 @@ describe("hardware-aware fine-tuning", () => {
             );
           },
           identity: "test",
+          frozenBatchNorm: false,
         },
       ).model;
     const base = small();

@@ -147,6 +147,24 @@ for (const k of backends) {
           { eps: 1e-3 },
         );
       }));
+    it("batch norm (running statistics, as frozen in fine-tuning)", () =>
+      withKernels(k, () => {
+        const gamma = randomTensor([3], rng, true);
+        const beta = randomTensor([3], rng, true);
+        const bn = {
+          weight: gamma,
+          bias: beta,
+          runningMean: Float32Array.from([0.3, -0.2, 0.1]),
+          runningVar: Float32Array.from([0.5, 2, 1.5]),
+        };
+        gradCheck(
+          (t, [x]) => ops.batchNorm(t, x!, bn, false),
+          [randomTensor([4, 3, 3, 2], rng, true), gamma, beta],
+          rng,
+          { eps: 1e-3 },
+        );
+        assert.deepEqual([...bn.runningMean], [0.3, -0.2, 0.1].map(Math.fround), "statistics stay");
+      }));
     it("relu, add, concat, shift, global pool, linear, cross-entropy", () =>
       withKernels(k, () => {
         const shape = [2, 3, 5, 5];
@@ -411,6 +429,28 @@ describe("models from the IR", () => {
       assert.deepEqual(a, b);
       assert.ok(a.every(Number.isFinite));
     }
+  });
+
+  it("training with frozen batch norm computes the deployed (inference) network and leaves the statistics alone", () => {
+    const net = buildNetwork(resolveArchitecture("PDARTS"), tiny);
+    const m = new Model(net, 5);
+    // Statistics other than the initial 0/1, so that folding them in is not trivial.
+    m.forward(randomTensor([4, 3, 8, 8], new Rng(4)), { training: true });
+    const x = randomTensor([2, 3, 8, 8], new Rng(2));
+    const stats = () => [
+      ...[...m.tensors].filter(([k]) => k.includes("running_")).map(([k, t]) => [k, [...t.data]]),
+      ...m.batchesTracked,
+    ];
+    const before = JSON.stringify(stats());
+    const tape = new Tape();
+    const frozen = m.forward(x, { training: true, tape, frozenBatchNorm: true }).logits;
+    assert.equal(JSON.stringify(stats()), before);
+    assertClose(frozen.data, m.forward(x, { training: false }).logits.data, 1e-4, 1e-5, "logits");
+    tape.backward(ops.crossEntropy(tape, frozen, [1, 2]));
+    assert.ok(
+      m.tensor("stem.1.weight").grad!.some((g) => g !== 0),
+      "γ learns",
+    );
   });
 
   it("native and TypeScript kernels give the same network output", {

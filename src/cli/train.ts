@@ -229,6 +229,14 @@ export function registerTrain(program: Command): void {
       parseFloatOption("noise-scale", 0, 10),
       1,
     )
+    .addOption(
+      new Option(
+        "--batch-norm <mode>",
+        "batch statistics in training, or the running statistics frozen as the deployed network uses them",
+      )
+        .choices(["batch", "frozen"])
+        .default("batch"),
+    )
     .action((o: NetOptions & Record<string, unknown>) => {
       const arch = resolveArchitecture(o.genotype);
       const cfg = resolveSimConfig(o.preset as string, o.config as string | undefined);
@@ -249,6 +257,8 @@ export function registerTrain(program: Command): void {
         samplesPerCode: noise.samples,
         rmsAtCode: Object.fromEntries(codes.map((c) => [c, codeErrorRms(noise, c)])),
         scale,
+        // Absent means batch statistics, so that runs started before the option still resume.
+        ...(o.batchNorm === "frozen" ? { batchNorm: "frozen" } : {}),
       };
       process.stderr.write(
         `fine-tuning on ${cfg.name}: ${noise.weightBits}-bit weights, device errors measured per code (RMS ${codes.map((c) => `${summary.rmsAtCode[c]!.toFixed(2)} at code ${c}`).join(", ")}; ${(100 * noise.sigma).toFixed(2)} % of the largest weight over all codes alike) ×${scale}\n`,
@@ -261,6 +271,7 @@ export function registerTrain(program: Command): void {
         {
           init: (m) => loadModelWeights(m, weights),
           perturb: (m, rng) => perturbWeights(m, names, noise, scale, rng),
+          frozenBatchNorm: o.batchNorm === "frozen",
           identity: JSON.stringify({ weights, preset: cfg.name, noise: summary }),
         },
         {

@@ -18,6 +18,13 @@ export interface ForwardOptions {
   readonly dropPathProb?: number;
   /** Randomness of drop-path. */
   readonly rng?: Rng;
+  /**
+   * Training only: batch norm normalises with its running statistics, as the deployed network
+   * (batch norm folded into the convolution) does, instead of the batch's; γ and β still
+   * learn, the statistics stay. Hardware-aware fine-tuning uses it so that per-channel gain
+   * and offset errors of the devices are not normalised away in training.
+   */
+  readonly frozenBatchNorm?: boolean;
   /** Runs the weight layers instead of the float kernels (inference only): the crossbar simulator. */
   readonly executor?: MatmulExecutor | null;
 }
@@ -184,8 +191,9 @@ export class Model {
             break;
           }
           case "bn": {
-            y = ops.batchNorm(tape, v(0), this.bnState(node.param), training, out);
-            if (training) {
+            const batchStatistics = training && !opts.frozenBatchNorm;
+            y = ops.batchNorm(tape, v(0), this.bnState(node.param), batchStatistics, out);
+            if (batchStatistics) {
               const key = `${node.param}.num_batches_tracked`;
               this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);
             }

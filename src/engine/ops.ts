@@ -79,7 +79,10 @@ export function foldBatchNorm(w: Tensor, bn: BatchNormState): { weight: Tensor; 
   return { weight, bias };
 }
 
-/** Batch norm: batch statistics and a running-stat update in training, running stats in eval. */
+/**
+ * Batch norm: batch statistics and a running-stat update in training, running stats in eval
+ * (differentiable too: fine-tuning with frozen statistics).
+ */
 export function batchNorm(
   tape: Tape | null,
   x: Tensor,
@@ -104,8 +107,34 @@ export function batchNorm(
       BN_EPS,
       y.data,
     );
-    if (wantsGrad(tape, x, bn.weight, bn.bias))
-      throw new Error("batchNorm: gradients in eval mode are not supported");
+    // With running statistics batch norm is a per-channel affine map y = (x − μ)·s + β,
+    // s = γ/√(σ²+ε): what fine-tuning with frozen statistics trains through.
+    if (wantsGrad(tape, x, bn.weight, bn.bias)) {
+      tape.record(y, (dy) => {
+        const invstd = Float64Array.from(bn.runningVar, (v) => 1 / Math.sqrt(v + BN_EPS));
+        const dgamma = new Float32Array(c);
+        const dbeta = new Float32Array(c);
+        const scales = new Float32Array(n * c);
+        for (let i = 0; i < n * c; i++) {
+          const ch = i % c;
+          const mu = bn.runningMean[ch]!;
+          let sdy = 0;
+          let sdyx = 0;
+          for (let j = i * hw; j < (i + 1) * hw; j++) {
+            sdy += dy[j]!;
+            sdyx += dy[j]! * (x.data[j]! - mu);
+          }
+          dbeta[ch]! += sdy;
+          dgamma[ch]! += sdyx * invstd[ch]!;
+          scales[i] = bn.weight.data[ch]! * invstd[ch]!;
+        }
+        const dx = alloc(x.size);
+        k.rowScaleAdd(dy, scales, dx, false);
+        accumulate(bn.weight, dgamma);
+        accumulate(bn.bias, dbeta);
+        accumulate(x, dx);
+      });
+    }
     return y;
   }
   const mean = new Float32Array(c);

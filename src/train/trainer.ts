@@ -112,6 +112,8 @@ export interface FineTuning {
   readonly init: (model: Model) => void;
   /** Puts hardware weights in place for one step; returns the function that restores the float ones. */
   readonly perturb: (model: Model, rng: Rng) => () => void;
+  /** Batch norm normalises with its running statistics, as deployed (`ForwardOptions.frozenBatchNorm`). */
+  readonly frozenBatchNorm: boolean;
   /** Identifies the starting weights and the hardware, so that --resume refuses another run's checkpoint. */
   readonly identity: string;
 }
@@ -206,7 +208,13 @@ export function trainModel(
       const restore = fineTuning?.perturb(model, noiseRng);
       withArena(arena, () => {
         const tape = new Tape();
-        const out = model.forward(input, { training: true, tape, dropPathProb: dropProb, rng: dropRng });
+        const out = model.forward(input, {
+          training: true,
+          tape,
+          dropPathProb: dropProb,
+          rng: dropRng,
+          frozenBatchNorm: fineTuning?.frozenBatchNorm ?? false,
+        });
         const terms = [ops.crossEntropy(tape, out.logits, lab)];
         if (out.auxLogits) terms.push(ops.crossEntropy(tape, out.auxLogits, lab, recipe.auxWeight));
         const mainLoss = terms[0]!.data[0]!;
