@@ -187,7 +187,8 @@ describe("hardware-aware fine-tuning", () => {
       const t = model.tensor(n);
       return quantizeWeights(before[k]!, t.shape[0]!, 8);
     });
-    const perChannel = (k: number) => model.tensor(names[k]!).size / model.tensor(names[k]!).shape[0]!;
+    const perChannels = names.map((n) => model.tensor(n).size / model.tensor(n).shape[0]!);
+    const perChannel = (k: number) => perChannels[k]!;
     names.forEach((n, k) => {
       const { q, scale } = quantized[k]!;
       model.tensor(n).data.forEach((v, i) => {

@@ -130,41 +130,33 @@ for (const k of backends) {
           ),
         ));
     }
-    it("batch norm (training statistics)", () =>
-      withKernels(k, () => {
-        const gamma = randomTensor([3], rng, true);
-        const beta = randomTensor([3], rng, true);
-        const bn = {
-          weight: gamma,
-          bias: beta,
-          runningMean: new Float32Array(3),
-          runningVar: new Float32Array(3).fill(1),
-        };
-        gradCheck(
-          (t, [x]) => ops.batchNorm(t, x!, bn, true),
-          [randomTensor([4, 3, 3, 2], rng, true), gamma, beta],
-          rng,
-          { eps: 1e-3 },
-        );
-      }));
-    it("batch norm (running statistics, as frozen in fine-tuning)", () =>
-      withKernels(k, () => {
-        const gamma = randomTensor([3], rng, true);
-        const beta = randomTensor([3], rng, true);
-        const bn = {
-          weight: gamma,
-          bias: beta,
-          runningMean: Float32Array.from([0.3, -0.2, 0.1]),
-          runningVar: Float32Array.from([0.5, 2, 1.5]),
-        };
-        gradCheck(
-          (t, [x]) => ops.batchNorm(t, x!, bn, false),
-          [randomTensor([4, 3, 3, 2], rng, true), gamma, beta],
-          rng,
-          { eps: 1e-3 },
-        );
-        assert.deepEqual([...bn.runningMean], [0.3, -0.2, 0.1].map(Math.fround), "statistics stay");
-      }));
+    for (const { what, training, mean, variance } of [
+      { what: "training statistics", training: true, mean: [0, 0, 0], variance: [1, 1, 1] },
+      {
+        what: "running statistics, as frozen in fine-tuning",
+        training: false,
+        mean: [0.3, -0.2, 0.1],
+        variance: [0.5, 2, 1.5],
+      },
+    ])
+      it(`batch norm (${what})`, () =>
+        withKernels(k, () => {
+          const gamma = randomTensor([3], rng, true);
+          const beta = randomTensor([3], rng, true);
+          const bn = {
+            weight: gamma,
+            bias: beta,
+            runningMean: Float32Array.from(mean),
+            runningVar: Float32Array.from(variance),
+          };
+          gradCheck(
+            (t, [x]) => ops.batchNorm(t, x!, bn, training),
+            [randomTensor([4, 3, 3, 2], rng, true), gamma, beta],
+            rng,
+            { eps: 1e-3 },
+          );
+          if (!training) assert.deepEqual([...bn.runningMean], mean.map(Math.fround), "statistics stay");
+        }));
     it("relu, add, concat, shift, global pool, linear, cross-entropy", () =>
       withKernels(k, () => {
         const shape = [2, 3, 5, 5];
