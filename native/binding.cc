@@ -157,7 +157,7 @@ Napi::Value BnForwardEval(const Napi::CallbackInfo& info) {
 
 Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   mh::bn_backward(I(info, 0), I(info, 1), I(info, 2), F(info, 3), F(info, 4), F(info, 5), F(info, 6), F(info, 7),
-                  F(info, 8), F(info, 9), F(info, 10));
+                  F(info, 8), F(info, 9), F(info, 10), info[11].As<Napi::Boolean>());
   return info.Env().Undefined();
 }
 

@@ -769,7 +769,7 @@ void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, c
 }
 
 void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
-                 const float* dy, float* dx, float* dgamma, float* dbeta) {
+                 const float* dy, float* dx, float* dgamma, float* dbeta, bool fixed_stats) {
   const double m = (double)n * hw;
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < c; ch++) {
@@ -791,7 +791,8 @@ void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const
     dgamma[ch] += (float)sxhat;
     dbeta[ch] += (float)sdy;
     const float k1 = gamma[ch] * is;
-    const float mdy = (float)(sdy / m), mxh = (float)(sxhat / m);
+    // Fixed (running) statistics do not depend on x: no mean terms.
+    const float mdy = fixed_stats ? 0.f : (float)(sdy / m), mxh = fixed_stats ? 0.f : (float)(sxhat / m);
     for (int i = 0; i < n; i++) {
       const float* p = x + ((int64_t)i * c + ch) * hw;
       const float* g = dy + ((int64_t)i * c + ch) * hw;

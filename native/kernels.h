@@ -61,9 +61,10 @@ void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, 
                       float* y, float* mean, float* invstd);
 void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, const float* beta,
                      const float* mean, const float* var, float eps, float* y);
-// dx computed; dgamma, dbeta accumulated (+=).
+// dx computed; dgamma, dbeta accumulated (+=). fixed_stats: mean and invstd are running
+// statistics (constants), so dx = γ·invstd·dy.
 void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
-                 const float* dy, float* dx, float* dgamma, float* dbeta);
+                 const float* dy, float* dx, float* dgamma, float* dbeta, bool fixed_stats);
 
 // y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r] for rows of `per` values (drop-path sums).
 void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate);

@@ -320,7 +320,8 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     }
     const gamma = randomTensor([4], rng).data;
     const beta = randomTensor([4], rng).data;
-    const run = (k: Kernels) => {
+    // Backward with the batch's statistics and with fixed (running) ones.
+    const run = (k: Kernels, fixedStats: boolean) => {
       const y = new Float32Array(x.size);
       const mean = new Float32Array(4);
       const inv = new Float32Array(4);
@@ -328,13 +329,15 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       const dx = new Float32Array(x.size);
       const dg = new Float32Array(4);
       const db = new Float32Array(4);
-      k.bnBackward(3, 4, 63, x.data, gamma, mean, inv, y, dx, dg, db);
+      k.bnBackward(3, 4, 63, x.data, gamma, mean, inv, y, dx, dg, db, fixedStats);
       return [y, mean, inv, dx, dg, db];
     };
-    const t = run(tsKernels);
-    run(native!).forEach((v, i) => {
-      assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}`);
-    });
+    for (const fixedStats of [false, true]) {
+      const t = run(tsKernels, fixedStats);
+      run(native!, fixedStats).forEach((v, i) => {
+        assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}, fixed statistics ${fixedStats}`);
+      });
+    }
     // Shapes for the native register-tiled path (row and column tails, 1…12-row tiles; on
     // AVX-512 also the larger rows and inner dimensions up to its limits) and for OpenBLAS
     // (rows, inner dimension or B size past the tiled path's limits on either machine).

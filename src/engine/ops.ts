@@ -94,7 +94,13 @@ export function batchNorm(
   const hw = x.size / (n * c);
   const y = new Tensor(x.shape, out ?? alloc(x.size));
   const k = kernels();
+  let mean: Float32Array;
+  let invstd: Float32Array;
   if (!training) {
+    // With running statistics batch norm is a per-channel affine map y = (x − μ)·s + β,
+    // s = γ/√(σ²+ε): what fine-tuning with frozen statistics trains through.
+    mean = bn.runningMean;
+    invstd = bn.runningVar.map((v) => 1 / Math.sqrt(v + BN_EPS));
     k.bnForwardEval(
       n,
       c,
@@ -107,59 +113,34 @@ export function batchNorm(
       BN_EPS,
       y.data,
     );
-    // With running statistics batch norm is a per-channel affine map y = (x − μ)·s + β,
-    // s = γ/√(σ²+ε): what fine-tuning with frozen statistics trains through.
-    if (wantsGrad(tape, x, bn.weight, bn.bias)) {
-      tape.record(y, (dy) => {
-        const invstd = Float64Array.from(bn.runningVar, (v) => 1 / Math.sqrt(v + BN_EPS));
-        const dgamma = new Float32Array(c);
-        const dbeta = new Float32Array(c);
-        const scales = new Float32Array(n * c);
-        for (let i = 0; i < n * c; i++) {
-          const ch = i % c;
-          const mu = bn.runningMean[ch]!;
-          let sdy = 0;
-          let sdyx = 0;
-          for (let j = i * hw; j < (i + 1) * hw; j++) {
-            sdy += dy[j]!;
-            sdyx += dy[j]! * (x.data[j]! - mu);
-          }
-          dbeta[ch]! += sdy;
-          dgamma[ch]! += sdyx * invstd[ch]!;
-          scales[i] = bn.weight.data[ch]! * invstd[ch]!;
-        }
-        const dx = alloc(x.size);
-        k.rowScaleAdd(dy, scales, dx, false);
-        accumulate(bn.weight, dgamma);
-        accumulate(bn.bias, dbeta);
-        accumulate(x, dx);
-      });
-    }
-    return y;
-  }
-  const mean = new Float32Array(c);
-  const invstd = new Float32Array(c);
-  k.bnForwardTrain(n, c, hw, x.data, bn.weight.data, bn.bias.data, BN_EPS, y.data, mean, invstd);
-  const m = n * hw;
-  for (let ch = 0; ch < c; ch++) {
-    const biasedVar = 1 / (invstd[ch]! * invstd[ch]!) - BN_EPS;
-    // PyTorch updates the running variance with the unbiased estimate.
-    const unbiased = m > 1 ? (biasedVar * m) / (m - 1) : biasedVar;
-    bn.runningMean[ch] = (1 - BN_MOMENTUM) * bn.runningMean[ch]! + BN_MOMENTUM * mean[ch]!;
-    bn.runningVar[ch] = (1 - BN_MOMENTUM) * bn.runningVar[ch]! + BN_MOMENTUM * unbiased;
+  } else {
+    mean = new Float32Array(c);
+    invstd = new Float32Array(c);
+    k.bnForwardTrain(n, c, hw, x.data, bn.weight.data, bn.bias.data, BN_EPS, y.data, mean, invstd);
+    updateRunningStats(bn, mean, invstd, n * hw);
   }
   if (wantsGrad(tape, x, bn.weight, bn.bias)) {
     tape.record(y, (dy) => {
       const dx = alloc(x.size);
       const dgamma = new Float32Array(c);
       const dbeta = new Float32Array(c);
-      k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, invstd, dy, dx, dgamma, dbeta);
+      k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, invstd, dy, dx, dgamma, dbeta, !training);
       accumulate(bn.weight, dgamma);
       accumulate(bn.bias, dbeta);
       accumulate(x, dx);
     });
   }
   return y;
+}
+
+function updateRunningStats(bn: BatchNormState, mean: Float32Array, invstd: Float32Array, m: number): void {
+  for (let ch = 0; ch < mean.length; ch++) {
+    const biasedVar = 1 / (invstd[ch]! * invstd[ch]!) - BN_EPS;
+    // PyTorch updates the running variance with the unbiased estimate.
+    const unbiased = m > 1 ? (biasedVar * m) / (m - 1) : biasedVar;
+    bn.runningMean[ch] = (1 - BN_MOMENTUM) * bn.runningMean[ch]! + BN_MOMENTUM * mean[ch]!;
+    bn.runningVar[ch] = (1 - BN_MOMENTUM) * bn.runningVar[ch]! + BN_MOMENTUM * unbiased;
+  }
 }
 
 export function relu(tape: Tape | null, x: Tensor, out?: Float32Array): Tensor {

@@ -160,7 +160,20 @@ const bnForwardEval: Kernels["bnForwardEval"] = (n, c, hw, x, gamma, beta, mean,
   }
 };
 
-const bnBackward: Kernels["bnBackward"] = (n, c, hw, x, gamma, mean, invstd, dy, dx, dgamma, dbeta) => {
+const bnBackward: Kernels["bnBackward"] = (
+  n,
+  c,
+  hw,
+  x,
+  gamma,
+  mean,
+  invstd,
+  dy,
+  dx,
+  dgamma,
+  dbeta,
+  fixedStats,
+) => {
   const m = n * hw;
   for (let ch = 0; ch < c; ch++) {
     let sdy = 0;
@@ -178,7 +191,9 @@ const bnBackward: Kernels["bnBackward"] = (n, c, hw, x, gamma, mean, invstd, dy,
       for (let j = 0; j < hw; j++) {
         const k = (i * c + ch) * hw + j;
         const xhat = (x[k]! - mean[ch]!) * invstd[ch]!;
-        dx[k] = (gamma[ch]! * invstd[ch]! * (m * dy[k]! - sdy - xhat * sdyxhat)) / m;
+        dx[k] = fixedStats
+          ? gamma[ch]! * invstd[ch]! * dy[k]!
+          : (gamma[ch]! * invstd[ch]! * (m * dy[k]! - sdy - xhat * sdyxhat)) / m;
       }
     }
   }

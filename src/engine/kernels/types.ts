@@ -145,7 +145,10 @@ export interface Kernels {
     eps: number,
     y: Float32Array,
   ): void;
-  /** Writes dx, adds into dgamma and dbeta. */
+  /**
+   * Writes dx, adds into dgamma and dbeta. fixedStats: mean and invstd are constants (running
+   * statistics), so dx = γ·invstd·dy; otherwise they are the batch's and dx carries their terms.
+   */
   bnBackward(
     n: number,
     c: number,
@@ -158,6 +161,7 @@ export interface Kernels {
     dx: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
+    fixedStats: boolean,
   ): void;
   /** count rows of len values: dst[dstOffset + r·dstStride ..] = src[srcOffset + r·srcStride ..]. */
   stridedCopy(
