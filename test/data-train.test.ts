@@ -187,12 +187,11 @@ describe("hardware-aware fine-tuning", () => {
       const t = model.tensor(n);
       return quantizeWeights(before[k]!, t.shape[0]!, 8);
     });
-    const perChannels = names.map((n) => model.tensor(n).size / model.tensor(n).shape[0]!);
-    const perChannel = (k: number) => perChannels[k]!;
+    const perChannel = names.map((n) => model.tensor(n).size / model.tensor(n).shape[0]!);
     names.forEach((n, k) => {
       const { q, scale } = quantized[k]!;
       model.tensor(n).data.forEach((v, i) => {
-        assert.equal(v, Math.fround(q[i]! * scale[Math.floor(i / perChannel(k))]!));
+        assert.equal(v, Math.fround(q[i]! * scale[Math.floor(i / perChannel[k]!)]!));
       });
     });
     quiet();
@@ -208,7 +207,7 @@ describe("hardware-aware fine-tuning", () => {
     names.forEach((n, k) => {
       const { q, scale } = quantized[k]!;
       model.tensor(n).data.forEach((v, i) => {
-        const want = (q[i]! + (2 * q[i]!) / 10) * scale[Math.floor(i / perChannel(k))]!;
+        const want = (q[i]! + (2 * q[i]!) / 10) * scale[Math.floor(i / perChannel[k]!)]!;
         assert.ok(Math.abs(v - want) <= 1e-6 * Math.abs(want), `${n}[${i}] ${v} want ${want}`);
       });
     });
@@ -227,7 +226,7 @@ describe("hardware-aware fine-tuning", () => {
     names.forEach((n, k) => {
       const { q, scale } = quantized[k]!;
       model.tensor(n).data.forEach((v, i) => {
-        const d = v / scale[Math.floor(i / perChannel(k))]! - q[i]!;
+        const d = v / scale[Math.floor(i / perChannel[k]!)]! - q[i]!;
         assert.ok(Math.abs(Math.abs(d) - 1) < 1e-3, `${n}[${i}] error ${d}`);
         if (d > 0) up++;
         all++;

@@ -94,13 +94,11 @@ export function batchNorm(
   const hw = x.size / (n * c);
   const y = new Tensor(x.shape, out ?? alloc(x.size));
   const k = kernels();
-  let mean: Float32Array;
-  let invstd: Float32Array;
+  // The batch's statistics in training; in eval the running ones, turned into invstd only
+  // when a tape needs them (fine-tuning with frozen statistics), not on the inference path.
+  let mean = bn.runningMean;
+  let invstd: Float32Array | null = null;
   if (!training) {
-    // With running statistics batch norm is a per-channel affine map y = (x − μ)·s + β,
-    // s = γ/√(σ²+ε): what fine-tuning with frozen statistics trains through.
-    mean = bn.runningMean;
-    invstd = bn.runningVar.map((v) => 1 / Math.sqrt(v + BN_EPS));
     k.bnForwardEval(
       n,
       c,
@@ -120,11 +118,14 @@ export function batchNorm(
     updateRunningStats(bn, mean, invstd, n * hw);
   }
   if (wantsGrad(tape, x, bn.weight, bn.bias)) {
+    // With running statistics batch norm is a per-channel affine map y = (x − μ)·s + β,
+    // s = γ/√(σ²+ε), whose statistics are constants of the backward.
+    const inv = invstd ?? bn.runningVar.map((v) => 1 / Math.sqrt(v + BN_EPS));
     tape.record(y, (dy) => {
       const dx = alloc(x.size);
       const dgamma = new Float32Array(c);
       const dbeta = new Float32Array(c);
-      k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, invstd, dy, dx, dgamma, dbeta, !training);
+      k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, inv, dy, dx, dgamma, dbeta, !training);
       accumulate(bn.weight, dgamma);
       accumulate(bn.bias, dbeta);
       accumulate(x, dx);
