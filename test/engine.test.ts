@@ -338,6 +338,19 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
         assertClose(v, t[i]!, 1e-4, 1e-5, `batch norm output ${i}, fixed statistics ${fixedStats}`);
       });
     }
+    // Activations far from zero against their spread (mean 300, deviation 1): the native
+    // one-pass statistics, taken about a shift, must not cancel as a raw second moment would
+    // (in float32 that would lose the variance to rounding entirely).
+    const offset = x.data.map((v) => 300 + v);
+    const stats = (k: Kernels) => {
+      const [y, mean, inv] = [new Float32Array(x.size), new Float32Array(4), new Float32Array(4)];
+      k.bnForwardTrain(3, 4, 63, offset, gamma, beta, 1e-5, y, mean, inv);
+      return [y, mean, inv];
+    };
+    const reference = stats(tsKernels);
+    stats(native!).forEach((v, i) => {
+      assertClose(v, reference[i]!, 1e-4, 1e-4, `batch norm of offset input, output ${i}`);
+    });
     // Shapes for the native register-tiled path (row and column tails, 1…12-row tiles; on
     // AVX-512 also the larger rows and inner dimensions up to its limits) and for OpenBLAS
     // (rows, inner dimension or B size past the tiled path's limits on either machine).
