@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Arena, withArena } from "../src/engine/arena.js";
 import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { Kernels } from "../src/engine/kernels/types.js";
 import { Model } from "../src/engine/model.js";
@@ -470,6 +471,64 @@ describe("models from the IR", () => {
     const t = withKernels(tsKernels, () => m.forward(x, { training: false }).logits.data.slice());
     const n = withKernels(native!, () => m.forward(x, { training: false }).logits.data.slice());
     assertClose(n, t, 1e-3, 1e-4, "logits");
+  });
+
+  it("gradients taken back early by the arena equal gradients in fresh buffers, in less memory", () => {
+    for (const arch of [
+      resolveArchitecture("PDARTS"),
+      resolveArchitecture("DARTS_V1"),
+      architectureFromConfiguration(sampleConfiguration(new Rng(8))),
+    ]) {
+      const net = buildNetwork(arch, { channels: 4, layers: 3, auxiliary: true });
+      const x = randomTensor([4, 3, 32, 32], new Rng(3));
+      const labels = [1, 2, 3, 4];
+      // Never hands a buffer back: every allocation of the step stays distinct.
+      let freshBytes = 0;
+      const fresh = {
+        take: (n: number) => {
+          freshBytes += 4 * n;
+          return new Float32Array(n);
+        },
+      };
+      const gradients = (allocator: { take(n: number): Float32Array }, dropPathProb: number) => {
+        const m = new Model(net, 7);
+        const rng = new Rng(9);
+        let grads: Float32Array[] = [];
+        // Two steps: the second reuses the first's buffers, stale values and all.
+        for (let step = 0; step < 2; step++) {
+          withArena(allocator, () => {
+            const tape = new Tape();
+            const out = m.forward(x, { training: true, tape, dropPathProb, rng });
+            tape.backward(
+              ops.add(tape, [
+                ops.crossEntropy(tape, out.logits, labels),
+                ops.crossEntropy(tape, out.auxLogits!, labels, 0.4),
+              ]),
+            );
+          });
+          if (allocator instanceof Arena) allocator.reset();
+          grads = m.parameters().map((p) => p.tensor.grad!.slice());
+          for (const p of m.parameters()) p.tensor.grad = null;
+        }
+        return grads;
+      };
+      // Without drop-path a sum hands its incoming gradient on to an input, which must keep it.
+      for (const drop of [0, 0.3]) {
+        const reused = gradients(new Arena(), drop);
+        const reference = gradients(fresh, drop);
+        assert.equal(reused.length, reference.length);
+        for (const [i, g] of reused.entries())
+          assert.deepEqual(g, reference[i], `drop-path ${drop}, parameter ${i}`);
+      }
+      freshBytes = 0;
+      const arena = new Arena();
+      gradients(arena, 0.3);
+      gradients(fresh, 0.3);
+      assert.ok(
+        arena.bytes() < 0.7 * (freshBytes / 2),
+        `arena ${arena.bytes()} bytes against ${freshBytes / 2} allocated per step`,
+      );
+    }
   });
 
   it("whole-network gradients match finite differences (stem weight, a depthwise weight)", () => {

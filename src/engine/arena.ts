@@ -2,32 +2,43 @@
  * Activation memory reused across steps. A training step allocates the same sequence of
  * buffer sizes every time; taking them from an arena and handing them all back after the
  * optimiser step removes allocation, zero-filling and page faults from the hot loop.
+ * Gradients come back early (`release`), as soon as the backward pass has consumed them,
+ * so the next gradient of that size reuses a buffer still warm in cache and the step holds
+ * only the gradients alive at once, not all of them.
  * Buffers from `alloc` are NOT zeroed when an arena is active: every op writes its
  * whole output.
  */
 export class Arena {
   private readonly free = new Map<number, Float32Array[]>();
-  private readonly used: Float32Array[] = [];
+  private readonly used = new Set<Float32Array>();
 
   take(size: number): Float32Array {
     const buf = this.free.get(size)?.pop() ?? new Float32Array(size);
-    this.used.push(buf);
+    this.used.add(buf);
     return buf;
+  }
+
+  /** Hands one buffer back before the reset; a buffer the arena did not give is ignored. */
+  release(buf: Float32Array): void {
+    if (this.used.delete(buf)) this.putFree(buf);
   }
 
   /** Returns every buffer taken since the last reset; tensors holding them must no longer be read. */
   reset(): void {
-    for (const buf of this.used) {
-      const list = this.free.get(buf.length);
-      if (list) list.push(buf);
-      else this.free.set(buf.length, [buf]);
-    }
-    this.used.length = 0;
+    for (const buf of this.used) this.putFree(buf);
+    this.used.clear();
+  }
+
+  private putFree(buf: Float32Array): void {
+    const list = this.free.get(buf.length);
+    if (list) list.push(buf);
+    else this.free.set(buf.length, [buf]);
   }
 
   /** Bytes held, in use or free. */
   bytes(): number {
-    let n = this.used.reduce((a, b) => a + b.byteLength, 0);
+    let n = 0;
+    for (const b of this.used) n += b.byteLength;
     for (const list of this.free.values()) n += list.reduce((a, b) => a + b.byteLength, 0);
     return n;
   }
@@ -53,6 +64,7 @@ export class BufferPool {
 
 interface Allocator {
   take(size: number): Float32Array;
+  release?(buf: Float32Array): void;
 }
 
 let current: Allocator | null = null;
@@ -71,4 +83,9 @@ export function withArena<T>(arena: Allocator, fn: () => T): T {
 /** An activation-sized buffer: from the active arena (contents undefined) or fresh (zeroed). */
 export function alloc(size: number): Float32Array {
   return current ? current.take(size) : new Float32Array(size);
+}
+
+/** Hands a buffer from `alloc` back to the active arena early: nothing may read it afterwards. */
+export function release(buf: Float32Array): void {
+  current?.release?.(buf);
 }

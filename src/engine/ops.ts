@@ -5,7 +5,7 @@
 import type { Rng } from "../util/rng.js";
 import { alloc } from "./arena.js";
 import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
-import { accumulate, type Tape } from "./tape.js";
+import { accumulate, adopt, type Tape } from "./tape.js";
 import { Tensor } from "./tensor.js";
 
 export interface ConvAttrs {
@@ -213,8 +213,8 @@ export function add(
         } else if (s) {
           const dx = alloc(x.size);
           k.rowScaleAdd(dy, s, dx, false);
-          x.grad = dx;
-        } else x.grad = i === xs.length - 1 ? dy : copyOf(dy);
+          adopt(x, dx);
+        } else adopt(x, i === xs.length - 1 ? dy : copyOf(dy));
       });
     });
   }

@@ -1,7 +1,11 @@
 /**
  * Reverse-mode autodiff: ops push a backward step while a tape is recording; `backward`
- * runs them in reverse. Intermediate gradients are released as soon as they are used.
+ * runs them in reverse. Intermediate gradients are released as soon as they are used: a
+ * step's incoming gradient goes back to the arena after the step, unless the step handed
+ * that very buffer on to an input (`adopt`), and a gradient summed into one already there
+ * goes back at once.
  */
+import { release } from "./arena.js";
 import { kernels } from "./kernels/index.js";
 import { Tensor } from "./tensor.js";
 
@@ -22,17 +26,37 @@ export class Tape {
       const g = out.grad;
       if (!g) continue;
       out.grad = null; // intermediate: no longer needed once passed on
+      stepGrad = g;
+      passedOn = false;
       run(g);
+      if (!passedOn) release(g);
     }
+    stepGrad = null;
     this.steps.length = 0;
   }
 }
 
-/** Adds `g` into t.grad; takes ownership of `g` when t has no gradient yet. */
+// The incoming gradient of the step running now, and whether it became an input's gradient.
+let stepGrad: Float32Array | null = null;
+let passedOn = false;
+
+/** Makes `g` t's gradient, which the tape then keeps until t's own backward step. */
+export function adopt(t: Tensor, g: Float32Array): void {
+  t.grad = g;
+  if (g === stepGrad) passedOn = true;
+}
+
+/**
+ * Adds `g` into t.grad; takes ownership of `g` when t has no gradient yet, else hands `g`
+ * back to the arena: callers pass a buffer of their own that they no longer read.
+ */
 export function accumulate(t: Tensor, g: Float32Array): void {
   if (!t.requiresGrad) return;
-  if (t.grad === null) t.grad = g;
-  else kernels().axpy(1, g, t.grad);
+  if (t.grad === null) adopt(t, g);
+  else {
+    kernels().axpy(1, g, t.grad);
+    release(g);
+  }
 }
 
 /** Whether a backward step should compute the gradient for this input. */
