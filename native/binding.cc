@@ -169,6 +169,13 @@ Napi::Value RowScaleAdd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Sum2(const Napi::CallbackInfo& info) {
+  const int rows = I(info, 0);
+  auto x0 = info[1].As<Napi::Float32Array>();
+  mh::sum2(rows, (int64_t)x0.ElementLength() / rows, x0.Data(), F(info, 2), F(info, 3), F(info, 4), F(info, 5));
+  return info.Env().Undefined();
+}
+
 int64_t L(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Number>().Int64Value(); }
 
 // (count, len, src, srcOffset, srcStride, dst, dstOffset, dstStride)
@@ -233,6 +240,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bnForwardEval", Napi::Function::New(env, BnForwardEval));
   exports.Set("bnBackward", Napi::Function::New(env, BnBackward));
   exports.Set("rowScaleAdd", Napi::Function::New(env, RowScaleAdd));
+  exports.Set("sum2", Napi::Function::New(env, Sum2));
   exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy));
   exports.Set("shiftForward", Napi::Function::New(env, ShiftForward));
   exports.Set("shiftBackward", Napi::Function::New(env, ShiftBackward));

@@ -813,6 +813,18 @@ void row_scale_add(int rows, int64_t per, const float* x, const float* scales, f
   }
 }
 
+void sum2(int rows, int64_t per, const float* x0, const float* s0, const float* x1, const float* s1, float* y) {
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; r++) {
+    const float a = s0 ? s0[r] : 1.f, b = s1 ? s1[r] : 1.f;
+    const float* __restrict__ p = x0 + r * per;
+    const float* __restrict__ q = x1 + r * per;
+    float* __restrict__ o = y + r * per;
+#pragma omp simd
+    for (int64_t i = 0; i < per; i++) o[i] = std::fma(b, q[i], a * p[i]);
+  }
+}
+
 void strided_copy(int64_t count, int64_t len, const float* src, int64_t src_stride, float* dst, int64_t dst_stride) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < count; r++) std::memcpy(dst + r * dst_stride, src + r * src_stride, sizeof(float) * len);

@@ -68,6 +68,10 @@ void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const
 
 // y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r] for rows of `per` values (drop-path sums).
 void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate);
+// y = s0[r]·x0 + s1[r]·x1 over rows of `per` values, a null scale meaning 1: a two-input node
+// sum in one pass. Rounds as row_scale_add into y and then accumulating would:
+// fma(s1, x1, s0·x0), so it gives the bits of the two-pass sum.
+void sum2(int rows, int64_t per, const float* x0, const float* s0, const float* x1, const float* s1, float* y);
 // count rows of len values: dst[r·dst_stride ..] = src[r·src_stride ..] (concat and its gradient).
 void strided_copy(int64_t count, int64_t len, const float* src, int64_t src_stride, float* dst, int64_t dst_stride);
 // y = x[:, :, 1:, 1:] over `planes` planes of h×w, and its gradient (zeros in row 0 and column 0).

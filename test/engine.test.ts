@@ -295,6 +295,25 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       );
     }
   });
+  it("on two-input sums, each input with or without per-row (drop-path) scales", () => {
+    const [x0, x1] = [randomTensor([3, 50], rng).data, randomTensor([3, 50], rng).data];
+    const scales = Float32Array.from([0, 1.25, 2]);
+    for (const [s0, s1] of [
+      [null, null],
+      [scales, null],
+      [null, scales],
+      [scales, scales.slice().reverse()],
+    ] as const) {
+      const [yT, yN] = [new Float32Array(150), new Float32Array(150)];
+      tsKernels.sum2(3, x0, s0, x1, s1, yT);
+      native!.sum2(3, x0, s0, x1, s1, yN);
+      assertClose(yN, yT, 1e-6, 1e-6, `sum2 scales ${s0 !== null} ${s1 !== null}`);
+      // By hand, element 60 (row 1, column 10).
+      const want = (s0 ? s0[1]! : 1) * x0[60]! + (s1 ? s1[1]! : 1) * x1[60]!;
+      assert.ok(Math.abs(yN[60]! - want) <= 1e-6 * (1 + Math.abs(want)), `${yN[60]} vs ${want}`);
+    }
+  });
+
   it("on pools, batch norm, relu and GEMM", () => {
     const x = randomTensor([3, 4, 9, 7], rng);
     // Half-integer copies make ties, which must go to the first maximum in scan order.

@@ -7,7 +7,7 @@ import { costNetwork } from "../src/hw/cost.js";
 import { DEFAULT_DEPLOYMENT } from "../src/hw/deployment.js";
 import { costNode } from "../src/hw/designs.js";
 import { SpaceCostModel } from "../src/hw/space-cost.js";
-import { histogramSvg, summarise, sweep } from "../src/hw/sweep.js";
+import { histogramSvg, sweep } from "../src/hw/sweep.js";
 import { loadTech, SHIPPED_TECH, TechError } from "../src/hw/tech.js";
 import { IrBuilder } from "../src/ir/builder.js";
 import type { Network } from "../src/ir/graph.js";
@@ -16,6 +16,7 @@ import { architectureFromConfiguration, resolveArchitecture } from "../src/space
 import { genotypeToConfiguration } from "../src/space/genotype.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
+import { summarise } from "../src/util/stats.js";
 
 const { tech } = loadTech("neurosim-22nm");
 const dep = DEFAULT_DEPLOYMENT; // 128×128 tiles, 8-bit inputs bit-serial, 8-bit weights in 4-bit cells, 8-bit ADC shared by 8 columns

@@ -16,6 +16,7 @@ import { Tensor } from "../engine/tensor.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { Rng } from "../util/rng.js";
+import { summarise } from "../util/stats.js";
 
 export interface Workload {
   readonly key: "inference" | "training" | "inferenceLarge";
@@ -56,10 +57,19 @@ export const WORKLOADS: readonly Workload[] = [
  */
 export const TRAINING_STEP = { dropPath: 0.1, auxWeight: 0.4 } as const;
 
+/** One round: our engine timed, then PyTorch on the same workload right after it. */
+export interface BenchRound {
+  imgPerSec: number;
+  pytorchImgPerSec: number | null;
+  ratio: number | null;
+}
+
 export interface WorkloadResult {
+  /** Medians over the rounds; the ratio is the median of the rounds' own ratios. */
   imgPerSec: number;
   steps: number;
   seconds: number;
+  rounds: BenchRound[];
   batch: number;
   channels: number;
   layers: number;
@@ -91,8 +101,9 @@ function timeSteps(step: () => void, seconds: number): { steps: number; seconds:
 export function measureWorkload(
   w: Workload,
   seconds: number,
+  step = makeStep(w),
 ): { imgPerSec: number; steps: number; seconds: number } {
-  const t = timeSteps(makeStep(w), seconds);
+  const t = timeSteps(step, seconds);
   return { imgPerSec: (t.steps * w.batch) / t.seconds, ...t };
 }
 
@@ -211,27 +222,60 @@ export interface EngineBench {
   peakRssMb: number;
 }
 
-export function benchEngine(seconds: number, withReference: boolean, log: (s: string) => void): EngineBench {
+/**
+ * Each workload is timed in `rounds` rounds, ours then PyTorch's back to back, and the ratio
+ * reported is the median of the rounds' ratios: on a shared machine whose speed drifts by
+ * tens of per cent within minutes, a pair measured together is comparable, a single pair
+ * is luck.
+ */
+export function benchEngine(
+  seconds: number,
+  withReference: boolean,
+  log: (s: string) => void,
+  roundCount = 3,
+): EngineBench {
   const native = nativeKernels();
   const info = native?.info() ?? null;
   const threads = info?.threads ?? 1;
   const workloads: Record<string, WorkloadResult> = {};
   let pytorch = "not measured (--no-reference)";
+  const median = (xs: number[]) => summarise(xs).median;
   for (const w of WORKLOADS) {
-    log(`measuring ${w.key}: ${w.genotype} C=${w.channels} L=${w.layers} batch ${w.batch}`);
-    const ours = measureWorkload(w, seconds);
-    let ref: number | null = null;
-    if (withReference) {
-      const r = measurePytorch(w, seconds, threads);
-      if ("absent" in r) pytorch = `absent: ${r.absent}`;
-      else {
-        ref = r.imgPerSec;
-        pytorch = `PyTorch ${r.torch}, ${threads} threads, measured in this run`;
+    log(
+      `measuring ${w.key}: ${w.genotype} C=${w.channels} L=${w.layers} batch ${w.batch}, ${roundCount} rounds`,
+    );
+    const step = makeStep(w);
+    const rounds: BenchRound[] = [];
+    let steps = 0;
+    let spent = 0;
+    for (let i = 0; i < roundCount; i++) {
+      const ours = measureWorkload(w, seconds, step);
+      steps += ours.steps;
+      spent += ours.seconds;
+      let ref: number | null = null;
+      if (withReference) {
+        const r = measurePytorch(w, seconds, threads);
+        if ("absent" in r) pytorch = `absent: ${r.absent}`;
+        else {
+          ref = r.imgPerSec;
+          pytorch = `PyTorch ${r.torch}, ${threads} threads, measured in this run`;
+        }
       }
+      rounds.push({
+        imgPerSec: ours.imgPerSec,
+        pytorchImgPerSec: ref,
+        ratio: ref ? ours.imgPerSec / ref : null,
+      });
     }
-    const ratio = ref ? ours.imgPerSec / ref : null;
+    const refs = rounds.flatMap((r) => (r.pytorchImgPerSec === null ? [] : [r.pytorchImgPerSec]));
+    const ratios = rounds.flatMap((r) => (r.ratio === null ? [] : [r.ratio]));
+    const ratio = ratios.length > 0 ? median(ratios) : null;
+    const ref = refs.length > 0 ? median(refs) : null;
     workloads[w.key] = {
-      ...ours,
+      imgPerSec: median(rounds.map((r) => r.imgPerSec)),
+      steps,
+      seconds: spent,
+      rounds,
       batch: w.batch,
       channels: w.channels,
       layers: w.layers,

@@ -14,18 +14,33 @@ export function registerBench(program: Command): void {
     .command("engine")
     .description("engine throughput on DARTS_V2 against the PyTorch CPU reference measured in the same run")
     .option("--seconds <s>", "seconds per measurement", parseIntOption("seconds", 1, 600), 8)
+    .option(
+      "--rounds <n>",
+      "rounds per workload, ours then PyTorch's back to back; the median ratio is reported",
+      parseIntOption("rounds", 1, 50),
+      3,
+    )
     .option("--no-reference", "skip the PyTorch reference")
     .option("--json", "print one JSON object")
-    .action((o: { seconds: number; reference: boolean; json?: boolean }) => {
+    .action((o: { seconds: number; rounds: number; reference: boolean; json?: boolean }) => {
       const out = makeOut(!!o.json);
-      const r = benchEngine(o.seconds, o.reference, (s) => process.stderr.write(`${s}\n`));
+      const r = benchEngine(o.seconds, o.reference, (s) => process.stderr.write(`${s}\n`), o.rounds);
       out.result(r, () => {
         out.line(
           `backend ${r.backend}, ${r.threads ?? 1} threads, BLAS ${r.blas ? "OpenBLAS" : "portable"}; reference: ${r.pytorch}`,
         );
         out.line(
           table(
-            ["workload", "net", "batch", "memhyper img/s", "PyTorch img/s", "ratio", "target"],
+            [
+              "workload",
+              "net",
+              "batch",
+              "memhyper img/s",
+              "PyTorch img/s",
+              "ratio (median)",
+              "rounds' ratios",
+              "target",
+            ],
             Object.entries(r.workloads).map(([k, w]) => [
               k,
               `DARTS_V2 C=${w.channels} L=${w.layers}`,
@@ -33,6 +48,7 @@ export function registerBench(program: Command): void {
               w.imgPerSec.toFixed(1),
               w.pytorchImgPerSec?.toFixed(1) ?? "—",
               w.ratio ? `${w.ratio.toFixed(2)}×` : "—",
+              w.rounds.map((x) => (x.ratio ? x.ratio.toFixed(2) : "—")).join(" "),
               `≥ ${w.target}× ${w.met === null ? "" : w.met ? "met" : "NOT met"}`,
             ]),
           ),

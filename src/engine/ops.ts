@@ -195,12 +195,15 @@ export function add(
   const first = xs[0]!;
   const y = new Tensor(first.shape, out ?? alloc(first.size));
   const k = kernels();
-  xs.forEach((x, i) => {
-    const s = scales?.[i] ?? null;
-    if (s) k.rowScaleAdd(x.data, s, y.data, i > 0);
-    else if (i === 0) y.data.set(x.data);
-    else k.axpy(1, x.data, y.data);
-  });
+  if (xs.length === 2)
+    k.sum2(first.shape[0]!, first.data, scales?.[0] ?? null, xs[1]!.data, scales?.[1] ?? null, y.data);
+  else
+    xs.forEach((x, i) => {
+      const s = scales?.[i] ?? null;
+      if (s) k.rowScaleAdd(x.data, s, y.data, i > 0);
+      else if (i === 0) y.data.set(x.data);
+      else k.axpy(1, x.data, y.data);
+    });
   if (wantsGrad(tape, ...xs)) {
     tape.record(y, (dy) => {
       xs.forEach((x, i) => {

@@ -2,21 +2,13 @@
 import { genotypeToConfiguration } from "../space/genotype.js";
 import { type SpaceView, sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
+import { type Summary, summarise } from "../util/stats.js";
 import type { Deployment } from "./deployment.js";
 import { SpaceCostModel } from "./space-cost.js";
 import type { Tech } from "./tech.js";
 
 export const SWEEP_METRICS = ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const;
 export type SweepMetric = (typeof SWEEP_METRICS)[number];
-
-export interface Summary {
-  min: number;
-  p10: number;
-  median: number;
-  p90: number;
-  max: number;
-  mean: number;
-}
 
 export interface SweepResult {
   samples: number;
@@ -52,23 +44,6 @@ export function sweep(
     Summary
   >;
   return { samples: n, seed, view, metrics, values };
-}
-
-export function summarise(xs: readonly number[]): Summary {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => {
-    const at = p * (s.length - 1);
-    const lo = Math.floor(at);
-    return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
-  };
-  return {
-    min: s[0]!,
-    p10: q(0.1),
-    median: q(0.5),
-    p90: q(0.9),
-    max: s[s.length - 1]!,
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-  };
 }
 
 const LABELS: Record<SweepMetric, string> = {

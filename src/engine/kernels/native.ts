@@ -8,6 +8,7 @@ import type { ConvGeom, Kernels, PoolGeom } from "./types.js";
 const SAME_AS_KERNELS = [
   "gemm",
   "rowScaleAdd",
+  "sum2",
   "bnForwardTrain",
   "bnForwardEval",
   "bnBackward",

@@ -229,6 +229,13 @@ export const tsKernels: Kernels = {
     const per = x.length / scales.length;
     for (let i = 0; i < x.length; i++) y[i] = (accumulate ? y[i]! : 0) + scales[Math.floor(i / per)]! * x[i]!;
   },
+  sum2(rows, x0, s0, x1, s1, y) {
+    const per = x0.length / rows;
+    for (let i = 0; i < x0.length; i++) {
+      const r = Math.floor(i / per);
+      y[i] = Math.fround((s0 ? s0[r]! : 1) * x0[i]!) + (s1 ? s1[r]! : 1) * x1[i]!;
+    }
+  },
   stridedCopy(count, len, src, srcOffset, srcStride, dst, dstOffset, dstStride) {
     for (let r = 0; r < count; r++)
       dst.set(

@@ -118,6 +118,18 @@ export interface Kernels {
   ): void;
   /** y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r], rows = scales.length (drop-path sums). */
   rowScaleAdd(x: Float32Array, scales: Float32Array, y: Float32Array, accumulate: boolean): void;
+  /**
+   * y = s0[r]·x0 + s1[r]·x1 over `rows` equal rows, a null scale meaning 1 (a two-input node
+   * sum, drop-path factors included, in one pass).
+   */
+  sum2(
+    rows: number,
+    x0: Float32Array,
+    s0: Float32Array | null,
+    x1: Float32Array,
+    s1: Float32Array | null,
+    y: Float32Array,
+  ): void;
   poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void;
   /** Writes dx. */
   poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
