@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -313,6 +314,104 @@ static void dw_forward_grid(int taps, const int* offs, const float* __restrict__
   }
 }
 
+// Stride-1 planes whose output rows are one or two registers wide (32×32 and 16×16 with
+// AVX-512) run row by row instead, R output rows at a time: output row r with tap row kh
+// reads input row r + kh·d, so R rows share each loaded input vector among their taps
+// (for 3×3 and R = 4: 18 loads for 36 FMAs instead of 36), and the outputs land in the
+// plane directly, with no grid to copy from. Each output still adds its taps in tap order,
+// so the result has the bits of the grid kernel.
+template <int K, int D, int VR, int R>
+static inline void dw_rows_band(const float* __restrict__ P, int wp, const float* __restrict__ wk,
+                                float* __restrict__ out, int ostride) {
+  vf a[R][VR] = {};
+  constexpr int S = R + (K - 1) * D;
+#pragma GCC unroll 16
+  for (int s = 0; s < S; s++) {
+#pragma GCC unroll 8
+    for (int kw = 0; kw < K; kw++) {
+      vf v[VR];
+      for (int j = 0; j < VR; j++) v[j] = loadv(P + s * wp + kw * D + j * kLanes);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        const int e = s - r;  // kh·d
+        if (e < 0 || e % D != 0 || e / D >= K) continue;
+        const float wt = wk[(e / D) * K + kw];
+        for (int j = 0; j < VR; j++) a[r][j] += wt * v[j];
+      }
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < VR; j++) storev(out + r * ostride + j * kLanes, a[r][j]);
+}
+
+template <int K, int D, int VR>
+static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, float* out, int ostride) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) dw_rows_band<K, D, VR, 4>(P + r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r < rows; r++) dw_rows_band<K, D, VR, 1>(P + r * wp, wp, wk, out + r * ostride, ostride);
+}
+
+
+// The input gradient row by row in the same way, for the same geometries: with G the
+// stride-1 grid of dy (zeros around it), dx[r][c] = Σ w[kh][kw]·G[r + p − kh·d][c + p − kw·d];
+// Gp points at G's element (p, p). Input rows are visited from the highest down, so each
+// output again adds its taps in tap order.
+template <int K, int D, int VR, int R>
+static inline void dw_dx_band(const float* __restrict__ Gp, int wp, const float* __restrict__ wk,
+                              float* __restrict__ out, int ostride) {
+  vf a[R][VR] = {};
+#pragma GCC unroll 16
+  for (int s = R - 1; s >= -(K - 1) * D; s--) {
+#pragma GCC unroll 8
+    for (int kw = 0; kw < K; kw++) {
+      vf v[VR];
+      for (int j = 0; j < VR; j++) v[j] = loadv(Gp + s * wp - kw * D + j * kLanes);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; r++) {
+        const int e = r - s;  // kh·d
+        if (e < 0 || e % D != 0 || e / D >= K) continue;
+        const float wt = wk[(e / D) * K + kw];
+        for (int j = 0; j < VR; j++) a[r][j] += wt * v[j];
+      }
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < VR; j++) storev(out + r * ostride + j * kLanes, a[r][j]);
+}
+
+template <int K, int D, int VR>
+static void dw_dx_rows(const float* Gp, int wp, int rows, const float* wk, float* out, int ostride) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) dw_dx_band<K, D, VR, 4>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r < rows; r++) dw_dx_band<K, D, VR, 1>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
+}
+
+using DwRowsFn = void (*)(const float*, int, int, const float*, float*, int);
+struct DwRowKernels {
+  DwRowsFn forward = nullptr, dx = nullptr;
+};
+// The row kernels for this geometry: stride 1, "same" padding (output as large as the
+// input), rows of one or two registers; otherwise null and the grid kernels serve.
+template <int K, int D>
+static DwRowKernels dw_rows_for(bool one) {
+  if (one) return {&dw_forward_rows<K, D, 1>, &dw_dx_rows<K, D, 1>};
+  return {&dw_forward_rows<K, D, 2>, &dw_dx_rows<K, D, 2>};
+}
+static DwRowKernels dw_row_kernels(const ConvGeom& g) {
+  static const bool off = [] {
+    const char* e = std::getenv("MEMHYPER_DW_ROWS");
+    return e && e[0] == '0';
+  }();
+  const bool same = g.stride == 1 && 2 * g.pad == g.dil * (g.k - 1);
+  if (off || !same || g.w % kLanes != 0 || g.w / kLanes > 2) return {};
+  const bool one = g.w == kLanes;
+  if (g.k == 3 && g.dil == 1) return dw_rows_for<3, 1>(one);
+  if (g.k == 3 && g.dil == 2) return dw_rows_for<3, 2>(one);
+  if (g.k == 5 && g.dil == 1) return dw_rows_for<5, 1>(one);
+  if (g.k == 5 && g.dil == 2) return dw_rows_for<5, 2>(one);
+  return {};
+}
+
 // The (strided) outputs of one plane read off its stride-1 grid.
 static void grid_to_plane(const ConvGeom& g, const DwGrid& q, const float* __restrict__ grid, float* __restrict__ y) {
   for (int oh = 0; oh < g.oh; oh++) {
@@ -474,16 +573,21 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
     const DwGrid q = dw_grid(g);
     int offs[64];
     dw_offsets(g, q, offs);
+    const DwRowsFn rows_fn = dw_row_kernels(g).forward;
 #pragma omp parallel
     {
-      std::vector<float> pbuf(padded + 2 * kDwBlock), grid(q.len + kDwBlock);
+      std::vector<float> pbuf(padded + 2 * kDwBlock), grid(rows_fn ? 0 : q.len + kDwBlock);
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < (int64_t)g.n * g.c; i++) {
         const int c = (int)(i % g.c);
         float* yp = y + i * P;
         pad_plane(x + i * plane, g.h, g.w, g.pad, in, pbuf.data());
-        dw_forward_grid(kk, offs, pbuf.data(), q.len, w + c * kk, grid.data());
-        grid_to_plane(g, q, grid.data(), yp);
+        if (rows_fn) {
+          rows_fn(pbuf.data(), q.wp, q.rows, w + c * kk, yp, g.ow);
+        } else {
+          dw_forward_grid(kk, offs, pbuf.data(), q.len, w + c * kk, grid.data());
+          grid_to_plane(g, q, grid.data(), yp);
+        }
         if (out_scale) {
           affine_plane(yp, P, out_scale[c], bias ? bias[c] : 0.0);
         } else if (bias) {
@@ -547,9 +651,10 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
     const int stack = dw_stack(g, padded);
     int offs[64];
     dw_offsets(g, q, offs);
+    const DwRowKernels rows = dw_row_kernels(g);
 #pragma omp parallel
     {
-      std::vector<float> pbuf(stack * padded + 2 * kDwBlock), dpbuf(stack * padded),
+      std::vector<float> pbuf(stack * padded + 2 * kDwBlock), dpbuf(rows.dx ? 0 : stack * padded),
           gbuf(front + stack * padded + 2 * kDwBlock);
       float* G = gbuf.data() + front;
 #pragma omp for schedule(static)
@@ -563,8 +668,16 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
             plane_to_grid(g, q, dy + i * P, G + j * padded);
           }
           dw_backward_grid(kk, offs, pbuf.data(), w + c * kk, G, (int)((m - 1) * padded) + q.len,
-                           (int)(m * padded), dx ? dpbuf.data() : nullptr, dw + c * kk);
+                           (int)(m * padded), dx && !rows.dx ? dpbuf.data() : nullptr, dw + c * kk);
           if (!dx) continue;
+          if (rows.dx) {
+            for (int j = 0; j < m; j++) {
+              const int64_t i = (int64_t)(n0 + j) * g.c + c;
+              rows.dx(G + j * padded + g.pad * q.wp + g.pad, q.wp, g.h, w + c * kk, dx + i * plane, g.w);
+              if (relu_in) relu_mask_inplace(plane, x + i * plane, dx + i * plane);
+            }
+            continue;
+          }
           for (int j = 0; j < m; j++) {
             const int64_t i = (int64_t)(n0 + j) * g.c + c;
             unpad_plane(dpbuf.data() + j * padded, x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
