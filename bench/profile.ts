@@ -1,12 +1,12 @@
 /**
  * Where a training or inference step of the engine spends its time, per kernel
- * (development aid: `npx tsx bench/profile.ts [training|inference] [C] [L] [batch]`).
+ * (development aid: `npx tsx bench/profile.ts [training|inference] [C] [L] [batch] [genotype]`).
  */
 import { makeStep } from "../src/bench/engine.js";
 import { kernels, setBackend } from "../src/engine/kernels/index.js";
 import type { ConvGeom, Kernels } from "../src/engine/kernels/types.js";
 
-const [mode = "training", c = "16", l = "8", b = "64"] = process.argv.slice(2);
+const [mode = "training", c = "16", l = "8", b = "64", genotype = "DARTS_V2"] = process.argv.slice(2);
 const inner = kernels();
 const times = new Map<string, number>();
 const wrapped = { ...inner } as Record<string, unknown>;
@@ -15,7 +15,7 @@ for (const [key, fn] of Object.entries(inner)) {
   wrapped[key] = (...args: unknown[]) => {
     const g = args[0] as ConvGeom;
     const tag = key.startsWith("conv")
-      ? `${key}.${g.groups > 1 ? "depthwise" : g.k === 1 ? "1x1" : "kxk"}`
+      ? `${key}.${g.groups > 1 ? `depthwise${g.stride > 1 ? "/s2" : ""}` : g.k === 1 ? "1x1" : "kxk"}`
       : key;
     const t = performance.now();
     const r = (fn as (...a: unknown[]) => unknown)(...args);
@@ -26,7 +26,7 @@ for (const [key, fn] of Object.entries(inner)) {
 setBackend(wrapped as unknown as Kernels);
 const w = {
   key: "training",
-  genotype: "DARTS_V2",
+  genotype,
   channels: Number(c),
   layers: Number(l),
   batch: Number(b),

@@ -320,11 +320,13 @@ static void dw_forward_grid(int taps, const int* offs, const float* __restrict__
 // (for 3×3 and R = 4: 18 loads for 36 FMAs instead of 36), and the outputs land in the
 // plane directly, with no grid to copy from. Each output still adds its taps in tap order,
 // so the result has the bits of the grid kernel.
-template <int K, int D, int VR, int R>
+// With stride 2 (ST), output row r reads input rows 2r + kh·d: the band computes those rows'
+// stride-1 values and keeps every other column, half the work of the whole stride-1 grid.
+template <int K, int D, int VR, int R, int ST>
 static inline void dw_rows_band(const float* __restrict__ P, int wp, const float* __restrict__ wk,
                                 float* __restrict__ out, int ostride) {
   vf a[R][VR] = {};
-  constexpr int S = R + (K - 1) * D;
+  constexpr int S = ST * (R - 1) + (K - 1) * D + 1;
 #pragma GCC unroll 16
   for (int s = 0; s < S; s++) {
 #pragma GCC unroll 8
@@ -333,22 +335,31 @@ static inline void dw_rows_band(const float* __restrict__ P, int wp, const float
       for (int j = 0; j < VR; j++) v[j] = loadv(P + s * wp + kw * D + j * kLanes);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
-        const int e = s - r;  // kh·d
+        const int e = s - ST * r;  // kh·d
         if (e < 0 || e % D != 0 || e / D >= K) continue;
         const float wt = wk[(e / D) * K + kw];
         for (int j = 0; j < VR; j++) a[r][j] += wt * v[j];
       }
     }
   }
-  for (int r = 0; r < R; r++)
-    for (int j = 0; j < VR; j++) storev(out + r * ostride + j * kLanes, a[r][j]);
+  for (int r = 0; r < R; r++) {
+    if constexpr (ST == 1) {
+      for (int j = 0; j < VR; j++) storev(out + r * ostride + j * kLanes, a[r][j]);
+    } else {
+      float row[VR * kLanes];
+      for (int j = 0; j < VR; j++) storev(row + j * kLanes, a[r][j]);
+      for (int c = 0; c < VR * kLanes / ST; c++) out[r * ostride + c] = row[ST * c];
+    }
+  }
 }
 
-template <int K, int D, int VR>
+// `rows` output rows.
+template <int K, int D, int VR, int ST>
 static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, float* out, int ostride) {
   int r = 0;
-  for (; r + 4 <= rows; r += 4) dw_rows_band<K, D, VR, 4>(P + r * wp, wp, wk, out + r * ostride, ostride);
-  for (; r < rows; r++) dw_rows_band<K, D, VR, 1>(P + r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r + 4 <= rows; r += 4)
+    dw_rows_band<K, D, VR, 4, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r < rows; r++) dw_rows_band<K, D, VR, 1, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
 }
 
 
@@ -390,25 +401,26 @@ using DwRowsFn = void (*)(const float*, int, int, const float*, float*, int);
 struct DwRowKernels {
   DwRowsFn forward = nullptr, dx = nullptr;
 };
-// The row kernels for this geometry: stride 1, "same" padding (output as large as the
-// input), rows of one or two registers; otherwise null and the grid kernels serve.
+// The row kernels for this geometry: "same" padding (a stride-1 grid as large as the
+// input), input rows of one or two registers, stride 1 or 2 (the input gradient reads the
+// stride-1 grid of dy, so its kernel serves both); otherwise null and the grid kernels serve.
 template <int K, int D>
-static DwRowKernels dw_rows_for(bool one) {
-  if (one) return {&dw_forward_rows<K, D, 1>, &dw_dx_rows<K, D, 1>};
-  return {&dw_forward_rows<K, D, 2>, &dw_dx_rows<K, D, 2>};
+static DwRowKernels dw_rows_for(bool one, int stride) {
+  if (one) return {stride == 1 ? &dw_forward_rows<K, D, 1, 1> : &dw_forward_rows<K, D, 1, 2>, &dw_dx_rows<K, D, 1>};
+  return {stride == 1 ? &dw_forward_rows<K, D, 2, 1> : &dw_forward_rows<K, D, 2, 2>, &dw_dx_rows<K, D, 2>};
 }
 static DwRowKernels dw_row_kernels(const ConvGeom& g) {
   static const bool off = [] {
     const char* e = std::getenv("MEMHYPER_DW_ROWS");
     return e && e[0] == '0';
   }();
-  const bool same = g.stride == 1 && 2 * g.pad == g.dil * (g.k - 1);
-  if (off || !same || g.w % kLanes != 0 || g.w / kLanes > 2) return {};
+  const bool same = (g.stride == 1 || g.stride == 2) && 2 * g.pad == g.dil * (g.k - 1);
+  if (off || !same || g.w % kLanes != 0 || g.w / kLanes > 2 || g.h % g.stride != 0) return {};
   const bool one = g.w == kLanes;
-  if (g.k == 3 && g.dil == 1) return dw_rows_for<3, 1>(one);
-  if (g.k == 3 && g.dil == 2) return dw_rows_for<3, 2>(one);
-  if (g.k == 5 && g.dil == 1) return dw_rows_for<5, 1>(one);
-  if (g.k == 5 && g.dil == 2) return dw_rows_for<5, 2>(one);
+  if (g.k == 3 && g.dil == 1) return dw_rows_for<3, 1>(one, g.stride);
+  if (g.k == 3 && g.dil == 2) return dw_rows_for<3, 2>(one, g.stride);
+  if (g.k == 5 && g.dil == 1) return dw_rows_for<5, 1>(one, g.stride);
+  if (g.k == 5 && g.dil == 2) return dw_rows_for<5, 2>(one, g.stride);
   return {};
 }
 
@@ -583,7 +595,7 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
         float* yp = y + i * P;
         pad_plane(x + i * plane, g.h, g.w, g.pad, in, pbuf.data());
         if (rows_fn) {
-          rows_fn(pbuf.data(), q.wp, q.rows, w + c * kk, yp, g.ow);
+          rows_fn(pbuf.data(), q.wp, g.oh, w + c * kk, yp, g.ow);
         } else {
           dw_forward_grid(kk, offs, pbuf.data(), q.len, w + c * kk, grid.data());
           grid_to_plane(g, q, grid.data(), yp);

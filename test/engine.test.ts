@@ -277,9 +277,10 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       agreeOnConv(x, w, a, true);
     }
   });
-  it("on depthwise planes one or two registers wide with same padding (the row kernels), rows not a multiple of 4", () => {
+  it("on depthwise planes one or two registers wide with same padding (the row kernels), stride 1 and 2, rows not a multiple of 4", () => {
     // Widths 8, 16 and 32 cover one and two registers of 8 (AVX2) or 16 (AVX-512) lanes;
-    // 34 and 12 stay on the grid kernels. Heights 18 and 7 leave partial bands of rows.
+    // 34 and 12 stay on the grid kernels. Heights 18 and 7 leave partial bands of rows (and
+    // 7 keeps stride 2 on the grid kernels).
     for (const [w, h] of [
       [8, 7],
       [16, 18],
@@ -294,10 +295,12 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
         [5, 2],
       ] as const) {
         const c = 2;
-        const a = { stride: 1, pad: (dilation * (k - 1)) / 2, dilation, groups: c };
         const x = randomTensor([3, c, h, w], rng, true);
         const wt = randomTensor([c, 1, k, k], rng, true);
-        for (const reluIn of [true, false]) agreeOnConv(x, wt, a, reluIn);
+        for (const stride of [1, 2]) {
+          const a = { stride, pad: (dilation * (k - 1)) / 2, dilation, groups: c };
+          for (const reluIn of [true, false]) agreeOnConv(x, wt, a, reluIn);
+        }
       }
     }
   });
