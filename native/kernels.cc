@@ -58,6 +58,17 @@ static inline vf loadv(const float* p) {
   return v;
 }
 static inline void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+// A vector of L ≤ kLanes floats (half a register for the 8-wide maps on AVX-512).
+template <int L>
+struct Lanes {
+  typedef float V __attribute__((vector_size(L * sizeof(float))));
+  static V load(const float* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+};
 static inline float hsum(vf v) {
   float s = 0.f;
   for (int i = 0; i < kLanes; i++) s += v[i];
@@ -314,25 +325,34 @@ static void dw_forward_grid(int taps, const int* offs, const float* __restrict__
   }
 }
 
-// Stride-1 planes whose output rows are one or two registers wide (32×32 and 16×16 with
-// AVX-512) run row by row instead, R output rows at a time: output row r with tap row kh
+// Stride-1 planes whose output rows are half a register, one or two registers wide (32×32,
+// 16×16 and 8×8 with AVX-512) run row by row instead, R output rows at a time: output row r with tap row kh
 // reads input row r + kh·d, so R rows share each loaded input vector among their taps
 // (for 3×3 and R = 4: 18 loads for 36 FMAs instead of 36), and the outputs land in the
 // plane directly, with no grid to copy from. Each output still adds its taps in tap order,
 // so the result has the bits of the grid kernel.
 // With stride 2 (ST), output row r reads input rows 2r + kh·d: the band computes those rows'
 // stride-1 values and keeps every other column, half the work of the whole stride-1 grid.
-template <int K, int D, int VR, int R, int ST>
+// Rows are W floats wide: VR vectors of L lanes.
+template <int W>
+struct RowShape {
+  static constexpr int L = W < kLanes ? W : kLanes, VR = W / L;
+  using Vec = Lanes<L>;
+};
+
+template <int K, int D, int W, int R, int ST>
 static inline void dw_rows_band(const float* __restrict__ P, int wp, const float* __restrict__ wk,
                                 float* __restrict__ out, int ostride) {
-  vf a[R][VR] = {};
+  using S_ = RowShape<W>;
+  constexpr int VR = S_::VR, L = S_::L;
+  typename S_::Vec::V a[R][VR] = {};
   constexpr int S = ST * (R - 1) + (K - 1) * D + 1;
 #pragma GCC unroll 16
   for (int s = 0; s < S; s++) {
 #pragma GCC unroll 8
     for (int kw = 0; kw < K; kw++) {
-      vf v[VR];
-      for (int j = 0; j < VR; j++) v[j] = loadv(P + s * wp + kw * D + j * kLanes);
+      typename S_::Vec::V v[VR];
+      for (int j = 0; j < VR; j++) v[j] = S_::Vec::load(P + s * wp + kw * D + j * L);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
         const int e = s - ST * r;  // kh·d
@@ -344,22 +364,22 @@ static inline void dw_rows_band(const float* __restrict__ P, int wp, const float
   }
   for (int r = 0; r < R; r++) {
     if constexpr (ST == 1) {
-      for (int j = 0; j < VR; j++) storev(out + r * ostride + j * kLanes, a[r][j]);
+      for (int j = 0; j < VR; j++) S_::Vec::store(out + r * ostride + j * L, a[r][j]);
     } else {
-      float row[VR * kLanes];
-      for (int j = 0; j < VR; j++) storev(row + j * kLanes, a[r][j]);
-      for (int c = 0; c < VR * kLanes / ST; c++) out[r * ostride + c] = row[ST * c];
+      float row[W];
+      for (int j = 0; j < VR; j++) S_::Vec::store(row + j * L, a[r][j]);
+      for (int c = 0; c < W / ST; c++) out[r * ostride + c] = row[ST * c];
     }
   }
 }
 
 // `rows` output rows.
-template <int K, int D, int VR, int ST>
+template <int K, int D, int W, int ST>
 static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, float* out, int ostride) {
   int r = 0;
   for (; r + 4 <= rows; r += 4)
-    dw_rows_band<K, D, VR, 4, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
-  for (; r < rows; r++) dw_rows_band<K, D, VR, 1, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
+    dw_rows_band<K, D, W, 4, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r < rows; r++) dw_rows_band<K, D, W, 1, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
 }
 
 
@@ -367,16 +387,18 @@ static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, f
 // stride-1 grid of dy (zeros around it), dx[r][c] = Σ w[kh][kw]·G[r + p − kh·d][c + p − kw·d];
 // Gp points at G's element (p, p). Input rows are visited from the highest down, so each
 // output again adds its taps in tap order.
-template <int K, int D, int VR, int R>
+template <int K, int D, int W, int R>
 static inline void dw_dx_band(const float* __restrict__ Gp, int wp, const float* __restrict__ wk,
                               float* __restrict__ out, int ostride) {
-  vf a[R][VR] = {};
+  using S_ = RowShape<W>;
+  constexpr int VR = S_::VR, L = S_::L;
+  typename S_::Vec::V a[R][VR] = {};
 #pragma GCC unroll 16
   for (int s = R - 1; s >= -(K - 1) * D; s--) {
 #pragma GCC unroll 8
     for (int kw = 0; kw < K; kw++) {
-      vf v[VR];
-      for (int j = 0; j < VR; j++) v[j] = loadv(Gp + s * wp - kw * D + j * kLanes);
+      typename S_::Vec::V v[VR];
+      for (int j = 0; j < VR; j++) v[j] = S_::Vec::load(Gp + s * wp - kw * D + j * L);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
         const int e = r - s;  // kh·d
@@ -387,14 +409,14 @@ static inline void dw_dx_band(const float* __restrict__ Gp, int wp, const float*
     }
   }
   for (int r = 0; r < R; r++)
-    for (int j = 0; j < VR; j++) storev(out + r * ostride + j * kLanes, a[r][j]);
+    for (int j = 0; j < VR; j++) S_::Vec::store(out + r * ostride + j * L, a[r][j]);
 }
 
-template <int K, int D, int VR>
+template <int K, int D, int W>
 static void dw_dx_rows(const float* Gp, int wp, int rows, const float* wk, float* out, int ostride) {
   int r = 0;
-  for (; r + 4 <= rows; r += 4) dw_dx_band<K, D, VR, 4>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
-  for (; r < rows; r++) dw_dx_band<K, D, VR, 1>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r + 4 <= rows; r += 4) dw_dx_band<K, D, W, 4>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r < rows; r++) dw_dx_band<K, D, W, 1>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
 }
 
 using DwRowsFn = void (*)(const float*, int, int, const float*, float*, int);
@@ -402,12 +424,18 @@ struct DwRowKernels {
   DwRowsFn forward = nullptr, dx = nullptr;
 };
 // The row kernels for this geometry: "same" padding (a stride-1 grid as large as the
-// input), input rows of one or two registers, stride 1 or 2 (the input gradient reads the
-// stride-1 grid of dy, so its kernel serves both); otherwise null and the grid kernels serve.
+// input), input rows half a register, one or two wide, stride 1 or 2 (the input gradient
+// reads the stride-1 grid of dy, so its kernel serves both); otherwise null and the grid
+// kernels serve.
+template <int K, int D, int W>
+static DwRowKernels dw_rows_of(int stride) {
+  return {stride == 1 ? &dw_forward_rows<K, D, W, 1> : &dw_forward_rows<K, D, W, 2>, &dw_dx_rows<K, D, W>};
+}
 template <int K, int D>
-static DwRowKernels dw_rows_for(bool one, int stride) {
-  if (one) return {stride == 1 ? &dw_forward_rows<K, D, 1, 1> : &dw_forward_rows<K, D, 1, 2>, &dw_dx_rows<K, D, 1>};
-  return {stride == 1 ? &dw_forward_rows<K, D, 2, 1> : &dw_forward_rows<K, D, 2, 2>, &dw_dx_rows<K, D, 2>};
+static DwRowKernels dw_rows_for(int w, int stride) {
+  if (w == kLanes / 2) return dw_rows_of<K, D, kLanes / 2>(stride);
+  if (w == kLanes) return dw_rows_of<K, D, kLanes>(stride);
+  return dw_rows_of<K, D, 2 * kLanes>(stride);
 }
 static DwRowKernels dw_row_kernels(const ConvGeom& g) {
   static const bool off = [] {
@@ -415,12 +443,12 @@ static DwRowKernels dw_row_kernels(const ConvGeom& g) {
     return e && e[0] == '0';
   }();
   const bool same = (g.stride == 1 || g.stride == 2) && 2 * g.pad == g.dil * (g.k - 1);
-  if (off || !same || g.w % kLanes != 0 || g.w / kLanes > 2 || g.h % g.stride != 0) return {};
-  const bool one = g.w == kLanes;
-  if (g.k == 3 && g.dil == 1) return dw_rows_for<3, 1>(one, g.stride);
-  if (g.k == 3 && g.dil == 2) return dw_rows_for<3, 2>(one, g.stride);
-  if (g.k == 5 && g.dil == 1) return dw_rows_for<5, 1>(one, g.stride);
-  if (g.k == 5 && g.dil == 2) return dw_rows_for<5, 2>(one, g.stride);
+  const bool width = g.w == kLanes / 2 || g.w == kLanes || g.w == 2 * kLanes;
+  if (off || !same || !width || g.h % g.stride != 0) return {};
+  if (g.k == 3 && g.dil == 1) return dw_rows_for<3, 1>(g.w, g.stride);
+  if (g.k == 3 && g.dil == 2) return dw_rows_for<3, 2>(g.w, g.stride);
+  if (g.k == 5 && g.dil == 1) return dw_rows_for<5, 1>(g.w, g.stride);
+  if (g.k == 5 && g.dil == 2) return dw_rows_for<5, 2>(g.w, g.stride);
   return {};
 }
 
