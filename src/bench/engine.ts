@@ -212,6 +212,8 @@ const shared512 = new Float32Array(512 * 512).fill(0.5);
 const rand0 = (_: number) => shared512;
 const c512 = new Float32Array(512 * 512);
 
+const PEAK_RSS_TARGET_MB = 2048;
+
 export interface EngineBench {
   backend: string;
   threads: number | null;
@@ -220,6 +222,9 @@ export interface EngineBench {
   workloads: Record<string, WorkloadResult>;
   kernelsGflops: Record<string, number>;
   peakRssMb: number;
+  /** The memory target: the whole benchmark, training C=16 L=8 batch 64 included, under 2 GiB. */
+  peakRssTargetMb: number;
+  peakRssMet: boolean;
 }
 
 /**
@@ -287,6 +292,7 @@ export function benchEngine(
   }
   log("measuring kernels");
   const kernelsGflops = kernelThroughput(Math.min(1, seconds));
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
   return {
     backend: kernels().name,
     threads: info?.threads ?? null,
@@ -294,6 +300,8 @@ export function benchEngine(
     pytorch,
     workloads,
     kernelsGflops,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb,
+    peakRssTargetMb: PEAK_RSS_TARGET_MB,
+    peakRssMet: peakRssMb < PEAK_RSS_TARGET_MB,
   };
 }

@@ -59,7 +59,9 @@ export function registerBench(program: Command): void {
             Object.entries(r.kernelsGflops).map(([k, v]) => [k, v.toFixed(1)]),
           ),
         );
-        out.line(`peak resident memory ${r.peakRssMb.toFixed(0)} MB`);
+        out.line(
+          `peak resident memory ${r.peakRssMb.toFixed(0)} MB (target < ${r.peakRssTargetMb} MB ${r.peakRssMet ? "met" : "NOT met"})`,
+        );
       });
     });
 
