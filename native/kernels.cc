@@ -325,14 +325,15 @@ static void dw_forward_grid(int taps, const int* offs, const float* __restrict__
   }
 }
 
-// Stride-1 planes whose output rows are half a register, one or two registers wide (32×32,
-// 16×16 and 8×8 with AVX-512) run row by row instead, R output rows at a time: output row r with tap row kh
-// reads input row r + kh·d, so R rows share each loaded input vector among their taps
-// (for 3×3 and R = 4: 18 loads for 36 FMAs instead of 36), and the outputs land in the
-// plane directly, with no grid to copy from. Each output still adds its taps in tap order,
-// so the result has the bits of the grid kernel.
-// With stride 2 (ST), output row r reads input rows 2r + kh·d: the band computes those rows'
-// stride-1 values and keeps every other column, half the work of the whole stride-1 grid.
+// Row kernels. Planes with "same" padding whose input rows are half a register, one or two
+// registers wide (32×32, 16×16 and 8×8 with AVX-512) run row by row instead of on the grid,
+// R output rows at a time: output row r with tap row kh reads input row r + kh·d, so R rows
+// share each loaded input vector among their taps (for 3×3 and R = 4: 18 loads for 36 FMAs
+// instead of 36), and the outputs land in the plane directly, with no grid to copy from.
+// Each output still adds its taps in tap order, so the result has the bits of the grid
+// kernel. With stride 2 (ST), output row r reads input rows 2r + kh·d: the band computes
+// those rows' stride-1 values and keeps every other column, half the work of the whole
+// stride-1 grid.
 // Rows are W floats wide: VR vectors of L lanes.
 template <int W>
 struct RowShape {
@@ -343,16 +344,16 @@ struct RowShape {
 template <int K, int D, int W, int R, int ST>
 static inline void dw_rows_band(const float* __restrict__ P, int wp, const float* __restrict__ wk,
                                 float* __restrict__ out, int ostride) {
-  using S_ = RowShape<W>;
-  constexpr int VR = S_::VR, L = S_::L;
-  typename S_::Vec::V a[R][VR] = {};
+  using Shape = RowShape<W>;
+  constexpr int VR = Shape::VR, L = Shape::L;
+  typename Shape::Vec::V a[R][VR] = {};
   constexpr int S = ST * (R - 1) + (K - 1) * D + 1;
 #pragma GCC unroll 16
   for (int s = 0; s < S; s++) {
 #pragma GCC unroll 8
     for (int kw = 0; kw < K; kw++) {
-      typename S_::Vec::V v[VR];
-      for (int j = 0; j < VR; j++) v[j] = S_::Vec::load(P + s * wp + kw * D + j * L);
+      typename Shape::Vec::V v[VR];
+      for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(P + s * wp + kw * D + j * L);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
         const int e = s - ST * r;  // kh·d
@@ -364,10 +365,10 @@ static inline void dw_rows_band(const float* __restrict__ P, int wp, const float
   }
   for (int r = 0; r < R; r++) {
     if constexpr (ST == 1) {
-      for (int j = 0; j < VR; j++) S_::Vec::store(out + r * ostride + j * L, a[r][j]);
+      for (int j = 0; j < VR; j++) Shape::Vec::store(out + r * ostride + j * L, a[r][j]);
     } else {
       float row[W];
-      for (int j = 0; j < VR; j++) S_::Vec::store(row + j * L, a[r][j]);
+      for (int j = 0; j < VR; j++) Shape::Vec::store(row + j * L, a[r][j]);
       for (int c = 0; c < W / ST; c++) out[r * ostride + c] = row[ST * c];
     }
   }
@@ -390,15 +391,15 @@ static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, f
 template <int K, int D, int W, int R>
 static inline void dw_dx_band(const float* __restrict__ Gp, int wp, const float* __restrict__ wk,
                               float* __restrict__ out, int ostride) {
-  using S_ = RowShape<W>;
-  constexpr int VR = S_::VR, L = S_::L;
-  typename S_::Vec::V a[R][VR] = {};
+  using Shape = RowShape<W>;
+  constexpr int VR = Shape::VR, L = Shape::L;
+  typename Shape::Vec::V a[R][VR] = {};
 #pragma GCC unroll 16
   for (int s = R - 1; s >= -(K - 1) * D; s--) {
 #pragma GCC unroll 8
     for (int kw = 0; kw < K; kw++) {
-      typename S_::Vec::V v[VR];
-      for (int j = 0; j < VR; j++) v[j] = S_::Vec::load(Gp + s * wp - kw * D + j * L);
+      typename Shape::Vec::V v[VR];
+      for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(Gp + s * wp - kw * D + j * L);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
         const int e = r - s;  // kh·d
@@ -409,7 +410,7 @@ static inline void dw_dx_band(const float* __restrict__ Gp, int wp, const float*
     }
   }
   for (int r = 0; r < R; r++)
-    for (int j = 0; j < VR; j++) S_::Vec::store(out + r * ostride + j * L, a[r][j]);
+    for (int j = 0; j < VR; j++) Shape::Vec::store(out + r * ostride + j * L, a[r][j]);
 }
 
 template <int K, int D, int W>
@@ -431,18 +432,18 @@ static constexpr int kDwGradRows = kLanes == 16 ? (K == 3 ? 4 : 2) : (K == 3 ? 2
 template <int K, int D, int W, int R>
 static inline void dw_grad_band(const float* __restrict__ P, int wp, const float* __restrict__ dy,
                                 typename RowShape<W>::Vec::V* __restrict__ acc) {
-  using S_ = RowShape<W>;
-  constexpr int VR = S_::VR, L = S_::L;
-  typename S_::Vec::V g[R][VR];
+  using Shape = RowShape<W>;
+  constexpr int VR = Shape::VR, L = Shape::L;
+  typename Shape::Vec::V g[R][VR];
   for (int r = 0; r < R; r++)
-    for (int j = 0; j < VR; j++) g[r][j] = S_::Vec::load(dy + r * W + j * L);
+    for (int j = 0; j < VR; j++) g[r][j] = Shape::Vec::load(dy + r * W + j * L);
   constexpr int S = R + (K - 1) * D;
 #pragma GCC unroll 16
   for (int s = 0; s < S; s++) {
 #pragma GCC unroll 8
     for (int kw = 0; kw < K; kw++) {
-      typename S_::Vec::V v[VR];
-      for (int j = 0; j < VR; j++) v[j] = S_::Vec::load(P + s * wp + kw * D + j * L);
+      typename Shape::Vec::V v[VR];
+      for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(P + s * wp + kw * D + j * L);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
         const int e = s - r;  // kh·d
