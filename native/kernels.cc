@@ -68,6 +68,13 @@ struct Lanes {
     return v;
   }
   static void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+  static float sum(V v) {
+    float lanes[L];
+    store(lanes, v);
+    float s = 0.f;
+    for (float x : lanes) s += x;
+    return s;
+  }
 };
 static inline float hsum(vf v) {
   float s = 0.f;
@@ -341,28 +348,45 @@ struct RowShape {
   using Vec = Lanes<L>;
 };
 
-template <int K, int D, int W, int R, int ST>
-static inline void dw_rows_band(const float* __restrict__ P, int wp, const float* __restrict__ wk,
-                                float* __restrict__ out, int ostride) {
-  using Shape = RowShape<W>;
-  constexpr int VR = Shape::VR, L = Shape::L;
-  typename Shape::Vec::V a[R][VR] = {};
-  constexpr int S = ST * (R - 1) + (K - 1) * D + 1;
+// The loop all row kernels share: each input row u of a band (0 ≤ u < ST·(R−1) + (K−1)·d + 1)
+// at each column tap kw is loaded once (`load(u, kw, v)` fills VR vectors) and handed to
+// every band row r that reads it, r's tap row being kh = (u − ST·r)/d (`use(r, tap, v)`).
+// Each band row meets its taps in tap order. After unrolling the tests fold away.
+template <int K, int D, int W, int R, int ST, typename Load, typename Use>
+static inline void dw_band(Load load, Use use) {
+  using V = typename RowShape<W>::Vec::V;
+  constexpr int U = ST * (R - 1) + (K - 1) * D + 1;
 #pragma GCC unroll 16
-  for (int s = 0; s < S; s++) {
+  for (int u = 0; u < U; u++) {
 #pragma GCC unroll 8
     for (int kw = 0; kw < K; kw++) {
-      typename Shape::Vec::V v[VR];
-      for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(P + s * wp + kw * D + j * L);
+      V v[RowShape<W>::VR];
+      load(u, kw, v);
 #pragma GCC unroll 4
       for (int r = 0; r < R; r++) {
-        const int e = s - ST * r;  // kh·d
+        const int e = u - ST * r;  // kh·d
         if (e < 0 || e % D != 0 || e / D >= K) continue;
-        const float wt = wk[(e / D) * K + kw];
-        for (int j = 0; j < VR; j++) a[r][j] += wt * v[j];
+        use(r, (e / D) * K + kw, v);
       }
     }
   }
+}
+
+// CD = −1 reads the taps' columns leftwards (the input gradient below).
+template <int K, int D, int W, int R, int ST, int CD = 1>
+static inline void dw_rows_band(const float* __restrict__ P, int wp, const float* __restrict__ wk,
+                                float* __restrict__ out, int ostride) {
+  using Shape = RowShape<W>;
+  using V = typename Shape::Vec::V;
+  constexpr int VR = Shape::VR, L = Shape::L;
+  V a[R][VR] = {};
+  dw_band<K, D, W, R, ST>(
+      [&](int u, int kw, V* v) {
+        for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(P + u * wp + CD * kw * D + j * L);
+      },
+      [&](int r, int t, const V* v) {
+        for (int j = 0; j < VR; j++) a[r][j] += wk[t] * v[j];
+      });
   for (int r = 0; r < R; r++) {
     if constexpr (ST == 1) {
       for (int j = 0; j < VR; j++) Shape::Vec::store(out + r * ostride + j * L, a[r][j]);
@@ -386,38 +410,15 @@ static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, f
 
 // The input gradient row by row in the same way, for the same geometries: with G the
 // stride-1 grid of dy (zeros around it), dx[r][c] = Σ w[kh][kw]·G[r + p − kh·d][c + p − kw·d];
-// Gp points at G's element (p, p). Input rows are visited from the highest down, so each
-// output again adds its taps in tap order.
-template <int K, int D, int W, int R>
-static inline void dw_dx_band(const float* __restrict__ Gp, int wp, const float* __restrict__ wk,
-                              float* __restrict__ out, int ostride) {
-  using Shape = RowShape<W>;
-  constexpr int VR = Shape::VR, L = Shape::L;
-  typename Shape::Vec::V a[R][VR] = {};
-#pragma GCC unroll 16
-  for (int s = R - 1; s >= -(K - 1) * D; s--) {
-#pragma GCC unroll 8
-    for (int kw = 0; kw < K; kw++) {
-      typename Shape::Vec::V v[VR];
-      for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(Gp + s * wp - kw * D + j * L);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; r++) {
-        const int e = r - s;  // kh·d
-        if (e < 0 || e % D != 0 || e / D >= K) continue;
-        const float wt = wk[(e / D) * K + kw];
-        for (int j = 0; j < VR; j++) a[r][j] += wt * v[j];
-      }
-    }
-  }
-  for (int r = 0; r < R; r++)
-    for (int j = 0; j < VR; j++) Shape::Vec::store(out + r * ostride + j * L, a[r][j]);
-}
-
+// Gp points at G's element (p, p). It is the forward band run mirrored: rows upwards from
+// the band's last (negative row and output strides), columns leftwards, so input rows are
+// visited from the highest down and each output again adds its taps in tap order.
 template <int K, int D, int W>
 static void dw_dx_rows(const float* Gp, int wp, int rows, const float* wk, float* out, int ostride) {
   int r = 0;
-  for (; r + 4 <= rows; r += 4) dw_dx_band<K, D, W, 4>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
-  for (; r < rows; r++) dw_dx_band<K, D, W, 1>(Gp + r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r + 4 <= rows; r += 4)
+    dw_rows_band<K, D, W, 4, 1, -1>(Gp + (r + 3) * wp, -wp, wk, out + (r + 3) * ostride, -ostride);
+  for (; r < rows; r++) dw_rows_band<K, D, W, 1, 1, -1>(Gp + r * wp, -wp, wk, out + r * ostride, -ostride);
 }
 
 // The kernel gradient row by row, stride 1: dW[kh][kw] += Σ_r Σ_c dy[r][c]·P[r + kh·d][c + kw·d]
@@ -433,25 +434,18 @@ template <int K, int D, int W, int R>
 static inline void dw_grad_band(const float* __restrict__ P, int wp, const float* __restrict__ dy,
                                 typename RowShape<W>::Vec::V* __restrict__ acc) {
   using Shape = RowShape<W>;
+  using V = typename Shape::Vec::V;
   constexpr int VR = Shape::VR, L = Shape::L;
-  typename Shape::Vec::V g[R][VR];
+  V g[R][VR];
   for (int r = 0; r < R; r++)
     for (int j = 0; j < VR; j++) g[r][j] = Shape::Vec::load(dy + r * W + j * L);
-  constexpr int S = R + (K - 1) * D;
-#pragma GCC unroll 16
-  for (int s = 0; s < S; s++) {
-#pragma GCC unroll 8
-    for (int kw = 0; kw < K; kw++) {
-      typename Shape::Vec::V v[VR];
-      for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(P + s * wp + kw * D + j * L);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; r++) {
-        const int e = s - r;  // kh·d
-        if (e < 0 || e % D != 0 || e / D >= K) continue;
-        for (int j = 0; j < VR; j++) acc[(e / D) * K + kw] += g[r][j] * v[j];
-      }
-    }
-  }
+  dw_band<K, D, W, R, 1>(
+      [&](int u, int kw, V* v) {
+        for (int j = 0; j < VR; j++) v[j] = Shape::Vec::load(P + u * wp + kw * D + j * L);
+      },
+      [&](int r, int t, const V* v) {
+        for (int j = 0; j < VR; j++) acc[t] += g[r][j] * v[j];
+      });
 }
 
 template <int K, int D, int W>
@@ -466,13 +460,7 @@ static void dw_grad_rows(const float* P, int wp, size_t padded, const float* dy,
     for (; r + R <= h; r += R) dw_grad_band<K, D, W, R>(Pj + r * wp, wp, dyj + r * W, acc);
     for (; r < h; r++) dw_grad_band<K, D, W, 1>(Pj + r * wp, wp, dyj + r * W, acc);
   }
-  for (int t = 0; t < K * K; t++) {
-    float lanes[RowShape<W>::L];
-    RowShape<W>::Vec::store(lanes, acc[t]);
-    float sum = 0.f;
-    for (float l : lanes) sum += l;
-    dwk[t] += sum;
-  }
+  for (int t = 0; t < K * K; t++) dwk[t] += RowShape<W>::Vec::sum(acc[t]);
 }
 
 using DwRowsFn = void (*)(const float*, int, int, const float*, float*, int);

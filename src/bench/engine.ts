@@ -244,6 +244,8 @@ export function benchEngine(
   const threads = info?.threads ?? 1;
   const workloads: Record<string, WorkloadResult> = {};
   let pytorch = "not measured (--no-reference)";
+  // Once the reference is found absent it is not looked for again.
+  let reference = withReference;
   const median = (xs: number[]) => summarise(xs).median;
   for (const w of WORKLOADS) {
     log(
@@ -258,10 +260,12 @@ export function benchEngine(
       steps += ours.steps;
       spent += ours.seconds;
       let ref: number | null = null;
-      if (withReference) {
+      if (reference) {
         const r = measurePytorch(w, seconds, threads);
-        if ("absent" in r) pytorch = `absent: ${r.absent}`;
-        else {
+        if ("absent" in r) {
+          pytorch = `absent: ${r.absent}`;
+          reference = false;
+        } else {
           ref = r.imgPerSec;
           pytorch = `PyTorch ${r.torch}, ${threads} threads, measured in this run`;
         }
