@@ -871,8 +871,72 @@ void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, in
   }
 }
 
+// Max pool gradient for 3×3 windows at stride 1 or 2, a whole output row at a time: the
+// plane is padded with -inf and split into its stride's column phases, so each window tap is
+// a contiguous load across the row's outputs and the unrolled taps vectorise, the running
+// maximum staying in registers. Taps run in scan order with a strict >, so each output keeps
+// the first maximum of its window as PyTorch does; padding never wins. Gradients then go
+// to the argmaxes in output order, as the scalar search adds them: the same bits.
+template <int K, int S>
+static void max_pool_backward_rows(int n, int c, int h, int w, int pad, int oh, int ow, const float* x,
+                                   const float* dy, float* dx) {
+  const int hp = h + 2 * pad, wp = w + 2 * pad, qw = (wp + S - 1) / S;  // qw: width of one phase
+  const float ninf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel
+  {
+    std::vector<float> qv((size_t)hp * S * qw);
+    std::vector<int> bestv(ow);
+    float* __restrict__ q = qv.data();
+    int* __restrict__ best = bestv.data();
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < (int64_t)n * c; i++) {
+      const float* __restrict__ xp = x + i * h * w;
+      const float* __restrict__ dyp = dy + i * oh * ow;
+      float* __restrict__ dxp = dx + i * h * w;
+      // q[(r·S + phase)·qw + j] = padded plane at row r, column j·S + phase.
+      std::fill(q, q + (size_t)hp * S * qw, ninf);
+      for (int r = 0; r < h; r++)
+        for (int ph = 0; ph < S; ph++) {
+          float* __restrict__ dst = q + ((int64_t)(r + pad) * S + ph) * qw;
+          const float* __restrict__ src = xp + r * w + ph - pad;  // src[j·S] is padded column j·S + ph
+          const int j0 = (pad - ph + S - 1) / S, j1 = (w + pad - ph + S - 1) / S;  // columns 0 … w-1
+          for (int j = j0; j < j1; j++) dst[j] = src[j * S];
+        }
+      std::fill(dxp, dxp + h * w, 0.f);
+      for (int a = 0; a < oh; a++) {
+        const int h0 = std::max(a * S - pad, 0);
+        const float* __restrict__ top = q + (int64_t)a * S * S * qw;  // padded row a·S, phase 0
+#pragma omp simd simdlen(8)
+        for (int b = 0; b < ow; b++) {
+          float bv = ninf;
+          int arg = h0 * w + std::max(b * S - pad, 0);  // first valid input: kept if all are -inf
+#pragma GCC unroll 3
+          for (int dh = 0; dh < K; dh++)
+#pragma GCC unroll 3
+            for (int dw = 0; dw < K; dw++) {
+              const float v = top[(dh * S + dw % S) * qw + dw / S + b];
+              const bool gt = v > bv;
+              bv = gt ? v : bv;
+              arg = gt ? (a * S + dh - pad) * w + b * S + dw - pad : arg;
+            }
+          best[b] = arg;
+        }
+        for (int b = 0; b < ow; b++) dxp[best[b]] += dyp[a * ow + b];
+      }
+    }
+  }
+}
+
 void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
                    const float* dy, float* dx) {
+  static const bool off = [] {
+    const char* e = std::getenv("MEMHYPER_POOL_ROWS");
+    return e && e[0] == '0';
+  }();
+  if (!off && is_max && k == 3 && pad < k) {
+    if (stride == 1) return max_pool_backward_rows<3, 1>(n, c, h, w, pad, oh, ow, x, dy, dx);
+    if (stride == 2) return max_pool_backward_rows<3, 2>(n, c, h, w, pad, oh, ow, x, dy, dx);
+  }
 #pragma omp parallel
   {
     std::vector<float> accv(w);

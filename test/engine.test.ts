@@ -349,6 +349,9 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     const windows = [
       { k: 3, stride: 2, pad: 1 },
       { k: 3, stride: 1, pad: 1 },
+      // Unpadded 3×3 windows take the native row kernel too; 5×5 and stride 3 the scalar search.
+      { k: 3, stride: 2, pad: 0 },
+      { k: 3, stride: 1, pad: 0 },
       { k: 5, stride: 3, pad: 0 },
     ];
     for (const [input, { k, stride, pad }, max] of windows.flatMap((win) =>
