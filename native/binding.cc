@@ -127,7 +127,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
 
 Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   mh::conv2d_backward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), F(info, 15), F(info, 16),
-                     info[17].As<Napi::Boolean>());
+                     info[17].As<Napi::Boolean>(), info[18].As<Napi::Boolean>());
   return info.Env().Undefined();
 }
 
@@ -139,7 +139,8 @@ Napi::Value PoolForward(const Napi::CallbackInfo& info) {
 
 Napi::Value PoolBackward(const Napi::CallbackInfo& info) {
   mh::pool_backward(info[0].As<Napi::Boolean>(), I(info, 1), I(info, 2), I(info, 3), I(info, 4), I(info, 5), I(info, 6),
-                    I(info, 7), I(info, 8), I(info, 9), F(info, 10), F(info, 11), F(info, 12));
+                    I(info, 7), I(info, 8), I(info, 9), F(info, 10), F(info, 11), F(info, 12),
+                    info[13].As<Napi::Boolean>());
   return info.Env().Undefined();
 }
 

@@ -550,24 +550,38 @@ static void dw_backward_grid(int taps, const int* offs, const float* __restrict_
   }
 }
 
-// dx = crop(dP), masked by x > 0 when the input went through a fused ReLU.
+static void relu_mask_inplace(int64_t len, const float* __restrict__ x, float* __restrict__ dx) {
+  for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dx[i] : 0.f;
+}
+
+// Adds one image's or plane's input gradient into the gradient already there (masked by
+// x > 0 behind a fused ReLU): the very sum the tape's separate addition made, bit for bit,
+// without that pass over the whole tensor or a buffer for it. Kernels asked to accumulate
+// compute into a small cache-resident buffer and finish through here.
+static void add_grad(int64_t len, const float* __restrict__ src, const float* __restrict__ x, bool relu,
+                     float* __restrict__ dst) {
+  if (relu)
+    for (int64_t i = 0; i < len; i++) dst[i] += x[i] > 0.f ? src[i] : 0.f;
+  else
+    for (int64_t i = 0; i < len; i++) dst[i] += src[i];
+}
+
+// dx (+)= crop(dP), masked by x > 0 when the input went through a fused ReLU.
 static void unpad_plane(const float* __restrict__ dP, const float* __restrict__ x, int h, int w, int p, bool relu,
-                        float* __restrict__ dx) {
+                        bool accumulate, float* __restrict__ dx) {
   const int wp = w + 2 * p;
   for (int i = 0; i < h; i++) {
     const float* __restrict__ src = dP + (int64_t)(i + p) * wp + p;
     float* __restrict__ dst = dx + (int64_t)i * w;
     const float* __restrict__ xr = x + (int64_t)i * w;
-    if (relu) {
+    if (accumulate) {
+      add_grad(w, src, xr, relu, dst);
+    } else if (relu) {
       for (int j = 0; j < w; j++) dst[j] = xr[j] > 0.f ? src[j] : 0.f;
     } else {
       std::memcpy(dst, src, sizeof(float) * w);
     }
   }
-}
-
-static void relu_mask_inplace(int64_t len, const float* __restrict__ x, float* __restrict__ dx) {
-  for (int64_t i = 0; i < len; i++) dx[i] = x[i] > 0.f ? dx[i] : 0.f;
 }
 
 // Quantized outputs: y = (float)(acc·scale[o] + bias[o]) in double over one output plane.
@@ -618,7 +632,7 @@ static void whole_input_forward(const ConvGeom& g, const float* x, const float* 
 // dX[n×K] = dY[n×oc]·W over parts of the batch; dW[oc×K] += dYᵀ·X over fixed parts of the
 // output channels, each summing the whole batch in image order.
 static void whole_input_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx,
-                                 float* dw, bool relu_in) {
+                                 float* dw, bool relu_in, bool accumulate) {
   const int K = g.c * g.k * g.k;
   InputMap relu_map;
   relu_map.relu = relu_in;
@@ -635,9 +649,12 @@ static void whole_input_backward(const ConvGeom& g, const float* x, const float*
 #pragma omp for schedule(static)
     for (int part = 0; part < (dx ? parts : 0); part++) {
       const int n0 = part_begin(g.n, parts, part), n1 = part_begin(g.n, parts, part + 1);
-      float* dxp = dx + (int64_t)n0 * K;
+      const int64_t len = (int64_t)(n1 - n0) * K;
+      std::vector<float> tmp(accumulate ? len : 0);
+      float* dxp = accumulate ? tmp.data() : dx + (int64_t)n0 * K;
       gemm(false, false, n1 - n0, K, g.oc, 1.f, dy + (int64_t)n0 * g.oc, g.oc, w, K, 0.f, dxp, K);
-      if (relu_in) relu_mask_inplace((int64_t)(n1 - n0) * K, x + (int64_t)n0 * K, dxp);
+      if (accumulate) add_grad(len, dxp, x + (int64_t)n0 * K, relu_in, dx + (int64_t)n0 * K);
+      else if (relu_in) relu_mask_inplace(len, x + (int64_t)n0 * K, dxp);
     }
   }
 }
@@ -721,14 +738,14 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
 }
 
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                     bool relu_in) {
+                     bool relu_in, bool accumulate) {
   InputMap relu_map;
   relu_map.relu = relu_in;
   const int64_t plane = (int64_t)g.h * g.w;
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
   const int64_t out_sz = (int64_t)g.oc * P;
-  if (is_whole_input(g)) return whole_input_backward(g, x, w, dy, dx, dw, relu_in);
+  if (is_whole_input(g)) return whole_input_backward(g, x, w, dy, dx, dw, relu_in, accumulate);
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
@@ -743,7 +760,7 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
 #pragma omp parallel
     {
       std::vector<float> pbuf(stack * padded + 2 * kDwBlock), dpbuf(rows.dx ? 0 : stack * padded),
-          gbuf(front + stack * padded + 2 * kDwBlock);
+          gbuf(front + stack * padded + 2 * kDwBlock), tmp(rows.dx && accumulate ? plane : 0);
       float* G = gbuf.data() + front;
 #pragma omp for schedule(static)
       for (int c = 0; c < g.c; c++) {
@@ -767,14 +784,16 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
           if (rows.dx) {
             for (int j = 0; j < m; j++) {
               const int64_t i = (int64_t)(n0 + j) * g.c + c;
-              rows.dx(G + j * padded + g.pad * q.wp + g.pad, q.wp, g.h, w + c * kk, dx + i * plane, g.w);
-              if (relu_in) relu_mask_inplace(plane, x + i * plane, dx + i * plane);
+              float* out = accumulate ? tmp.data() : dx + i * plane;
+              rows.dx(G + j * padded + g.pad * q.wp + g.pad, q.wp, g.h, w + c * kk, out, g.w);
+              if (accumulate) add_grad(plane, out, x + i * plane, relu_in, dx + i * plane);
+              else if (relu_in) relu_mask_inplace(plane, x + i * plane, out);
             }
             continue;
           }
           for (int j = 0; j < m; j++) {
             const int64_t i = (int64_t)(n0 + j) * g.c + c;
-            unpad_plane(dpbuf.data() + j * padded, x + i * plane, g.h, g.w, g.pad, relu_in, dx + i * plane);
+            unpad_plane(dpbuf.data() + j * padded, x + i * plane, g.h, g.w, g.pad, relu_in, accumulate, dx + i * plane);
           }
         }
       }
@@ -789,13 +808,14 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
 #pragma omp parallel
   {
     std::vector<float> cols(direct ? (relu_in ? (size_t)in_sz : 0) : (size_t)K * P);
-    std::vector<float> dcols(direct ? 0 : (size_t)K * P);
+    std::vector<float> dcols(direct ? 0 : (size_t)K * P), tmp(dx && accumulate ? in_sz : 0);
 #pragma omp for schedule(static)
     for (int part = 0; part < parts; part++) {
       float* dwp = partial.data() + part * wsz;
       for (int n = part_begin(g.n, parts, part); n < part_begin(g.n, parts, part + 1); n++) {
         const float* xn = x + n * in_sz;
-        if (dx && !direct) std::memset(dx + n * in_sz, 0, sizeof(float) * in_sz);
+        float* dxn = accumulate ? tmp.data() : dx + n * in_sz;  // this image's input gradient
+        if (dx && !direct) std::memset(dxn, 0, sizeof(float) * in_sz);
         if (direct && relu_in) {
           for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
         }
@@ -812,14 +832,15 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
           gemm(false, true, og, K, P, 1.f, dyg, P, src, P, 1.f, dwp + (int64_t)gr * og * K, K);
           if (dx) {
             if (direct) {
-              gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dx + n * in_sz, P);
+              gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dxn, P);
             } else {
               gemm(true, false, K, P, og, 1.f, wg, K, dyg, P, 0.f, dcols.data(), P);
-              col2im_add(g, dcols.data(), gr * cg, cg, dx + n * in_sz);
+              col2im_add(g, dcols.data(), gr * cg, cg, dxn);
             }
           }
         }
-        if (dx && relu_in) relu_mask_inplace(in_sz, xn, dx + n * in_sz);
+        if (dx && accumulate) add_grad(in_sz, dxn, xn, relu_in, dx + n * in_sz);
+        else if (dx && relu_in) relu_mask_inplace(in_sz, xn, dxn);
       }
     }
   }
@@ -879,12 +900,12 @@ void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, in
 // to the argmaxes in output order, as the scalar search adds them: the same bits.
 template <int K, int S>
 static void max_pool_backward_rows(int n, int c, int h, int w, int pad, int oh, int ow, const float* x,
-                                   const float* dy, float* dx) {
+                                   const float* dy, float* dx, bool accumulate) {
   const int hp = h + 2 * pad, wp = w + 2 * pad, qw = (wp + S - 1) / S;  // qw: width of one phase
   const float ninf = -std::numeric_limits<float>::infinity();
 #pragma omp parallel
   {
-    std::vector<float> qv((size_t)hp * S * qw);
+    std::vector<float> qv((size_t)hp * S * qw), tmp(accumulate ? h * w : 0);
     std::vector<int> bestv(ow);
     float* __restrict__ q = qv.data();
     int* __restrict__ best = bestv.data();
@@ -892,7 +913,7 @@ static void max_pool_backward_rows(int n, int c, int h, int w, int pad, int oh, 
     for (int64_t i = 0; i < (int64_t)n * c; i++) {
       const float* __restrict__ xp = x + i * h * w;
       const float* __restrict__ dyp = dy + i * oh * ow;
-      float* __restrict__ dxp = dx + i * h * w;
+      float* __restrict__ dxp = accumulate ? tmp.data() : dx + i * h * w;
       // q[(r·S + phase)·qw + j] = padded plane at row r, column j·S + phase.
       std::fill(q, q + (size_t)hp * S * qw, ninf);
       for (int r = 0; r < h; r++)
@@ -923,29 +944,30 @@ static void max_pool_backward_rows(int n, int c, int h, int w, int pad, int oh, 
         }
         for (int b = 0; b < ow; b++) dxp[best[b]] += dyp[a * ow + b];
       }
+      if (accumulate) add_grad(h * w, dxp, nullptr, false, dx + i * h * w);
     }
   }
 }
 
 void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
-                   const float* dy, float* dx) {
+                   const float* dy, float* dx, bool accumulate) {
   static const bool off = [] {
     const char* e = std::getenv("MEMHYPER_POOL_ROWS");
     return e && e[0] == '0';
   }();
   if (!off && is_max && k == 3 && pad < k) {
-    if (stride == 1) return max_pool_backward_rows<3, 1>(n, c, h, w, pad, oh, ow, x, dy, dx);
-    if (stride == 2) return max_pool_backward_rows<3, 2>(n, c, h, w, pad, oh, ow, x, dy, dx);
+    if (stride == 1) return max_pool_backward_rows<3, 1>(n, c, h, w, pad, oh, ow, x, dy, dx, accumulate);
+    if (stride == 2) return max_pool_backward_rows<3, 2>(n, c, h, w, pad, oh, ow, x, dy, dx, accumulate);
   }
 #pragma omp parallel
   {
-    std::vector<float> accv(w);
+    std::vector<float> accv(w), tmp(accumulate ? h * w : 0);
     float* __restrict__ acc = accv.data();
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < (int64_t)n * c; i++) {
       const float* __restrict__ xp = x + i * h * w;
       const float* __restrict__ dyp = dy + i * oh * ow;
-      float* __restrict__ dxp = dx + i * h * w;
+      float* __restrict__ dxp = accumulate ? tmp.data() : dx + i * h * w;
       std::fill(dxp, dxp + h * w, 0.f);
       for (int a = 0; a < oh; a++) {
         int h0, h1;
@@ -984,6 +1006,7 @@ void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, i
           }
         }
       }
+      if (accumulate) add_grad(h * w, dxp, nullptr, false, dx + i * h * w);
     }
   }
 }

@@ -47,14 +47,16 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
 // relu_in: the input is read through a ReLU (fused), and dx is masked by x > 0.
 // bias (may be null): added per output channel (inference with batch norm folded in).
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias);
-// dx may be null (input needs no gradient); dw is accumulated into (+=).
+// dx may be null (input needs no gradient); dw is accumulated into (+=); with `accumulate`
+// dx holds a gradient already and this one is added into it, else dx is written.
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
-                     bool relu_in);
+                     bool relu_in, bool accumulate);
 
 void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
                   const float* x, float* y);
+// With `accumulate` the gradient is added into dx, else dx is written.
 void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow,
-                   const float* x, const float* dy, float* dx);
+                   const float* x, const float* dy, float* dx, bool accumulate);
 
 // Training-mode batch norm: normalises with batch statistics, returns them (biased var).
 void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float eps,

@@ -5,7 +5,7 @@
 import type { Rng } from "../util/rng.js";
 import { alloc } from "./arena.js";
 import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
-import { accumulate, adopt, type Tape } from "./tape.js";
+import { accumulate, adopt, gradTarget, keepGrad, type Tape } from "./tape.js";
 import { Tensor } from "./tensor.js";
 
 export interface ConvAttrs {
@@ -45,11 +45,11 @@ export function conv2d(
   if (bias && wantsGrad(tape, x, w)) throw new Error("conv2d: a folded bias is for inference only");
   if (wantsGrad(tape, x, w)) {
     tape.record(y, (dy) => {
-      const dx = x.requiresGrad ? alloc(x.size) : null;
+      const dx = x.requiresGrad ? gradTarget(x) : null;
       const dw = new Float32Array(w.size);
-      kernels().convBackward(g, x.data, w.data, dy, dx, dw, reluIn);
+      kernels().convBackward(g, x.data, w.data, dy, dx?.buf ?? null, dw, reluIn, dx?.add);
       accumulate(w, dw);
-      if (dx) accumulate(x, dx);
+      if (dx) keepGrad(x, dx);
     });
   }
   return y;
@@ -174,9 +174,9 @@ export function pool2d(
   kernels().poolForward(kind === "max", g, x.data, y.data);
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
-      const dx = alloc(x.size);
-      kernels().poolBackward(kind === "max", g, x.data, dy, dx);
-      accumulate(x, dx);
+      const dx = gradTarget(x);
+      kernels().poolBackward(kind === "max", g, x.data, dy, dx.buf, dx.add);
+      keepGrad(x, dx);
     });
   }
   return y;

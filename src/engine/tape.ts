@@ -5,7 +5,7 @@
  * that very buffer on to an input (`adopt`), and a gradient summed into one already there
  * goes back at once.
  */
-import { release } from "./arena.js";
+import { alloc, release } from "./arena.js";
 import { kernels } from "./kernels/index.js";
 import { Tensor } from "./tensor.js";
 
@@ -57,6 +57,20 @@ export function accumulate(t: Tensor, g: Float32Array): void {
     kernels().axpy(1, g, t.grad);
     release(g);
   }
+}
+
+/**
+ * Where a backward step puts input t's gradient, for kernels that can add as they write:
+ * into t's gradient when it has one (`add`: the kernel adds to it, saving the separate
+ * addition's pass and a buffer), else into a fresh buffer, which `keepGrad` hands to t.
+ */
+export function gradTarget(t: Tensor): { buf: Float32Array; add: boolean } {
+  return t.grad ? { buf: t.grad, add: true } : { buf: alloc(t.size), add: false };
+}
+
+/** Completes `gradTarget`: a fresh buffer becomes t's gradient. */
+export function keepGrad(t: Tensor, target: { buf: Float32Array; add: boolean }): void {
+  if (!target.add) adopt(t, target.buf);
 }
 
 /** Whether a backward step should compute the gradient for this input. */

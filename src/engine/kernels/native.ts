@@ -33,7 +33,7 @@ interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   convForwardQuantized(...args: (number | boolean | Float32Array | Float64Array | null)[]): void;
   convBackward(...args: (number | boolean | Float32Array | null)[]): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
-  poolBackward(max: boolean, ...args: (number | Float32Array)[]): void;
+  poolBackward(max: boolean, ...args: (number | boolean | Float32Array)[]): void;
 }
 
 const ADDON_PATH = fileURLToPath(new URL("../../../build/Release/memhyper_native.node", import.meta.url));
@@ -76,8 +76,10 @@ export function loadNativeKernels():
     convForward: (g, x, w, y, reluIn, bias) => a.convForward(...geom(g), x, w, y, reluIn, bias ?? null),
     convForwardQuantized: (g, x, w, y, q, bias, outScale) =>
       a.convForwardQuantized(...geom(g), x, w, y, q.scale, q.reluIn, q.lo, q.hi, bias, outScale),
-    convBackward: (g, x, w, dy, dx, dw, reluIn) => a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn),
+    convBackward: (g, x, w, dy, dx, dw, reluIn, accumulate = false) =>
+      a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn, accumulate),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
-    poolBackward: (max, g, x, dy, dx) => a.poolBackward(max, ...pgeom(g), x, dy, dx),
+    poolBackward: (max, g, x, dy, dx, accumulate = false) =>
+      a.poolBackward(max, ...pgeom(g), x, dy, dx, accumulate),
   };
 }

@@ -58,7 +58,13 @@ const convForward: Kernels["convForward"] = (g, x, w, y, reluIn, bias) => {
   y.set(acc);
 };
 
-const convBackward: Kernels["convBackward"] = (g, x, w, dy, dx, dw, reluIn) => {
+/** Writes `grad` into dx, or adds it (rounded to float32 first, as a kernel's own output). */
+function putGrad(dx: Float32Array, grad: ArrayLike<number>, accumulate: boolean): void {
+  if (!accumulate) dx.set(grad);
+  else for (let i = 0; i < dx.length; i++) dx[i]! += Math.fround(grad[i]!);
+}
+
+const convBackward: Kernels["convBackward"] = (g, x, w, dy, dx, dw, reluIn, accumulate = false) => {
   const mask = reluIn ? x : null;
   if (reluIn) x = relu(x);
   const dwAcc = new Float64Array(dw.length);
@@ -69,8 +75,8 @@ const convBackward: Kernels["convBackward"] = (g, x, w, dy, dx, dw, reluIn) => {
   });
   for (let i = 0; i < dw.length; i++) dw[i]! += dwAcc[i]!;
   if (dx && dxAcc) {
-    dx.set(dxAcc);
-    if (mask) for (let i = 0; i < dx.length; i++) if (!(mask[i]! > 0)) dx[i] = 0;
+    if (mask) for (let i = 0; i < dxAcc.length; i++) if (!(mask[i]! > 0)) dxAcc[i] = 0;
+    putGrad(dx, dxAcc, accumulate);
   }
 };
 
@@ -113,13 +119,13 @@ const poolForward: Kernels["poolForward"] = (max, g, x, y) => {
   });
 };
 
-const poolBackward: Kernels["poolBackward"] = (max, g, x, dy, dx) => {
+const poolBackward: Kernels["poolBackward"] = (max, g, x, dy, dx, accumulate = false) => {
   const acc = new Float64Array(dx.length);
   forEachWindow(g, (yi, win) => {
     if (max) acc[argmax(x, win)]! += dy[yi]!;
     else for (const i of win) acc[i]! += dy[yi]! / win.length;
   });
-  dx.set(acc);
+  putGrad(dx, acc, accumulate);
 };
 
 function channelStats(

@@ -106,7 +106,7 @@ export interface Kernels {
     reluIn: boolean,
     bias?: Float32Array | null,
   ): void;
-  /** Writes dx (when given) and adds into dw. */
+  /** Writes dx (when given; with `accumulate`, adds into the gradient dx holds) and adds into dw. */
   convBackward(
     g: ConvGeom,
     x: Float32Array,
@@ -115,6 +115,7 @@ export interface Kernels {
     dx: Float32Array | null,
     dw: Float32Array,
     reluIn: boolean,
+    accumulate?: boolean,
   ): void;
   /** y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r], rows = scales.length (drop-path sums). */
   rowScaleAdd(x: Float32Array, scales: Float32Array, y: Float32Array, accumulate: boolean): void;
@@ -132,7 +133,15 @@ export interface Kernels {
   ): void;
   poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void;
   /** Writes dx. */
-  poolBackward(max: boolean, g: PoolGeom, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** Writes dx, or with `accumulate` adds into the gradient it holds. */
+  poolBackward(
+    max: boolean,
+    g: PoolGeom,
+    x: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    accumulate?: boolean,
+  ): void;
   bnForwardTrain(
     n: number,
     c: number,
