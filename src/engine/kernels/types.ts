@@ -132,7 +132,6 @@ export interface Kernels {
     y: Float32Array,
   ): void;
   poolForward(max: boolean, g: PoolGeom, x: Float32Array, y: Float32Array): void;
-  /** Writes dx. */
   /** Writes dx, or with `accumulate` adds into the gradient it holds. */
   poolBackward(
     max: boolean,
