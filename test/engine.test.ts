@@ -555,6 +555,29 @@ describe("models from the IR", () => {
     assertClose(n, t, 1e-3, 1e-4, "logits");
   });
 
+  it("training gradients do not depend on the number of native threads (fixed work partition)", {
+    skip: native ? false : "native kernels not built",
+  }, () => {
+    const net = buildNetwork(resolveArchitecture("DARTS_V2"), { channels: 4, layers: 3, imageSize: 16 });
+    const x = randomTensor([7, 3, 16, 16], new Rng(2));
+    const gradients = (threads: number) => {
+      native!.setThreads(threads);
+      try {
+        return withKernels(native!, () => {
+          const m = new Model(net, 5);
+          const tape = new Tape();
+          const out = m.forward(x, { training: true, tape, dropPathProb: 0.2, rng: new Rng(4) });
+          tape.backward(ops.crossEntropy(tape, out.logits, [0, 1, 2, 3, 4, 5, 6]));
+          return m.parameters().map((p) => p.tensor.grad!.slice());
+        });
+      } finally {
+        native!.setThreads(0); // back to one per core
+      }
+    };
+    const one = gradients(1);
+    for (const threads of [2, 3]) assert.deepEqual(gradients(threads), one, `${threads} threads against 1`);
+  });
+
   it("gradients taken back early by the arena equal gradients in fresh buffers, in less memory", () => {
     for (const arch of [
       resolveArchitecture("PDARTS"),
