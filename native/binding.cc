@@ -219,6 +219,13 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  auto w = info[0].As<Napi::Float32Array>();
+  mh::sgd_step((int64_t)w.ElementLength(), w.Data(), F(info, 1), F(info, 2), D(info, 3), D(info, 4), D(info, 5),
+               info[6].As<Napi::Boolean>(), info[7].As<Napi::Boolean>());
+  return info.Env().Undefined();
+}
+
 Napi::Value Scale(const Napi::CallbackInfo& info) {
   auto x = info[1].As<Napi::Float32Array>();
   mh::scale((int64_t)x.ElementLength(), (float)D(info, 0), x.Data(), F(info, 2));
@@ -248,6 +255,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("axpy", Napi::Function::New(env, Axpy));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("maxValue", Napi::Function::New(env, MaxValue));
   exports.Set("scale", Napi::Function::New(env, Scale));
   return exports;

@@ -1165,6 +1165,21 @@ void axpy(int64_t len, float a, const float* x, float* y) {
   for (int64_t i = 0; i < len; i++) y[i] += a * x[i];
 }
 
+// In double with every product rounded before its sum, as the TypeScript reference (and
+// PyTorch's formula written out) computes it: no contraction into fused multiply-adds, so
+// the weights keep the reference's bits.
+__attribute__((optimize("fp-contract=off"))) void sgd_step(int64_t len, float* w, const float* g, float* buf,
+                                                             double lr, double mu, double wd, bool nesterov,
+                                                             bool first) {
+#pragma omp parallel for simd schedule(static) if (len > (1 << 15))
+  for (int64_t i = 0; i < len; i++) {
+    const double wi = w[i], d = (double)g[i] + wd * wi;
+    const double b = first ? d : mu * (double)buf[i] + d;
+    buf[i] = (float)b;
+    w[i] = (float)(wi - lr * (nesterov ? d + mu * b : b));
+  }
+}
+
 void scale(int64_t len, float a, const float* x, float* y) {
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < len; i++) y[i] = a * x[i];

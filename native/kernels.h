@@ -82,6 +82,8 @@ void shift_backward(int64_t planes, int h, int w, const float* dy, float* dx);
 void relu_forward(int64_t len, const float* x, float* y);
 void relu_backward(int64_t len, const float* x, const float* dy, float* dx);  // dx = dy·[x > 0]
 float max_value(int64_t len, const float* x, bool abs, float start);  // max(start, max x or |x|)
+void sgd_step(int64_t len, float* w, const float* g, float* buf, double lr, double mu, double wd, bool nesterov,
+              bool first);  // one SGD step on one parameter (see optim.ts)
 void axpy(int64_t len, float a, const float* x, float* y);                   // y += a·x
 void scale(int64_t len, float a, const float* x, float* y);                  // y = a·x
 

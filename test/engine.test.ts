@@ -352,6 +352,27 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       );
     }
   });
+  it("on SGD steps, bit for bit (first step, momentum, Nesterov, weight decay)", () => {
+    const n = 50_000;
+    const [w0, g, buf0] = [0, 1, 2].map(() => randomTensor([n], rng).data) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    for (const [nesterov, first] of [
+      [false, true],
+      [false, false],
+      [true, false],
+      [true, true],
+    ] as const) {
+      const [wT, wN, bT, bN] = [w0.slice(), w0.slice(), buf0.slice(), buf0.slice()];
+      tsKernels.sgdStep(wT, g, bT, 0.025, 0.9, 3e-4, nesterov, first);
+      native!.sgdStep(wN, g, bN, 0.025, 0.9, 3e-4, nesterov, first);
+      assert.deepEqual(bN, bT, `momentum buffer, nesterov ${nesterov}, first ${first}`);
+      assert.deepEqual(wN, wT, `weights, nesterov ${nesterov}, first ${first}`);
+      assert.notDeepEqual(wN, w0, "the step moves the weights");
+    }
+  });
   it("on two-input sums, each input with or without per-row (drop-path) scales", () => {
     const [x0, x1] = [randomTensor([3, 50], rng).data, randomTensor([3, 50], rng).data];
     const scales = Float32Array.from([0, 1.25, 2]);

@@ -1,4 +1,5 @@
 /** SGD with momentum, weight decay and optional Nesterov (PyTorch semantics); cosine schedule; global-norm clipping. */
+import { kernels } from "./kernels/index.js";
 import type { Tensor } from "./tensor.js";
 
 export interface SgdOptions {
@@ -27,14 +28,7 @@ export class Sgd {
         buf = new Float32Array(p.size);
         this.momentum.set(name, buf);
       }
-      const w = p.data;
-      for (let i = 0; i < w.length; i++) {
-        const d = g[i]! + wd * w[i]!;
-        // PyTorch initialises the buffer with the first gradient.
-        const b = first ? d : mu * buf[i]! + d;
-        buf[i] = b;
-        w[i] = w[i]! - lr * (nesterov ? d + mu * b : b);
-      }
+      kernels().sgdStep(p.data, g, buf, lr, mu, wd, nesterov, first);
     }
   }
 

@@ -18,6 +18,7 @@ const SAME_AS_KERNELS = [
   "reluForward",
   "reluBackward",
   "axpy",
+  "sgdStep",
   "scale",
   "xbarForward",
   "fillNormals",

@@ -274,6 +274,15 @@ export const tsKernels: Kernels = {
   axpy(a, x, y) {
     for (let i = 0; i < x.length; i++) y[i]! += a * x[i]!;
   },
+  sgdStep(w, g, buf, lr, mu, wd, nesterov, first) {
+    for (let i = 0; i < w.length; i++) {
+      const d = g[i]! + wd * w[i]!;
+      // PyTorch initialises the buffer with the first gradient.
+      const b = first ? d : mu * buf[i]! + d;
+      buf[i] = b;
+      w[i] = w[i]! - lr * (nesterov ? d + mu * b : b);
+    }
+  },
   scale(a, x, y) {
     for (let i = 0; i < x.length; i++) y[i] = a * x[i]!;
   },

@@ -202,6 +202,20 @@ export interface Kernels {
   reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** y += a·x */
   axpy(a: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * One SGD step on one parameter w with gradient g and momentum buffer buf, in double:
+   * d = g + wd·w; b = d on the first step, else mu·buf + d; buf = b; w −= lr·(nesterov ? d + mu·b : b).
+   */
+  sgdStep(
+    w: Float32Array,
+    g: Float32Array,
+    buf: Float32Array,
+    lr: number,
+    mu: number,
+    wd: number,
+    nesterov: boolean,
+    first: boolean,
+  ): void;
   /** max(start, max x), or of |x| when `abs` (calibration ranges). */
   maxValue(x: Float32Array, abs: boolean, start: number): number;
   /** y = a·x */
