@@ -5,7 +5,7 @@
 import type { Rng } from "../util/rng.js";
 import { alloc } from "./arena.js";
 import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
-import { accumulate, adopt, gradTarget, keepGrad, type Tape } from "./tape.js";
+import { accumulate, adopt, gradTarget, keepGrad, type Tape, weightGradBuffer } from "./tape.js";
 import { Tensor } from "./tensor.js";
 
 export interface ConvAttrs {
@@ -46,7 +46,7 @@ export function conv2d(
   if (wantsGrad(tape, x, w)) {
     tape.record(y, (dy) => {
       const dx = x.requiresGrad ? gradTarget(x) : null;
-      const dw = new Float32Array(w.size);
+      const dw = weightGradBuffer(w);
       kernels().convBackward(g, x.data, w.data, dy, dx?.buf ?? null, dw, reluIn, dx?.add);
       accumulate(w, dw);
       if (dx) keepGrad(x, dx);
@@ -123,8 +123,8 @@ export function batchNorm(
     const inv = invstd ?? bn.runningVar.map((v) => 1 / Math.sqrt(v + BN_EPS));
     tape.record(y, (dy) => {
       const dx = alloc(x.size);
-      const dgamma = new Float32Array(c);
-      const dbeta = new Float32Array(c);
+      const dgamma = weightGradBuffer(bn.weight);
+      const dbeta = weightGradBuffer(bn.bias);
       k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, inv, dy, dx, dgamma, dbeta, !training);
       accumulate(bn.weight, dgamma);
       accumulate(bn.bias, dbeta);
@@ -317,9 +317,9 @@ export function linear(tape: Tape | null, x: Tensor, w: Tensor, b: Tensor): Tens
   kernels().gemm(false, true, n, o, f, 1, x.data, w.data, 1, y.data);
   if (wantsGrad(tape, x, w, b)) {
     tape.record(y, (dy) => {
-      const dw = new Float32Array(w.size);
+      const dw = weightGradBuffer(w);
       kernels().gemm(true, false, o, f, n, 1, dy, x.data, 0, dw);
-      const db = new Float32Array(o);
+      const db = weightGradBuffer(b);
       for (let i = 0; i < n; i++) for (let j = 0; j < o; j++) db[j]! += dy[i * o + j]!;
       accumulate(w, dw);
       accumulate(b, db);
