@@ -105,6 +105,20 @@ for (const k of backends) {
           ),
         ));
     }
+    it("one weight used twice (its gradient buffer is reused across steps, so the second use must add)", () =>
+      withKernels(k, () => {
+        const w = randomTensor([3, 2, 3, 3], rng, true);
+        const a = { stride: 1, pad: 1, dilation: 1, groups: 1 };
+        const f = (t: Tape | null, [x1, x2, wt]: Tensor[]) =>
+          ops.add(t, [ops.conv2d(t, x1!, wt!, a), ops.conv2d(t, x2!, wt!, a, undefined, true)]);
+        const inputs = [
+          randomTensor([2, 2, 4, 4], rng, true),
+          awayFromZero(randomTensor([2, 2, 4, 4], rng, true)),
+          w,
+        ];
+        // Twice: the second check runs on the buffers the first left behind.
+        for (let round = 0; round < 2; round++) gradCheck(f, inputs, rng, { eps: 1e-3 });
+      }));
     it("drop-path factors inside add", () =>
       withKernels(k, () => {
         const s = new Float32Array([0, 2]);
@@ -574,6 +588,31 @@ describe("models from the IR", () => {
     const t = withKernels(tsKernels, () => m.forward(x, { training: false }).logits.data.slice());
     const n = withKernels(native!, () => m.forward(x, { training: false }).logits.data.slice());
     assertClose(n, t, 1e-3, 1e-4, "logits");
+  });
+
+  it("a second step's weight gradients equal the first's (reused gradient buffers start from zero)", () => {
+    const net = buildNetwork(resolveArchitecture("PDARTS"), {
+      channels: 4,
+      layers: 3,
+      auxiliary: true,
+    });
+    const m = new Model(net, 5);
+    const x = randomTensor([4, 3, 32, 32], new Rng(2));
+    const step = () => {
+      const tape = new Tape();
+      const out = m.forward(x, { training: true, tape });
+      tape.backward(
+        ops.add(tape, [
+          ops.crossEntropy(tape, out.logits, [0, 1, 2, 3]),
+          ops.crossEntropy(tape, out.auxLogits!, [0, 1, 2, 3], 0.4),
+        ]),
+      );
+      const grads = m.parameters().map((p) => p.tensor.grad!.slice());
+      for (const p of m.parameters()) p.tensor.grad = null;
+      return grads;
+    };
+    const first = step();
+    assert.deepEqual(step(), first);
   });
 
   it("training gradients do not depend on the number of native threads (fixed work partition)", {
