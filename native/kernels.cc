@@ -892,6 +892,26 @@ void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, in
   }
 }
 
+// The frame of both pool gradients: planes split over threads, each thread with its own
+// scratch (`make_scratch`), and `plane(i, scratch, g)` adding plane i's gradient into a
+// zeroed g, which is dx's plane itself or, with `accumulate`, a buffer added into dx after.
+template <class MakeScratch, class Plane>
+static void pool_backward_planes(int64_t planes, int64_t hw, float* dx, bool accumulate, MakeScratch make_scratch,
+                                 Plane plane) {
+#pragma omp parallel
+  {
+    auto scratch = make_scratch();
+    std::vector<float> tmp(accumulate ? hw : 0);
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < planes; i++) {
+      float* g = accumulate ? tmp.data() : dx + i * hw;
+      std::fill(g, g + hw, 0.f);
+      plane(i, scratch, g);
+      if (accumulate) add_grad(hw, g, nullptr, false, dx + i * hw);
+    }
+  }
+}
+
 // Max pool gradient for 3×3 windows at stride 1 or 2, a whole output row at a time: the
 // plane is padded with -inf and split into its stride's column phases, so each window tap is
 // a contiguous load across the row's outputs and the unrolled taps vectorise, the running
@@ -899,54 +919,59 @@ void pool_forward(bool is_max, int n, int c, int h, int w, int k, int stride, in
 // the first maximum of its window as PyTorch does; padding never wins. Gradients then go
 // to the argmaxes in output order, as the scalar search adds them: the same bits.
 template <int K, int S>
+static void max_pool_plane_rows(int h, int w, int pad, int oh, int ow, int qw, const float* __restrict__ xp,
+                                const float* __restrict__ dyp, float* __restrict__ q, int* __restrict__ best,
+                                float* __restrict__ dxp) {
+  const float ninf = -std::numeric_limits<float>::infinity();
+  // q[(r·S + phase)·qw + j] = padded plane at row r, column j·S + phase.
+  std::fill(q, q + (size_t)(h + 2 * pad) * S * qw, ninf);
+  for (int r = 0; r < h; r++)
+    for (int ph = 0; ph < S; ph++) {
+      float* __restrict__ dst = q + ((int64_t)(r + pad) * S + ph) * qw;
+      const float* __restrict__ src = xp + r * w + ph - pad;  // src[j·S] is padded column j·S + ph
+      const int j0 = (pad - ph + S - 1) / S, j1 = (w + pad - ph + S - 1) / S;  // columns 0 … w-1
+      for (int j = j0; j < j1; j++) dst[j] = src[j * S];
+    }
+  for (int a = 0; a < oh; a++) {
+    const int h0 = std::max(a * S - pad, 0);
+    const float* __restrict__ top = q + (int64_t)a * S * S * qw;  // padded row a·S, phase 0
+#pragma omp simd simdlen(8)
+    for (int b = 0; b < ow; b++) {
+      float bv = ninf;
+      int arg = h0 * w + std::max(b * S - pad, 0);  // first valid input: kept if all are -inf
+#pragma GCC unroll 3
+      for (int dh = 0; dh < K; dh++)
+#pragma GCC unroll 3
+        for (int dw = 0; dw < K; dw++) {
+          const float v = top[(dh * S + dw % S) * qw + dw / S + b];
+          const bool gt = v > bv;
+          bv = gt ? v : bv;
+          arg = gt ? (a * S + dh - pad) * w + b * S + dw - pad : arg;
+        }
+      best[b] = arg;
+    }
+    for (int b = 0; b < ow; b++) dxp[best[b]] += dyp[a * ow + b];
+  }
+}
+
+template <int K, int S>
 static void max_pool_backward_rows(int n, int c, int h, int w, int pad, int oh, int ow, const float* x,
                                    const float* dy, float* dx, bool accumulate) {
-  const int hp = h + 2 * pad, wp = w + 2 * pad, qw = (wp + S - 1) / S;  // qw: width of one phase
-  const float ninf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel
-  {
-    std::vector<float> qv((size_t)hp * S * qw), tmp(accumulate ? h * w : 0);
-    std::vector<int> bestv(ow);
-    float* __restrict__ q = qv.data();
-    int* __restrict__ best = bestv.data();
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < (int64_t)n * c; i++) {
-      const float* __restrict__ xp = x + i * h * w;
-      const float* __restrict__ dyp = dy + i * oh * ow;
-      float* __restrict__ dxp = accumulate ? tmp.data() : dx + i * h * w;
-      // q[(r·S + phase)·qw + j] = padded plane at row r, column j·S + phase.
-      std::fill(q, q + (size_t)hp * S * qw, ninf);
-      for (int r = 0; r < h; r++)
-        for (int ph = 0; ph < S; ph++) {
-          float* __restrict__ dst = q + ((int64_t)(r + pad) * S + ph) * qw;
-          const float* __restrict__ src = xp + r * w + ph - pad;  // src[j·S] is padded column j·S + ph
-          const int j0 = (pad - ph + S - 1) / S, j1 = (w + pad - ph + S - 1) / S;  // columns 0 … w-1
-          for (int j = j0; j < j1; j++) dst[j] = src[j * S];
-        }
-      std::fill(dxp, dxp + h * w, 0.f);
-      for (int a = 0; a < oh; a++) {
-        const int h0 = std::max(a * S - pad, 0);
-        const float* __restrict__ top = q + (int64_t)a * S * S * qw;  // padded row a·S, phase 0
-#pragma omp simd simdlen(8)
-        for (int b = 0; b < ow; b++) {
-          float bv = ninf;
-          int arg = h0 * w + std::max(b * S - pad, 0);  // first valid input: kept if all are -inf
-#pragma GCC unroll 3
-          for (int dh = 0; dh < K; dh++)
-#pragma GCC unroll 3
-            for (int dw = 0; dw < K; dw++) {
-              const float v = top[(dh * S + dw % S) * qw + dw / S + b];
-              const bool gt = v > bv;
-              bv = gt ? v : bv;
-              arg = gt ? (a * S + dh - pad) * w + b * S + dw - pad : arg;
-            }
-          best[b] = arg;
-        }
-        for (int b = 0; b < ow; b++) dxp[best[b]] += dyp[a * ow + b];
-      }
-      if (accumulate) add_grad(h * w, dxp, nullptr, false, dx + i * h * w);
-    }
-  }
+  const int qw = (w + 2 * pad + S - 1) / S;  // width of one column phase of the padded plane
+  struct Scratch {
+    std::vector<float> q;
+    std::vector<int> best;
+  };
+  const auto make_scratch = [&] {
+    return Scratch{std::vector<float>((size_t)(h + 2 * pad) * S * qw), std::vector<int>(ow)};
+  };
+  // The plane's body is a function of its own: written inside the lambda, GCC no longer
+  // vectorised the taps (3–6× slower).
+  pool_backward_planes((int64_t)n * c, (int64_t)h * w, dx, accumulate, make_scratch,
+                       [&](int64_t i, Scratch& sc, float* g) {
+                         max_pool_plane_rows<K, S>(h, w, pad, oh, ow, qw, x + i * h * w, dy + i * oh * ow,
+                                                   sc.q.data(), sc.best.data(), g);
+                       });
 }
 
 void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, int pad, int oh, int ow, const float* x,
@@ -959,56 +984,49 @@ void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, i
     if (stride == 1) return max_pool_backward_rows<3, 1>(n, c, h, w, pad, oh, ow, x, dy, dx, accumulate);
     if (stride == 2) return max_pool_backward_rows<3, 2>(n, c, h, w, pad, oh, ow, x, dy, dx, accumulate);
   }
-#pragma omp parallel
-  {
-    std::vector<float> accv(w), tmp(accumulate ? h * w : 0);
+  pool_backward_planes((int64_t)n * c, (int64_t)h * w, dx, accumulate, [&] { return std::vector<float>(w); },
+                       [&](int64_t i, std::vector<float>& accv, float* __restrict__ dxp) {
+    const float* __restrict__ xp = x + i * h * w;
+    const float* __restrict__ dyp = dy + i * oh * ow;
     float* __restrict__ acc = accv.data();
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < (int64_t)n * c; i++) {
-      const float* __restrict__ xp = x + i * h * w;
-      const float* __restrict__ dyp = dy + i * oh * ow;
-      float* __restrict__ dxp = accumulate ? tmp.data() : dx + i * h * w;
-      std::fill(dxp, dxp + h * w, 0.f);
-      for (int a = 0; a < oh; a++) {
-        int h0, h1;
-        window(a, stride, pad, k, h, h0, h1);
-        if (is_max) {
-          // Per output, the first maximum in scan order, as PyTorch. (A separable search,
-          // per column then across columns, measured 1.3–2× slower: its tie rule branches
-          // on the data.)
-          for (int b = 0; b < ow; b++) {
-            int w0, w1;
-            window(b, stride, pad, k, w, w0, w1);
-            int best = h0 * w + w0;
-            float bv = xp[best];
-            for (int ih = h0; ih < h1; ih++)
-              for (int iw = w0; iw < w1; iw++) {
-                const float v = xp[ih * w + iw];
-                if (v > bv) {
-                  bv = v;
-                  best = ih * w + iw;
-                }
+    for (int a = 0; a < oh; a++) {
+      int h0, h1;
+      window(a, stride, pad, k, h, h0, h1);
+      if (is_max) {
+        // Per output, the first maximum in scan order, as PyTorch. (A separable search,
+        // per column then across columns, measured 1.3–2× slower: its tie rule branches
+        // on the data.)
+        for (int b = 0; b < ow; b++) {
+          int w0, w1;
+          window(b, stride, pad, k, w, w0, w1);
+          int best = h0 * w + w0;
+          float bv = xp[best];
+          for (int ih = h0; ih < h1; ih++)
+            for (int iw = w0; iw < w1; iw++) {
+              const float v = xp[ih * w + iw];
+              if (v > bv) {
+                bv = v;
+                best = ih * w + iw;
               }
-            dxp[best] += dyp[a * ow + b];
-          }
-        } else {
-          // Each output's share spread over its window's columns, then down its rows.
-          std::fill(acc, acc + w, 0.f);
-          for (int b = 0; b < ow; b++) {
-            int w0, w1;
-            window(b, stride, pad, k, w, w0, w1);
-            const float gs = dyp[a * ow + b] / (float)((h1 - h0) * (w1 - w0));
-            for (int iw = w0; iw < w1; iw++) acc[iw] += gs;
-          }
-          for (int ih = h0; ih < h1; ih++) {
-            float* r = dxp + ih * w;
-            for (int iw = 0; iw < w; iw++) r[iw] += acc[iw];
-          }
+            }
+          dxp[best] += dyp[a * ow + b];
+        }
+      } else {
+        // Each output's share spread over its window's columns, then down its rows.
+        std::fill(acc, acc + w, 0.f);
+        for (int b = 0; b < ow; b++) {
+          int w0, w1;
+          window(b, stride, pad, k, w, w0, w1);
+          const float gs = dyp[a * ow + b] / (float)((h1 - h0) * (w1 - w0));
+          for (int iw = w0; iw < w1; iw++) acc[iw] += gs;
+        }
+        for (int ih = h0; ih < h1; ih++) {
+          float* r = dxp + ih * w;
+          for (int iw = 0; iw < w; iw++) r[iw] += acc[iw];
         }
       }
-      if (accumulate) add_grad(h * w, dxp, nullptr, false, dx + i * h * w);
     }
-  }
+  });
 }
 
 void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float eps, float* y,
