@@ -162,13 +162,6 @@ Napi::Value BnBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ConvBnForwardTrain(const Napi::CallbackInfo& info) {
-  // (geometry, x, w, reluIn, z, gamma, beta, eps, y, mean, invstd)
-  mh::conv_bn_forward_train(Geom(info, 0), F(info, 12), F(info, 13), info[14].As<Napi::Boolean>(), F(info, 15),
-                            F(info, 16), F(info, 17), (float)D(info, 18), F(info, 19), F(info, 20), F(info, 21));
-  return info.Env().Undefined();
-}
-
 Napi::Value RowScaleAdd(const Napi::CallbackInfo& info) {
   auto x = info[0].As<Napi::Float32Array>();
   auto scales = info[1].As<Napi::Float32Array>();
@@ -254,7 +247,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bnForwardTrain", Napi::Function::New(env, BnForwardTrain));
   exports.Set("bnForwardEval", Napi::Function::New(env, BnForwardEval));
   exports.Set("bnBackward", Napi::Function::New(env, BnBackward));
-  exports.Set("convBnForwardTrain", Napi::Function::New(env, ConvBnForwardTrain));
   exports.Set("rowScaleAdd", Napi::Function::New(env, RowScaleAdd));
   exports.Set("sum2", Napi::Function::New(env, Sum2));
   exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy));

@@ -659,55 +659,6 @@ static void whole_input_backward(const ConvGeom& g, const float* x, const float*
   }
 }
 
-// The GEMM convolutions' forward (1×1 and im2col), parallel over images; after(n) runs once
-// image n is written, on the thread that wrote it. With `first_alone`, image 0 is done before
-// all others (a fused batch norm takes its shifts from it).
-template <class After>
-static void gemm_conv_forward(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
-                              const float* bias, const double* out_scale, bool first_alone, After after) {
-  const int64_t in_sz = (int64_t)g.c * g.h * g.w;
-  const int P = g.oh * g.ow;
-  const int64_t out_sz = (int64_t)g.oc * P;
-  const int cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.k * g.k;
-  const bool direct = is_pointwise(g);
-#pragma omp parallel
-  {
-    std::vector<float> cols(direct ? (in.active() ? (size_t)in_sz : 0) : (size_t)K * P);
-    auto image = [&](int n) {
-      const float* xn = x + n * in_sz;
-      if (direct && in.quantize) {
-        for (int64_t i = 0; i < in_sz; i++) cols[i] = in(xn[i]);
-      } else if (direct && in.relu) {
-        for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
-      }
-      for (int gr = 0; gr < g.groups; gr++) {
-        const float* src;
-        if (direct) {
-          src = in.active() ? cols.data() : xn;
-        } else {
-          im2col(g, xn, gr * cg, cg, cols.data(), in);
-          src = cols.data();
-        }
-        float* yg = y + n * out_sz + (int64_t)gr * og * P;
-        const bool prefill = bias && !out_scale;
-        if (prefill)
-          for (int o = 0; o < og; o++) std::fill(yg + (int64_t)o * P, yg + (int64_t)(o + 1) * P, bias[gr * og + o]);
-        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, prefill ? 1.f : 0.f, yg, P);
-        if (out_scale)
-          for (int o = 0; o < og; o++)
-            affine_plane(yg + (int64_t)o * P, P, out_scale[gr * og + o], bias ? bias[gr * og + o] : 0.0);
-      }
-      after(n);
-    };
-    if (first_alone) {
-#pragma omp single
-      image(0);
-    }
-#pragma omp for schedule(static)
-    for (int n = first_alone ? 1 : 0; n < g.n; n++) image(n);
-  }
-}
-
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias) {
   InputMap m;
   m.relu = relu_in;
@@ -717,7 +668,9 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
 void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
                            const float* bias, const double* out_scale) {
   const int64_t plane = (int64_t)g.h * g.w;
+  const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
+  const int64_t out_sz = (int64_t)g.oc * P;
   if (is_whole_input(g)) return whole_input_forward(g, x, w, y, in, bias, out_scale);
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
@@ -750,7 +703,38 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
     }
     return;
   }
-  gemm_conv_forward(g, x, w, y, in, bias, out_scale, false, [](int) {});
+  const int cg = g.c / g.groups, og = g.oc / g.groups, K = cg * g.k * g.k;
+  const bool direct = is_pointwise(g);
+#pragma omp parallel
+  {
+    std::vector<float> cols(direct ? (in.active() ? (size_t)in_sz : 0) : (size_t)K * P);
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.n; n++) {
+      const float* xn = x + n * in_sz;
+      if (direct && in.quantize) {
+        for (int64_t i = 0; i < in_sz; i++) cols[i] = in(xn[i]);
+      } else if (direct && in.relu) {
+        for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
+      }
+      for (int gr = 0; gr < g.groups; gr++) {
+        const float* src;
+        if (direct) {
+          src = in.active() ? cols.data() : xn;
+        } else {
+          im2col(g, xn, gr * cg, cg, cols.data(), in);
+          src = cols.data();
+        }
+        float* yg = y + n * out_sz + (int64_t)gr * og * P;
+        const bool prefill = bias && !out_scale;
+        if (prefill)
+          for (int o = 0; o < og; o++) std::fill(yg + (int64_t)o * P, yg + (int64_t)(o + 1) * P, bias[gr * og + o]);
+        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, prefill ? 1.f : 0.f, yg, P);
+        if (out_scale)
+          for (int o = 0; o < og; o++)
+            affine_plane(yg + (int64_t)o * P, P, out_scale[gr * og + o], bias ? bias[gr * og + o] : 0.0);
+      }
+    }
+  }
 }
 
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
@@ -1045,94 +1029,40 @@ void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, i
   });
 }
 
-// Batch-norm statistics, one pass: sum and sum of squares about a shift, the channel's first
-// value (a sample of the batch, within a few deviations of the mean, so the variance does not
-// cancel as the raw second moment would). Each plane's float sums (noinline: the same
-// instructions wherever they are summed, so a fused caller gets the same bits) are added in
-// double in image order.
-__attribute__((noinline)) static void shifted_sums(const float* __restrict__ p, int hw, float shift, float* out) {
-  float ps = 0.f, ps2 = 0.f;
-#pragma omp simd reduction(+ : ps, ps2)
-  for (int j = 0; j < hw; j++) {
-    const float d = p[j] - shift;
-    ps += d;
-    ps2 += d * d;
-  }
-  out[0] = ps;
-  out[1] = ps2;
-}
-
-// Channel ch's mean and invstd from its planes' sums (sums[2·(i·c + ch)], image order).
-static void bn_stats(int n, int c, int hw, int ch, float shift, const float* sums, float eps, float* mean,
-                     float* invstd) {
-  const double m = (double)n * hw;
-  double s = 0, s2 = 0;
-  for (int i = 0; i < n; i++) {
-    s += sums[2 * ((int64_t)i * c + ch)];
-    s2 += sums[2 * ((int64_t)i * c + ch) + 1];
-  }
-  const double dmu = s / m, mu = shift + dmu;
-  const double var = std::max(s2 / m - dmu * dmu, 0.0);
-  mean[ch] = (float)mu;
-  invstd[ch] = (float)(1.0 / std::sqrt(var + eps));
-}
-
-// y = (x − μ)·invstd·γ + β over every plane.
-static void bn_normalize(int n, int c, int hw, const float* x, const float* gamma, const float* beta,
-                         const float* mean, const float* invstd, float* y) {
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < (int64_t)n * c; i++) {
-    const int ch = (int)(i % c);
-    const float sc = gamma[ch] * invstd[ch], sh = beta[ch] - mean[ch] * sc;
-    const float* p = x + i * hw;
-    float* q = y + i * hw;
-    for (int j = 0; j < hw; j++) q[j] = p[j] * sc + sh;
-  }
-}
-
 void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float eps, float* y,
                       float* mean, float* invstd) {
-  std::vector<float> sums((size_t)2 * n * c);
+  const double m = (double)n * hw;
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < c; ch++) {
+    // Sum and sum of squares in one pass, about a shift: the channel's first value, a sample
+    // of the batch, lies within a few deviations of the mean, so the variance does not
+    // cancel as the raw second moment would. One read of x fewer than the two-pass form.
     const float shift = x[(int64_t)ch * hw];
-    for (int i = 0; i < n; i++)
-      shifted_sums(x + ((int64_t)i * c + ch) * hw, hw, shift, sums.data() + 2 * ((int64_t)i * c + ch));
-    bn_stats(n, c, hw, ch, shift, sums.data(), eps, mean, invstd);
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      float ps = 0.f, ps2 = 0.f;
+#pragma omp simd reduction(+ : ps, ps2)
+      for (int j = 0; j < hw; j++) {
+        const float d = p[j] - shift;
+        ps += d;
+        ps2 += d * d;
+      }
+      s += ps;
+      s2 += ps2;
+    }
+    const double dmu = s / m, mu = shift + dmu;
+    const double var = std::max(s2 / m - dmu * dmu, 0.0);
+    const float is = (float)(1.0 / std::sqrt(var + eps));
+    mean[ch] = (float)mu;
+    invstd[ch] = is;
+    const float sc = gamma[ch] * is, sh = beta[ch] - (float)mu * sc;
+    for (int i = 0; i < n; i++) {
+      const float* p = x + ((int64_t)i * c + ch) * hw;
+      float* q = y + ((int64_t)i * c + ch) * hw;
+      for (int j = 0; j < hw; j++) q[j] = p[j] * sc + sh;
+    }
   }
-  bn_normalize(n, c, hw, x, gamma, beta, mean, invstd, y);
-}
-
-// Whether conv_bn_* fuse 1×1 convolutions (MEMHYPER_FUSE_BN=0: the two kernels, for A/B runs).
-static bool fuse_bn(const ConvGeom& g) {
-  static const bool off = [] {
-    const char* e = std::getenv("MEMHYPER_FUSE_BN");
-    return e && e[0] == '0';
-  }();
-  return !off && is_pointwise(g);
-}
-
-void conv_bn_forward_train(const ConvGeom& g, const float* x, const float* w, bool relu_in, float* z,
-                           const float* gamma, const float* beta, float eps, float* y, float* mean, float* invstd) {
-  const int P = g.oh * g.ow;
-  if (!fuse_bn(g)) {
-    conv2d_forward(g, x, w, z, relu_in, nullptr);
-    bn_forward_train(g.n, g.oc, P, z, gamma, beta, eps, y, mean, invstd);
-    return;
-  }
-  const int64_t out_sz = (int64_t)g.oc * P;
-  std::vector<float> sums((size_t)2 * g.n * g.oc), shift(g.oc);
-  InputMap in;
-  in.relu = relu_in;
-  // Each image's sums are taken as it is written, in cache, instead of in a pass of their own.
-  gemm_conv_forward(g, x, w, z, in, nullptr, nullptr, true, [&](int n) {
-    if (n == 0)
-      for (int o = 0; o < g.oc; o++) shift[o] = z[(int64_t)o * P];
-    for (int o = 0; o < g.oc; o++)
-      shifted_sums(z + n * out_sz + (int64_t)o * P, P, shift[o], sums.data() + 2 * ((int64_t)n * g.oc + o));
-  });
-  for (int o = 0; o < g.oc; o++) bn_stats(g.n, g.oc, P, o, shift[o], sums.data(), eps, mean, invstd);
-  bn_normalize(g.n, g.oc, P, z, gamma, beta, mean, invstd, y);
 }
 
 void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* mean,

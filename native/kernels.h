@@ -68,13 +68,6 @@ void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, c
 void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
                  const float* dy, float* dx, float* dgamma, float* dbeta, bool fixed_stats);
 
-// A convolution whose output z only batch norm reads, and that batch norm, in training: z, y
-// and the statistics are those of conv2d_forward then bn_forward_train, bit for bit. For 1×1
-// convolutions the statistics are summed image by image as the convolution writes z, in
-// cache, instead of in a pass of their own; other convolutions run the two kernels.
-void conv_bn_forward_train(const ConvGeom& g, const float* x, const float* w, bool relu_in, float* z,
-                           const float* gamma, const float* beta, float eps, float* y, float* mean, float* invstd);
-
 // y[r] = (accumulate ? y[r] : 0) + scales[r]·x[r] for rows of `per` values (drop-path sums).
 void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate);
 // y = s0[r]·x0 + s1[r]·x1 over rows of `per` values, a null scale meaning 1: a two-input node

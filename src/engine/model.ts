@@ -55,12 +55,9 @@ interface PlanStep {
   /** Node ids whose values this step reads (after fusion). */
   readonly inputs: number[];
   readonly reluIn: boolean;
-  /**
-   * BN parameter prefix of the batch norm this convolution absorbs: folded into its weights
-   * in inference, run with it as one fused op in training.
-   */
+  /** BN parameter prefix folded into this convolution (inference). */
   readonly foldBn: string | null;
-  /** The node id this step's value stands for (the absorbed BN's, if any). */
+  /** The node id this step's value stands for (the folded BN's, when folding). */
   readonly outputId: number;
 }
 
@@ -106,9 +103,8 @@ export class Model {
 
   /**
    * How the IR runs on this engine. A ReLU whose only reader is a convolution is fused into
-   * it (the conv reads relu(x) on the fly, so relu(x) is never materialised). A batch norm
-   * that is a convolution's only reader is absorbed by it: folded into its weights and bias
-   * in inference, fused with it in training (`ops.convBatchNorm`).
+   * it (the conv reads relu(x) on the fly, so relu(x) is never materialised); in inference,
+   * a batch norm that is a convolution's only reader is folded into its weights and bias.
    */
   private plan(training: boolean): PlanStep[] {
     const key = training ? 1 : 0;
@@ -124,10 +120,11 @@ export class Model {
     const fusedRelu = new Set(
       net.nodes.filter((n) => n.kind === "relu" && only(n.id, "conv")).map((n) => n.id),
     );
-    // bn id → the conv that absorbs it
+    // bn id → the conv it folds into
     const foldedBn = new Map<number, number>();
-    for (const n of net.nodes)
-      if (n.kind === "conv" && only(n.id, "bn")) foldedBn.set(readers[n.id]![0]!, n.id);
+    if (!training)
+      for (const n of net.nodes)
+        if (n.kind === "conv" && only(n.id, "bn")) foldedBn.set(readers[n.id]![0]!, n.id);
     const foldOf = new Map([...foldedBn].map(([bn, conv]) => [conv, bn]));
     const source = (i: number): number => (fusedRelu.has(i) ? nodeInputs(net.nodes[i]!)[0]! : i);
     const plan = net.nodes
@@ -185,12 +182,6 @@ export class Model {
             y = x;
             break;
           case "conv": {
-            if (foldBn && training) {
-              const batchStatistics = this.batchStatistics(foldBn, opts);
-              const w = this.tensor(`${node.param}.weight`);
-              y = ops.convBatchNorm(tape, v(0), w, node, this.bnState(foldBn), batchStatistics, reluIn, out);
-              break;
-            }
             const f = foldBn
               ? ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn))
               : { weight: this.tensor(`${node.param}.weight`), bias: null };
@@ -200,8 +191,12 @@ export class Model {
             break;
           }
           case "bn": {
-            const batchStatistics = training && this.batchStatistics(node.param, opts);
+            const batchStatistics = training && !opts.frozenBatchNorm;
             y = ops.batchNorm(tape, v(0), this.bnState(node.param), batchStatistics, out);
+            if (batchStatistics) {
+              const key = `${node.param}.num_batches_tracked`;
+              this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);
+            }
             break;
           }
           case "relu":
@@ -282,17 +277,6 @@ export class Model {
     const result = new Tensor(logits.shape, logits.data.slice());
     for (const t of new Set(values)) if (t && t !== x) pool.give(t.data);
     return { logits: result, auxLogits: null };
-  }
-
-  /**
-   * Whether a training forward normalises batch norm `param` with the batch's statistics
-   * (not frozen); if so its num_batches_tracked advances, as PyTorch's does.
-   */
-  private batchStatistics(param: string, opts: ForwardOptions): boolean {
-    if (opts.frozenBatchNorm) return false;
-    const key = `${param}.num_batches_tracked`;
-    this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);
-    return true;
   }
 
   private bnState(param: string): ops.BatchNormState {

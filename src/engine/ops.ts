@@ -3,7 +3,7 @@
  * when a tape is recording, pushes its backward step. Shapes are NCHW.
  */
 import type { Rng } from "../util/rng.js";
-import { alloc, release } from "./arena.js";
+import { alloc } from "./arena.js";
 import { type ConvGeom, kernels, type PoolGeom } from "./kernels/index.js";
 import { accumulate, adopt, gradTarget, keepGrad, type Tape, weightGradBuffer } from "./tape.js";
 import { Tensor } from "./tensor.js";
@@ -43,17 +43,16 @@ export function conv2d(
   const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
   kernels().convForward(g, x.data, w.data, y.data, reluIn, bias);
   if (bias && wantsGrad(tape, x, w)) throw new Error("conv2d: a folded bias is for inference only");
-  if (wantsGrad(tape, x, w)) tape.record(y, (dy) => conv2dGrad(g, x, w, reluIn, dy));
+  if (wantsGrad(tape, x, w)) {
+    tape.record(y, (dy) => {
+      const dx = x.requiresGrad ? gradTarget(x) : null;
+      const dw = weightGradBuffer(w);
+      kernels().convBackward(g, x.data, w.data, dy, dx?.buf ?? null, dw, reluIn, dx?.add);
+      accumulate(w, dw);
+      if (dx) keepGrad(x, dx);
+    });
+  }
   return y;
-}
-
-/** A convolution's backward from dy: its weight's gradient accumulated, its input's added or kept. */
-function conv2dGrad(g: ConvGeom, x: Tensor, w: Tensor, reluIn: boolean, dy: Float32Array): void {
-  const dx = x.requiresGrad ? gradTarget(x) : null;
-  const dw = weightGradBuffer(w);
-  kernels().convBackward(g, x.data, w.data, dy, dx?.buf ?? null, dw, reluIn, dx?.add);
-  accumulate(w, dw);
-  if (dx) keepGrad(x, dx);
 }
 
 export interface BatchNormState {
@@ -124,79 +123,14 @@ export function batchNorm(
     const inv = invstd ?? bn.runningVar.map((v) => 1 / Math.sqrt(v + BN_EPS));
     tape.record(y, (dy) => {
       const dx = alloc(x.size);
-      batchNormGrad([n, c, hw], x.data, bn, mean, inv, !training, dy, dx);
+      const dgamma = weightGradBuffer(bn.weight);
+      const dbeta = weightGradBuffer(bn.bias);
+      k.bnBackward(n, c, hw, x.data, bn.weight.data, mean, inv, dy, dx, dgamma, dbeta, !training);
+      accumulate(bn.weight, dgamma);
+      accumulate(bn.bias, dbeta);
       accumulate(x, dx);
     });
   }
-  return y;
-}
-
-/** Batch norm's backward from dy: its parameters' gradients accumulated, its input's written into dx. */
-function batchNormGrad(
-  [n, c, hw]: [number, number, number],
-  x: Float32Array,
-  bn: BatchNormState,
-  mean: Float32Array,
-  invstd: Float32Array,
-  fixedStats: boolean,
-  dy: Float32Array,
-  dx: Float32Array,
-): void {
-  const dgamma = weightGradBuffer(bn.weight);
-  const dbeta = weightGradBuffer(bn.bias);
-  kernels().bnBackward(n, c, hw, x, bn.weight.data, mean, invstd, dy, dx, dgamma, dbeta, fixedStats);
-  accumulate(bn.weight, dgamma);
-  accumulate(bn.bias, dbeta);
-}
-
-/**
- * A convolution whose output only a batch norm reads, and that batch norm, as one step: the
- * same values and gradients as conv2d then batchNorm, bit for bit, but native 1×1
- * convolutions sum batch norm's statistics image by image as they write their output (see
- * `convBnForwardTrain`). Fused only when training with batch statistics; otherwise the two
- * ops. The backward is the two ops' (fusing batch norm's input gradient into the
- * convolution's backward, image by image, measured slower in the training step).
- */
-export function convBatchNorm(
-  tape: Tape | null,
-  x: Tensor,
-  w: Tensor,
-  a: ConvAttrs,
-  bn: BatchNormState,
-  batchStatistics: boolean,
-  reluIn = false,
-  out?: Float32Array,
-): Tensor {
-  if (!batchStatistics || !wantsGrad(tape, x, w, bn.weight, bn.bias))
-    return batchNorm(tape, conv2d(tape, x, w, a, undefined, reluIn), bn, batchStatistics, out);
-  const g = convGeom(x, w, a);
-  const size = g.n * g.oc * g.oh * g.ow;
-  const z = alloc(size);
-  const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(size));
-  const mean = new Float32Array(g.oc);
-  const invstd = new Float32Array(g.oc);
-  const k = kernels();
-  k.convBnForwardTrain(
-    g,
-    x.data,
-    w.data,
-    reluIn,
-    z,
-    bn.weight.data,
-    bn.bias.data,
-    BN_EPS,
-    y.data,
-    mean,
-    invstd,
-  );
-  updateRunningStats(bn, mean, invstd, g.n * g.oh * g.ow);
-  tape.record(y, (dy) => {
-    const dz = alloc(size);
-    batchNormGrad([g.n, g.oc, g.oh * g.ow], z, bn, mean, invstd, false, dy, dz);
-    release(z); // read by nothing after this
-    conv2dGrad(g, x, w, reluIn, dz);
-    release(dz);
-  });
   return y;
 }
 

@@ -33,7 +33,6 @@ interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   convForward(...args: (number | boolean | Float32Array | null)[]): void;
   convForwardQuantized(...args: (number | boolean | Float32Array | Float64Array | null)[]): void;
   convBackward(...args: (number | boolean | Float32Array | null)[]): void;
-  convBnForwardTrain(...args: (number | boolean | Float32Array)[]): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
   poolBackward(max: boolean, ...args: (number | boolean | Float32Array)[]): void;
 }
@@ -80,7 +79,6 @@ export function loadNativeKernels():
       a.convForwardQuantized(...geom(g), x, w, y, q.scale, q.reluIn, q.lo, q.hi, bias, outScale),
     convBackward: (g, x, w, dy, dx, dw, reluIn, accumulate = false) =>
       a.convBackward(...geom(g), x, w, dy, dx, dw, reluIn, accumulate),
-    convBnForwardTrain: (g, ...rest) => a.convBnForwardTrain(...geom(g), ...rest),
     poolForward: (max, g, x, y) => a.poolForward(max, ...pgeom(g), x, y),
     poolBackward: (max, g, x, dy, dx, accumulate = false) =>
       a.poolBackward(max, ...pgeom(g), x, dy, dx, accumulate),

@@ -231,10 +231,6 @@ export const tsKernels: Kernels = {
   bnForwardTrain,
   bnForwardEval,
   bnBackward,
-  convBnForwardTrain(g, x, w, reluIn, z, gamma, beta, eps, y, mean, invstd) {
-    convForward(g, x, w, z, reluIn, null);
-    bnForwardTrain(g.n, g.oc, g.oh * g.ow, z, gamma, beta, eps, y, mean, invstd);
-  },
   rowScaleAdd(x, scales, y, accumulate) {
     const per = x.length / scales.length;
     for (let i = 0; i < x.length; i++) y[i] = (accumulate ? y[i]! : 0) + scales[Math.floor(i / per)]! * x[i]!;

@@ -183,25 +183,6 @@ export interface Kernels {
     dbeta: Float32Array,
     fixedStats: boolean,
   ): void;
-  /**
-   * A convolution whose output z only a training batch norm reads, and that batch norm: z, y
-   * and the statistics are those of convForward then bnForwardTrain, bit for bit (native
-   * 1×1 convolutions sum the statistics image by image as they write z, in cache, instead
-   * of in a pass of their own).
-   */
-  convBnForwardTrain(
-    g: ConvGeom,
-    x: Float32Array,
-    w: Float32Array,
-    reluIn: boolean,
-    z: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    eps: number,
-    y: Float32Array,
-    mean: Float32Array,
-    invstd: Float32Array,
-  ): void;
   /** count rows of len values: dst[dstOffset + r·dstStride ..] = src[srcOffset + r·srcStride ..]. */
   stridedCopy(
     count: number,
