@@ -98,20 +98,26 @@ static constexpr int kSmallKMax = 128, kSmallMMax = 64;
 static constexpr int64_t kSmallBMax = std::numeric_limits<int64_t>::max();  // k alone bounds B
 #endif
 static constexpr int kTileRows = kLanes == 16 ? 12 : 6;
+static constexpr int kSmallKBlockFloats = (16 << 10) / sizeof(float);  // packed B per block: 16 KiB
+static constexpr int kPackMinLdb = 512;  // B rows from 2 KiB apart are packed (32×32 maps; 16×16 gain nothing)
 static constexpr int kTileCols = 2 * kLanes;
 
+// B's strips of kTileCols columns lie `bstep` floats apart (kTileCols for a row-major B,
+// k·kTileCols for one packed strip by strip), rows ldb apart within a strip.
 template <int R>
 static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars, int64_t acs,
-                         const float* __restrict__ b, int ldb, float* __restrict__ c, int ldc, bool accumulate) {
+                         const float* __restrict__ b, int ldb, int64_t bstep, float* __restrict__ c, int ldc,
+                         bool accumulate) {
   int j = 0;
   for (; j + kTileCols <= n; j += kTileCols) {
+    const float* bs = b + (j / kTileCols) * bstep;
     vf acc[R][2];
     for (int r = 0; r < R; r++) {
       acc[r][0] = accumulate ? loadv(c + (int64_t)r * ldc + j) : vf{};
       acc[r][1] = accumulate ? loadv(c + (int64_t)r * ldc + j + kLanes) : vf{};
     }
     for (int p = 0; p < k; p++) {
-      const float* bp = b + (int64_t)p * ldb + j;
+      const float* bp = bs + (int64_t)p * ldb;
       const vf b0 = loadv(bp), b1 = loadv(bp + kLanes);
       for (int r = 0; r < R; r++) {
         const float ar = a[r * ars + p * acs];
@@ -131,7 +137,7 @@ static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars,
       c[(int64_t)r * ldc + j] = sum;
     }
 }
-using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, float*, int, bool);
+using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, int64_t, float*, int, bool);
 template <int... I>
 static constexpr std::array<SmallKFn, sizeof...(I)> small_k_table(std::integer_sequence<int, I...>) {
   return {&small_k_rows<I + 1>...};
@@ -144,10 +150,39 @@ static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, con
       (int64_t)k * n > kSmallBMax)
     return false;
   const int64_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
-  for (int i = 0; i < m; i += kTileRows) {
-    const int rows = std::min(kTileRows, m - i);
-    kSmallK[rows - 1](n, k, a + i * ars, ars, acs, b, ldb, c + (int64_t)i * ldc, ldc, beta == 1.f);
+  // Row tiles as even as the register budget allows (16 rows: 8 + 8, not 12 + 4).
+  const int tiles = (m + kTileRows - 1) / kTileRows;
+  const bool acc = beta == 1.f;
+  auto row_tiles = [&](int cols, const float* bj, int ldbj, int64_t bstep, float* cj) {
+    for (int t = 0, i = 0; t < tiles; t++) {
+      const int rows = (m - i) / (tiles - t);
+      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, ldbj, bstep, cj + (int64_t)i * ldc, ldc, acc);
+      i += rows;
+    }
+  };
+  if (ldb < kPackMinLdb) {
+    row_tiles(n, b, ldb, kTileCols, c);
+    return true;
   }
+  // Long rows of B (1×1 convolutions of 32×32 maps): a tile's k loads per column step come
+  // from k rows 2 KiB or more apart, k memory streams at once, and the kernel ran at under
+  // half its speed on 16×16 maps (1×1, 16 channels at 32×32 against 32 at 16×16: same FLOPs). So B is packed block by block, each strip of kTileCols
+  // columns a contiguous k×kTileCols slice, and the row tiles read the block from L1 (1×1
+  // convolutions at 32×32: 1.1–1.3× alone, one thread or two). Same sums in the same order.
+  thread_local std::vector<float> panel;
+  const int strips = n / kTileCols;
+  const int per_block = std::max(1, kSmallKBlockFloats / (k * kTileCols));
+  panel.resize((size_t)k * kTileCols * std::min(per_block, strips));
+  for (int s0 = 0; s0 < strips; s0 += per_block) {
+    const int ns = std::min(per_block, strips - s0);
+    for (int p = 0; p < k; p++)
+      for (int s = 0; s < ns; s++)
+        std::memcpy(panel.data() + ((int64_t)s * k + p) * kTileCols, b + (int64_t)p * ldb + (s0 + s) * kTileCols,
+                    sizeof(float) * kTileCols);
+    row_tiles(ns * kTileCols, panel.data(), kTileCols, (int64_t)k * kTileCols, c + s0 * kTileCols);
+  }
+  if (strips * kTileCols < n)
+    row_tiles(n - strips * kTileCols, b + strips * kTileCols, ldb, kTileCols, c + strips * kTileCols);
   return true;
 }
 

@@ -481,6 +481,10 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       [300, 40, 20],
       [16, 40, 1100],
       [40, 600, 500],
+      // Rows of B 512 floats and longer, packed block by block: several blocks, the last
+      // partial, and tail columns past the last strip.
+      [13, 1000, 24],
+      [30, 777, 9],
     ];
     for (const [m, n, k] of shapes as [number, number, number][])
       for (const [ta, tb, beta] of [
