@@ -166,9 +166,10 @@ static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, con
   }
   // Long rows of B (1×1 convolutions of 32×32 maps): a tile's k loads per column step come
   // from k rows 2 KiB or more apart, k memory streams at once, and the kernel ran at under
-  // half its speed on 16×16 maps (1×1, 16 channels at 32×32 against 32 at 16×16: same FLOPs). So B is packed block by block, each strip of kTileCols
-  // columns a contiguous k×kTileCols slice, and the row tiles read the block from L1 (1×1
-  // convolutions at 32×32: 1.1–1.3× alone, one thread or two). Same sums in the same order.
+  // half its speed on 16×16 maps (1×1, 16 channels at 32×32 against 32 at 16×16: the same
+  // FLOPs). So B is packed block by block, each strip of kTileCols columns a contiguous
+  // k×kTileCols slice, and the row tiles read the block from L1 (1×1 convolutions at 32×32:
+  // 1.1–1.3× alone, one thread or two). Same sums in the same order.
   thread_local std::vector<float> panel;
   const int strips = n / kTileCols;
   const int per_block = std::max(1, kSmallKBlockFloats / (k * kTileCols));
