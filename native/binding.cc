@@ -226,9 +226,11 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value Scale(const Napi::CallbackInfo& info) {
+Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
+  auto s = info[0].As<Napi::Float64Array>();
   auto x = info[1].As<Napi::Float32Array>();
-  mh::scale((int64_t)x.ElementLength(), (float)D(info, 0), x.Data(), F(info, 2));
+  const int rows = (int)s.ElementLength();
+  mh::scale_rows(rows, rows ? (int64_t)x.ElementLength() / rows : 0, s.Data(), x.Data(), F(info, 2));
   return info.Env().Undefined();
 }
 
@@ -257,7 +259,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("axpy", Napi::Function::New(env, Axpy));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("maxValue", Napi::Function::New(env, MaxValue));
-  exports.Set("scale", Napi::Function::New(env, Scale));
+  exports.Set("scaleRows", Napi::Function::New(env, ScaleRows));
   return exports;
 }
 

@@ -1234,9 +1234,15 @@ __attribute__((optimize("fp-contract=off"))) void sgd_step(int64_t len, float* w
   }
 }
 
-void scale(int64_t len, float a, const float* x, float* y) {
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < len; i++) y[i] = a * x[i];
+void scale_rows(int rows, int64_t m, const double* scales, const float* x, float* y) {
+#pragma omp parallel for schedule(static) if ((int64_t)rows * m > 1 << 16)
+  for (int r = 0; r < rows; r++) {
+    const double s = scales[r];
+    const float* xr = x + r * m;
+    float* yr = y + r * m;
+#pragma omp simd
+    for (int64_t i = 0; i < m; i++) yr[i] = (float)(s * (double)xr[i]);
+  }
 }
 
 }  // namespace mh

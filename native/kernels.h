@@ -85,6 +85,7 @@ float max_value(int64_t len, const float* x, bool abs, float start);  // max(sta
 void sgd_step(int64_t len, float* w, const float* g, float* buf, double lr, double mu, double wd, bool nesterov,
               bool first);  // one SGD step on one parameter (see optim.ts)
 void axpy(int64_t len, float a, const float* x, float* y);                   // y += a·x
-void scale(int64_t len, float a, const float* x, float* y);                  // y = a·x
+// y[r·m + i] = scales[r]·x[r·m + i] in double, rounded once (the TypeScript fold's bits).
+void scale_rows(int rows, int64_t m, const double* scales, const float* x, float* y);
 
 }  // namespace mh

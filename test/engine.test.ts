@@ -387,6 +387,16 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       assert.notDeepEqual(wN, w0, "the step moves the weights");
     }
   });
+  it("on per-row scales in double (batch norm folding), bit for bit", () => {
+    const x = randomTensor([3, 1000], rng).data;
+    // Scales that are not float32 values: rounding the scale first would change the bits.
+    const scales = Float64Array.from([1 / 3, Math.SQRT2, -0.7]);
+    const [yT, yN] = [new Float32Array(3000), new Float32Array(3000)];
+    tsKernels.scaleRows(scales, x, yT);
+    native!.scaleRows(scales, x, yN);
+    assert.deepEqual(yN, yT);
+    assert.equal(yN[1500], Math.fround(Math.SQRT2 * x[1500]!), "row 1 by hand");
+  });
   it("on two-input sums, each input with or without per-row (drop-path) scales", () => {
     const [x0, x1] = [randomTensor([3, 50], rng).data, randomTensor([3, 50], rng).data];
     const scales = Float32Array.from([0, 1.25, 2]);

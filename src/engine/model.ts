@@ -188,6 +188,8 @@ export class Model {
             y = executor
               ? executor.conv(node, v(0), reluIn, f.weight, f.bias, out)
               : ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
+            // Executors copy what they keep, so the folded weights go back at once.
+            if (foldBn && pool) pool.give(f.weight.data);
             break;
           }
           case "bn": {

@@ -65,17 +65,22 @@ export interface BatchNormState {
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-/** Eval-mode batch norm folded into the preceding convolution: w' = w·s, bias = β − μ·s, s = γ/√(σ²+ε). */
+/**
+ * Eval-mode batch norm folded into the preceding convolution: w' = w·s, bias = β − μ·s,
+ * s = γ/√(σ²+ε). The folded weights come from the active arena (inference folds every
+ * step, so they must not land on fresh pages each time).
+ */
 export function foldBatchNorm(w: Tensor, bn: BatchNormState): { weight: Tensor; bias: Float32Array } {
   const oc = w.shape[0]!;
-  const per = w.size / oc;
-  const weight = new Tensor(w.shape, new Float32Array(w.size));
+  const scales = new Float64Array(oc);
   const bias = new Float32Array(oc);
   for (let o = 0; o < oc; o++) {
     const s = bn.weight.data[o]! / Math.sqrt(bn.runningVar[o]! + BN_EPS);
+    scales[o] = s;
     bias[o] = bn.bias.data[o]! - bn.runningMean[o]! * s;
-    for (let i = 0; i < per; i++) weight.data[o * per + i] = w.data[o * per + i]! * s;
   }
+  const weight = new Tensor(w.shape, alloc(w.size));
+  kernels().scaleRows(scales, w.data, weight.data);
   return { weight, bias };
 }
 

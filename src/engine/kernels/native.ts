@@ -19,7 +19,7 @@ const SAME_AS_KERNELS = [
   "reluBackward",
   "axpy",
   "sgdStep",
-  "scale",
+  "scaleRows",
   "xbarForward",
   "fillNormals",
   "maxValue",

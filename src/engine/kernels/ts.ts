@@ -283,7 +283,11 @@ export const tsKernels: Kernels = {
       w[i] = w[i]! - lr * (nesterov ? d + mu * b : b);
     }
   },
-  scale(a, x, y) {
-    for (let i = 0; i < x.length; i++) y[i] = a * x[i]!;
+  scaleRows(scales, x, y) {
+    const m = x.length / scales.length;
+    for (let r = 0; r < scales.length; r++) {
+      const s = scales[r]!;
+      for (let i = r * m; i < (r + 1) * m; i++) y[i] = s * x[i]!;
+    }
   },
 };

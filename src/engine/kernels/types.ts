@@ -218,8 +218,11 @@ export interface Kernels {
   ): void;
   /** max(start, max x), or of |x| when `abs` (calibration ranges). */
   maxValue(x: Float32Array, abs: boolean, start: number): number;
-  /** y = a·x */
-  scale(a: number, x: Float32Array, y: Float32Array): void;
+  /**
+   * y[r·m + i] = scales[r]·x[r·m + i] over scales.length equal rows, in double and rounded
+   * once (batch norm folded into a convolution's weights, one scale per output channel).
+   */
+  scaleRows(scales: Float64Array, x: Float32Array, y: Float32Array): void;
   /**
    * Crossbar forward of one layer on float activations x (NCHW, quantized on the way in):
    * writes y [n, oc, oh, ow]; when `colMax` is given, also raises colMax[a] to the largest
