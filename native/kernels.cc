@@ -86,10 +86,13 @@ static inline float hsum(vf v) {
 // im2col convolutions, narrow crossbar tiles), where OpenBLAS spends more time packing than
 // multiplying. A[i][p] = a[i·ars + p·acs], so Aᵀ costs nothing. Register tiles of R rows
 // × 2 vectors; a scalar loop for the last columns.
-// Measured against OpenBLAS 0.3.21: on AVX2 faster up to k 128 and m 64, slower beyond; on
-// AVX-512 (twice the registers, 12-row tiles) faster on every convolution of the networks,
-// up to k 576 and m 144 (2× on 144×144 at 8×8, 1.8× on 36×144 at 32×32), so there the limits
-// only keep the square products BLAS packs well (B at most 1 MiB, read once per row tile).
+// Measured against OpenBLAS 0.3.21: on AVX-512 (twice the registers, 12-row tiles) faster on
+// every convolution of the networks, up to k 576 and m 144 (2× on 144×144 at 8×8, 1.8× on
+// 36×144 at 32×32), so there the limits only keep the square products BLAS packs well (B at
+// most 1 MiB, read once per row tile). On AVX2 the limits are those it was tuned under (k 128,
+// m 64). Since the B packing the kernel alone is faster beyond them too (session 17: 1.1–1.4×
+// on k 144–576 at 8×8 and 16×16, one thread), but the C=36 inference step with AVX-512's
+// limits measured no gain beyond the noise (in-process A/B, 0.96–1.03×), so they stay.
 #if defined(__AVX512F__)
 static constexpr int kSmallKMax = 1024, kSmallMMax = 256;
 static constexpr int64_t kSmallBMax = 1 << 18;
