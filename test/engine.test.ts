@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Arena, withArena } from "../src/engine/arena.js";
+import { Arena, BufferPool, withArena } from "../src/engine/arena.js";
 import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { Kernels } from "../src/engine/kernels/types.js";
 import { Model } from "../src/engine/model.js";
@@ -568,6 +568,32 @@ describe("models from the IR", () => {
       const b = new Model(net, 5).forward(x, { training: false }).logits.data;
       assert.deepEqual(a, b);
       assert.ok(a.every(Number.isFinite));
+    }
+  });
+
+  it("inference writes every buffer it takes from its pool in full and holds the same buffers forward after forward", () => {
+    // Buffers are poisoned with NaN when first lent: one left NaN was taken and never (or
+    // not wholly) written. A pool that grows per forward leaks.
+    const lent = new Set<Float32Array>();
+    const take = BufferPool.prototype.take;
+    BufferPool.prototype.take = function (this: BufferPool, size: number) {
+      const buf = take.call(this, size);
+      if (!lent.has(buf)) buf.fill(Number.NaN);
+      lent.add(buf);
+      return buf;
+    };
+    try {
+      // Layers 3 put FactorizedReduce (the shifted slice) after each reduction cell.
+      const m = new Model(buildNetwork(resolveArchitecture("DARTS_V2"), tiny), 5);
+      const x = randomTensor([2, 3, 8, 8], new Rng(2));
+      const unwritten = () => [...lent].filter((b) => b.some(Number.isNaN)).map((b) => b.length);
+      const first = m.forward(x, { training: false }).logits.data;
+      assert.deepEqual(unwritten(), [], "sizes of buffers taken and not wholly written");
+      const count = lent.size;
+      for (let i = 0; i < 3; i++) assert.deepEqual(m.forward(x, { training: false }).logits.data, first);
+      assert.equal(lent.size, count, "later forwards take no new buffers");
+    } finally {
+      BufferPool.prototype.take = take;
     }
   });
 

@@ -50,12 +50,22 @@ export class Arena {
  */
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
+  // Weak, so that a buffer taken and never given back is still collected.
+  private readonly lent = new WeakSet<Float32Array>();
 
   take(size: number): Float32Array {
-    return this.free.get(size)?.pop() ?? new Float32Array(size);
+    const buf = this.free.get(size)?.pop() ?? new Float32Array(size);
+    this.lent.add(buf);
+    return buf;
   }
 
+  /**
+   * Hands a buffer back. One the pool did not lend (an op's own array, an executor's
+   * output) or already has back is ignored: the pool neither grows per call nor holds a
+   * buffer twice.
+   */
   give(buf: Float32Array): void {
+    if (!this.lent.delete(buf)) return;
     const list = this.free.get(buf.length);
     if (list) list.push(buf);
     else this.free.set(buf.length, [buf]);

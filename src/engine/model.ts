@@ -175,7 +175,10 @@ export class Model {
       for (const { node, inputs, reluIn, foldBn, outputId } of plan) {
         const v = (j: number): Tensor => values[inputs[j]!]!;
         const size = n * node.shape.c * node.shape.h * node.shape.w;
-        const out = pool?.take(size);
+        // Only for the nodes that write into it: a buffer taken and left untouched would
+        // cost its page faults in the first forward that does write it.
+        const writesOut = node.kind !== "input" && node.kind !== "gap" && node.kind !== "linear";
+        const out = writesOut ? pool?.take(size) : undefined;
         let y: Tensor;
         switch (node.kind) {
           case "input":
@@ -217,7 +220,7 @@ export class Model {
             );
             break;
           case "shift":
-            y = ops.shift(tape, v(0));
+            y = ops.shift(tape, v(0), out);
             break;
           case "route":
             // Switches pass the value on unchanged (a one-input sum: a copy with its gradient).

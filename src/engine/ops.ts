@@ -277,9 +277,9 @@ export function concat(tape: Tape | null, xs: readonly Tensor[], out?: Float32Ar
 }
 
 /** x[:, :, 1:, 1:] (FactorizedReduce's second branch). */
-export function shift(tape: Tape | null, x: Tensor): Tensor {
+export function shift(tape: Tape | null, x: Tensor, out?: Float32Array): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
-  const y = new Tensor([n, c, h - 1, w - 1], alloc(n * c * (h - 1) * (w - 1)));
+  const y = new Tensor([n, c, h - 1, w - 1], out ?? alloc(n * c * (h - 1) * (w - 1)));
   kernels().shiftForward(n * c, h, w, x.data, y.data);
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
