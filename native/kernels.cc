@@ -107,17 +107,20 @@ static constexpr int kTileCols = 2 * kLanes;
 
 // B's strips of kTileCols columns lie `bstep` floats apart (kTileCols for a row-major B,
 // k·kTileCols for one packed strip by strip), rows ldb apart within a strip.
+// c0 (may be null): each row's initial value where C is not accumulated into, as if C had
+// been filled with it (a bias), without the pass over C.
 template <int R>
 static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars, int64_t acs,
                          const float* __restrict__ b, int ldb, int64_t bstep, float* __restrict__ c, int ldc,
-                         bool accumulate) {
+                         bool accumulate, const float* c0) {
   int j = 0;
   for (; j + kTileCols <= n; j += kTileCols) {
     const float* bs = b + (j / kTileCols) * bstep;
     vf acc[R][2];
     for (int r = 0; r < R; r++) {
-      acc[r][0] = accumulate ? loadv(c + (int64_t)r * ldc + j) : vf{};
-      acc[r][1] = accumulate ? loadv(c + (int64_t)r * ldc + j + kLanes) : vf{};
+      const vf init = c0 ? vf{} + c0[r] : vf{};
+      acc[r][0] = accumulate ? loadv(c + (int64_t)r * ldc + j) : init;
+      acc[r][1] = accumulate ? loadv(c + (int64_t)r * ldc + j + kLanes) : init;
     }
     for (int p = 0; p < k; p++) {
       const float* bp = bs + (int64_t)p * ldb;
@@ -135,23 +138,27 @@ static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars,
   }
   for (; j < n; j++)
     for (int r = 0; r < R; r++) {
-      float sum = accumulate ? c[(int64_t)r * ldc + j] : 0.f;
+      float sum = accumulate ? c[(int64_t)r * ldc + j] : c0 ? c0[r] : 0.f;
       for (int p = 0; p < k; p++) sum += a[r * ars + p * acs] * b[(int64_t)p * ldb + j];
       c[(int64_t)r * ldc + j] = sum;
     }
 }
-using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, int64_t, float*, int, bool);
+using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, int64_t, float*, int, bool,
+                          const float*);
 template <int... I>
 static constexpr std::array<SmallKFn, sizeof...(I)> small_k_table(std::integer_sequence<int, I...>) {
   return {&small_k_rows<I + 1>...};
 }
 static constexpr auto kSmallK = small_k_table(std::make_integer_sequence<int, kTileRows>{});
 
+static inline bool small_k_fits(int m, int n, int k) {
+  return n >= kTileCols && k <= kSmallKMax && m <= kSmallMMax && (int64_t)k * n <= kSmallBMax;
+}
+
+// c0 (with beta 0, may be null): row i of C starts from c0[i] instead of 0.
 static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
-                         const float* b, int ldb, float beta, float* c, int ldc) {
-  if (tb || alpha != 1.f || (beta != 0.f && beta != 1.f) || n < kTileCols || k > kSmallKMax || m > kSmallMMax ||
-      (int64_t)k * n > kSmallBMax)
-    return false;
+                         const float* b, int ldb, float beta, float* c, int ldc, const float* c0 = nullptr) {
+  if (tb || alpha != 1.f || (beta != 0.f && beta != 1.f) || !small_k_fits(m, n, k)) return false;
   const int64_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
   // Row tiles as even as the register budget allows (16 rows: 8 + 8, not 12 + 4).
   const int tiles = (m + kTileRows - 1) / kTileRows;
@@ -159,7 +166,8 @@ static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, con
   auto row_tiles = [&](int cols, const float* bj, int ldbj, int64_t bstep, float* cj) {
     for (int t = 0, i = 0; t < tiles; t++) {
       const int rows = (m - i) / (tiles - t);
-      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, ldbj, bstep, cj + (int64_t)i * ldc, ldc, acc);
+      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, ldbj, bstep, cj + (int64_t)i * ldc, ldc, acc,
+                        c0 ? c0 + i : nullptr);
       i += rows;
     }
   };
@@ -765,9 +773,12 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
         }
         float* yg = y + n * out_sz + (int64_t)gr * og * P;
         const bool prefill = bias && !out_scale;
+        const float* wg = w + (int64_t)gr * og * K;
+        // The small-k GEMM starts its accumulators from the bias: no pass over the output first.
+        if (prefill && small_k_gemm(false, false, og, P, K, 1.f, wg, K, src, P, 0.f, yg, P, bias + gr * og)) continue;
         if (prefill)
           for (int o = 0; o < og; o++) std::fill(yg + (int64_t)o * P, yg + (int64_t)(o + 1) * P, bias[gr * og + o]);
-        gemm(false, false, og, P, K, 1.f, w + (int64_t)gr * og * K, K, src, P, prefill ? 1.f : 0.f, yg, P);
+        gemm(false, false, og, P, K, 1.f, wg, K, src, P, prefill ? 1.f : 0.f, yg, P);
         if (out_scale)
           for (int o = 0; o < og; o++)
             affine_plane(yg + (int64_t)o * P, P, out_scale[gr * og + o], bias ? bias[gr * og + o] : 0.0);

@@ -293,6 +293,31 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       agreeOnConv(x, w, a, trial % 2 === 1);
     }
   });
+  it("forward with a per-channel bias (batch norm folded in) on the GEMM paths: 1×1 on 32×32 and 8×8 maps, column tails, 3×3", () => {
+    // 32×32: the small-k GEMM packs its input; 9×9: 81 columns, not a whole number of tiles.
+    for (const [n, c, oc, h, k, pad, reluIn] of [
+      [3, 16, 16, 32, 1, 0, true],
+      [2, 8, 13, 8, 1, 0, false],
+      [2, 5, 7, 9, 1, 0, true],
+      [2, 3, 6, 10, 3, 1, false],
+    ] as const) {
+      const x = randomTensor([n, c, h, h], rng);
+      const w = randomTensor([oc, c, k, k], rng);
+      const bias = randomTensor([oc], rng).data;
+      const g = ops.convGeom(x, w, { stride: 1, pad, dilation: 1, groups: 1 });
+      const size = n * oc * g.oh * g.ow;
+      const [yT, yN] = [new Float32Array(size), new Float32Array(size)];
+      tsKernels.convForward(g, x.data, w.data, yT, reluIn, bias);
+      native!.convForward(g, x.data, w.data, yN, reluIn, bias);
+      assertClose(yN, yT, 1e-4, 1e-5, `forward with bias ${JSON.stringify(g)}`);
+      // Zero weights leave exactly the bias in every output of its channel.
+      const y0 = new Float32Array(size).fill(Number.NaN);
+      native!.convForward(g, x.data, new Float32Array(w.size), y0, reluIn, bias);
+      const plane = g.oh * g.ow;
+      const bad = y0.findIndex((v, i) => v !== bias[Math.floor(i / plane) % oc]);
+      assert.equal(bad, -1, `zero weights: output ${bad} is ${y0[bad]}`);
+    }
+  });
   it("on whole-input convolutions (one output per image: the batched-GEMM path), with and without ReLU", () => {
     // More images and channels than the kernel's fixed parts, so every part boundary is crossed.
     for (const [n, c, k, oc, reluIn] of [
