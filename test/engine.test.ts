@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Arena, BufferPool, withArena } from "../src/engine/arena.js";
-import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
+import { kernels, nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { Kernels } from "../src/engine/kernels/types.js";
 import { Model } from "../src/engine/model.js";
 import * as ops from "../src/engine/ops.js";
@@ -620,6 +620,37 @@ describe("models from the IR", () => {
     } finally {
       BufferPool.prototype.take = take;
     }
+  });
+
+  it("inference pools each input once where the genotype repeats a pool on it, with the training path's result", () => {
+    // DARTS_V2's reduction cell: max_pool_3x3 on input 1 three times and on input 0 twice,
+    // so its two cells (layers 3) run 2 × 2 distinct pools of 2 × 5.
+    const net = buildNetwork(resolveArchitecture("DARTS_V2"), tiny);
+    assert.equal(net.nodes.filter((n) => n.kind === "maxpool").length, 10);
+    const m = new Model(net, 5);
+    const x = randomTensor([2, 3, 8, 8], new Rng(2));
+    const pools = (training: boolean) => {
+      let calls = 0;
+      const base = kernels();
+      const counting: Kernels = {
+        ...base,
+        poolForward: (...a: Parameters<Kernels["poolForward"]>) => {
+          calls++;
+          base.poolForward(...a);
+        },
+      };
+      const logits = withKernels(counting, () =>
+        training
+          ? m.forward(x, { training: true, frozenBatchNorm: true }).logits.data.slice()
+          : m.forward(x, { training: false }).logits.data.slice(),
+      );
+      return { calls, logits };
+    };
+    const inference = pools(false);
+    const training = pools(true);
+    assert.equal(inference.calls, 4);
+    assert.equal(training.calls, 10);
+    assertClose(inference.logits, training.logits, 1e-4, 1e-5, "logits");
   });
 
   it("counts a batch for every batch norm in a network's training forward, and none with frozen statistics", () => {

@@ -61,6 +61,36 @@ interface PlanStep {
   readonly outputId: number;
 }
 
+/**
+ * The inference plan with each repeat of a parameter-free op on the same input dropped, its
+ * readers reading the first one's value: DARTS_V2's reduction cell max-pools its second
+ * input three times and its first twice. The same op on the same values gives the same bits.
+ * Not in training, where each copy's gradient would be added in its own order.
+ */
+function withoutRepeats(plan: readonly PlanStep[]): PlanStep[] {
+  const alias = new Map<number, number>();
+  const seen = new Map<string, number>();
+  const out: PlanStep[] = [];
+  for (const step of plan) {
+    const inputs = step.inputs.map((i) => alias.get(i) ?? i);
+    const { node } = step;
+    const key =
+      node.kind === "maxpool" || node.kind === "avgpool"
+        ? `${node.kind} ${node.k} ${node.stride} ${node.pad} ${inputs[0]}`
+        : node.kind === "relu" || node.kind === "shift"
+          ? `${node.kind} ${inputs[0]}`
+          : null;
+    const first = key === null ? undefined : seen.get(key);
+    if (first !== undefined) {
+      alias.set(step.outputId, first);
+      continue;
+    }
+    if (key !== null) seen.set(key, step.outputId);
+    out.push({ ...step, inputs });
+  }
+  return out;
+}
+
 export class Model {
   /** Every tensor of the reference state_dict except num_batches_tracked, by name. */
   readonly tensors = new Map<string, Tensor>();
@@ -140,8 +170,8 @@ export class Model {
           outputId: bn ?? node.id,
         };
       });
-    this.plans[key] = plan;
-    return plan;
+    this.plans[key] = training ? plan : withoutRepeats(plan);
+    return this.plans[key]!;
   }
 
   forward(x: Tensor, opts: ForwardOptions): ForwardResult {
