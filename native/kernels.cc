@@ -445,12 +445,18 @@ static inline void dw_rows_band(const float* __restrict__ P, int wp, const float
   }
 }
 
+// Output rows per band: four, or two where a row is four registers (32×32 maps on AVX2),
+// so that the band's accumulators leave registers for the loaded row (16 of 16 would spill).
+template <int W>
+static constexpr int kBandRows = RowShape<W>::VR >= 4 ? 2 : 4;
+
 // `rows` output rows.
 template <int K, int D, int W, int ST>
 static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, float* out, int ostride) {
+  constexpr int R = kBandRows<W>;
   int r = 0;
-  for (; r + 4 <= rows; r += 4)
-    dw_rows_band<K, D, W, 4, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
+  for (; r + R <= rows; r += R)
+    dw_rows_band<K, D, W, R, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
   for (; r < rows; r++) dw_rows_band<K, D, W, 1, ST>(P + ST * r * wp, wp, wk, out + r * ostride, ostride);
 }
 
@@ -462,9 +468,10 @@ static void dw_forward_rows(const float* P, int wp, int rows, const float* wk, f
 // visited from the highest down and each output again adds its taps in tap order.
 template <int K, int D, int W>
 static void dw_dx_rows(const float* Gp, int wp, int rows, const float* wk, float* out, int ostride) {
+  constexpr int R = kBandRows<W>;
   int r = 0;
-  for (; r + 4 <= rows; r += 4)
-    dw_rows_band<K, D, W, 4, 1, -1>(Gp + (r + 3) * wp, -wp, wk, out + (r + 3) * ostride, -ostride);
+  for (; r + R <= rows; r += R)
+    dw_rows_band<K, D, W, R, 1, -1>(Gp + (r + R - 1) * wp, -wp, wk, out + (r + R - 1) * ostride, -ostride);
   for (; r < rows; r++) dw_rows_band<K, D, W, 1, 1, -1>(Gp + r * wp, -wp, wk, out + r * ostride, -ostride);
 }
 
@@ -517,20 +524,23 @@ struct DwRowKernels {
   DwGradFn dw = nullptr;  // stride 1 only
 };
 // The row kernels for this geometry: "same" padding (a stride-1 grid as large as the
-// input), input rows half a register, one or two wide, stride 1 or 2 (the input gradient
-// reads the stride-1 grid of dy, so its kernel serves both); otherwise null and the grid
-// kernels serve.
+// input), input rows half a register, one, two or four wide, stride 1 or 2 (the input
+// gradient reads the stride-1 grid of dy, so its kernel serves both); otherwise null and the
+// grid kernels serve. Four registers (32×32 maps on AVX2, since session 18) take the forward
+// and input-gradient kernels, which keep the grid's bits, but not the kernel gradient, whose
+// row kernel sums in another order: the bits of training stay those of the grid.
 template <int K, int D, int W>
 static DwRowKernels dw_rows_of(int stride) {
   DwGradFn dw = nullptr;
-  if constexpr (kDwGradRows<K> > 0) dw = stride == 1 ? &dw_grad_rows<K, D, W> : nullptr;
+  if constexpr (kDwGradRows<K> > 0 && W <= 2 * kLanes) dw = stride == 1 ? &dw_grad_rows<K, D, W> : nullptr;
   return {stride == 1 ? &dw_forward_rows<K, D, W, 1> : &dw_forward_rows<K, D, W, 2>, &dw_dx_rows<K, D, W>, dw};
 }
 template <int K, int D>
 static DwRowKernels dw_rows_for(int w, int stride) {
   if (w == kLanes / 2) return dw_rows_of<K, D, kLanes / 2>(stride);
   if (w == kLanes) return dw_rows_of<K, D, kLanes>(stride);
-  return dw_rows_of<K, D, 2 * kLanes>(stride);
+  if (w == 2 * kLanes) return dw_rows_of<K, D, 2 * kLanes>(stride);
+  return dw_rows_of<K, D, 4 * kLanes>(stride);
 }
 static DwRowKernels dw_row_kernels(const ConvGeom& g) {
   static const bool off = [] {
@@ -538,7 +548,7 @@ static DwRowKernels dw_row_kernels(const ConvGeom& g) {
     return e && e[0] == '0';
   }();
   const bool same = (g.stride == 1 || g.stride == 2) && 2 * g.pad == g.dil * (g.k - 1);
-  const bool width = g.w == kLanes / 2 || g.w == kLanes || g.w == 2 * kLanes;
+  const bool width = g.w == kLanes / 2 || g.w == kLanes || g.w == 2 * kLanes || g.w == 4 * kLanes;
   if (off || !same || !width || g.h % g.stride != 0) return {};
   if (g.k == 3 && g.dil == 1) return dw_rows_for<3, 1>(g.w, g.stride);
   if (g.k == 3 && g.dil == 2) return dw_rows_for<3, 2>(g.w, g.stride);

@@ -345,15 +345,17 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
       agreeOnConv(x, w, a, true);
     }
   });
-  it("on depthwise planes one or two registers wide with same padding (the row kernels), stride 1 and 2, rows not a multiple of 4", () => {
-    // Widths 8, 16 and 32 cover half, one and two registers of 8 (AVX2) or 16 (AVX-512) lanes;
-    // 34 and 12 stay on the grid kernels. Heights 18 and 7 leave partial bands of rows (and
-    // 7 keeps stride 2 on the grid kernels).
+  it("on depthwise planes half a register to four wide with same padding (the row kernels), stride 1 and 2, rows not a multiple of 4", () => {
+    // Widths 8, 16, 32 and 64 cover half, one, two and four registers of 8 (AVX2) or 16
+    // (AVX-512) lanes; 34 and 12 stay on the grid kernels. Heights 18, 7 and 9 leave partial
+    // bands of rows (of 4, or 2 at four registers; odd ones keep stride 2 on the grid).
     for (const [w, h] of [
       [8, 7],
       [8, 10],
       [16, 18],
       [32, 32],
+      [32, 9],
+      [64, 6],
       [34, 7],
       [12, 12],
     ] as const) {
