@@ -170,8 +170,9 @@ export class Model {
           outputId: bn ?? node.id,
         };
       });
-    this.plans[key] = training ? plan : withoutRepeats(plan);
-    return this.plans[key]!;
+    const result = training ? plan : withoutRepeats(plan);
+    this.plans[key] = result;
+    return result;
   }
 
   forward(x: Tensor, opts: ForwardOptions): ForwardResult {
