@@ -125,6 +125,22 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// (geometry, parts: Float32Array[], w, y, reluIn, bias): each part's channels follow from its length.
+Napi::Value ConvForwardConcat(const Napi::CallbackInfo& info) {
+  const mh::ConvGeom g = Geom(info, 0);
+  auto list = info[12].As<Napi::Array>();
+  std::vector<const float*> xs(list.Length());
+  std::vector<int> part_c(list.Length());
+  for (uint32_t q = 0; q < list.Length(); q++) {
+    auto part = list.Get(q).As<Napi::Float32Array>();
+    xs[q] = part.Data();
+    part_c[q] = (int)(part.ElementLength() / ((size_t)g.n * g.h * g.w));
+  }
+  mh::conv1x1_forward_concat(g, (int)xs.size(), xs.data(), part_c.data(), F(info, 13), F(info, 14),
+                             info[15].As<Napi::Boolean>(), F(info, 16));
+  return info.Env().Undefined();
+}
+
 Napi::Value ConvBackward(const Napi::CallbackInfo& info) {
   mh::conv2d_backward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), F(info, 15), F(info, 16),
                      info[17].As<Napi::Boolean>(), info[18].As<Napi::Boolean>());
@@ -182,6 +198,15 @@ int64_t L(const Napi::CallbackInfo& info, int i) { return info[i].As<Napi::Numbe
 // (count, len, src, srcOffset, srcStride, dst, dstOffset, dstStride)
 Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
   mh::strided_copy(L(info, 0), L(info, 1), F(info, 2) + L(info, 3), L(info, 4), F(info, 5) + L(info, 6), L(info, 7));
+  return info.Env().Undefined();
+}
+
+// (x, y): y has one value per plane of x.
+Napi::Value GlobalAvgPool(const Napi::CallbackInfo& info) {
+  auto x = info[0].As<Napi::Float32Array>();
+  auto y = info[1].As<Napi::Float32Array>();
+  const int64_t planes = (int64_t)y.ElementLength();
+  mh::global_avg_pool(planes, (int64_t)x.ElementLength() / planes, x.Data(), y.Data());
   return info.Env().Undefined();
 }
 
@@ -243,6 +268,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fillNormals", Napi::Function::New(env, FillNormals));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
+  exports.Set("convForwardConcat", Napi::Function::New(env, ConvForwardConcat));
   exports.Set("convBackward", Napi::Function::New(env, ConvBackward));
   exports.Set("poolForward", Napi::Function::New(env, PoolForward));
   exports.Set("poolBackward", Napi::Function::New(env, PoolBackward));
@@ -252,6 +278,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rowScaleAdd", Napi::Function::New(env, RowScaleAdd));
   exports.Set("sum2", Napi::Function::New(env, Sum2));
   exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy));
+  exports.Set("globalAvgPool", Napi::Function::New(env, GlobalAvgPool));
   exports.Set("shiftForward", Napi::Function::New(env, ShiftForward));
   exports.Set("shiftBackward", Napi::Function::New(env, ShiftBackward));
   exports.Set("reluForward", Napi::Function::New(env, ReluForward));

@@ -716,6 +716,23 @@ static void whole_input_backward(const ConvGeom& g, const float* x, const float*
   }
 }
 
+static inline void relu_copy(int64_t len, const float* __restrict__ x, float* __restrict__ y) {
+  for (int64_t i = 0; i < len; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
+// y (m×P) = w (m×K) · src (K×P), plus the bias, then scaled per row when out_scale is given.
+static void forward_gemm(int m, int P, int K, const float* w, const float* src, float* y, const float* bias,
+                         const double* out_scale) {
+  const bool prefill = bias && !out_scale;
+  // The small-k GEMM starts its accumulators from the bias: no pass over the output first.
+  if (prefill && small_k_gemm(false, false, m, P, K, 1.f, w, K, src, P, 0.f, y, P, bias)) return;
+  if (prefill)
+    for (int o = 0; o < m; o++) std::fill(y + (int64_t)o * P, y + (int64_t)(o + 1) * P, bias[o]);
+  gemm(false, false, m, P, K, 1.f, w, K, src, P, prefill ? 1.f : 0.f, y, P);
+  if (out_scale)
+    for (int o = 0; o < m; o++) affine_plane(y + (int64_t)o * P, P, out_scale[o], bias ? bias[o] : 0.0);
+}
+
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias) {
   InputMap m;
   m.relu = relu_in;
@@ -771,7 +788,7 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
       if (direct && in.quantize) {
         for (int64_t i = 0; i < in_sz; i++) cols[i] = in(xn[i]);
       } else if (direct && in.relu) {
-        for (int64_t i = 0; i < in_sz; i++) cols[i] = xn[i] > 0.f ? xn[i] : 0.f;
+        relu_copy(in_sz, xn, cols.data());
       }
       for (int gr = 0; gr < g.groups; gr++) {
         const float* src;
@@ -781,18 +798,32 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
           im2col(g, xn, gr * cg, cg, cols.data(), in);
           src = cols.data();
         }
-        float* yg = y + n * out_sz + (int64_t)gr * og * P;
-        const bool prefill = bias && !out_scale;
-        const float* wg = w + (int64_t)gr * og * K;
-        // The small-k GEMM starts its accumulators from the bias: no pass over the output first.
-        if (prefill && small_k_gemm(false, false, og, P, K, 1.f, wg, K, src, P, 0.f, yg, P, bias + gr * og)) continue;
-        if (prefill)
-          for (int o = 0; o < og; o++) std::fill(yg + (int64_t)o * P, yg + (int64_t)(o + 1) * P, bias[gr * og + o]);
-        gemm(false, false, og, P, K, 1.f, wg, K, src, P, prefill ? 1.f : 0.f, yg, P);
-        if (out_scale)
-          for (int o = 0; o < og; o++)
-            affine_plane(yg + (int64_t)o * P, P, out_scale[gr * og + o], bias ? bias[gr * og + o] : 0.0);
+        forward_gemm(og, P, K, w + (int64_t)gr * og * K, src, y + n * out_sz + (int64_t)gr * og * P,
+                     bias ? bias + gr * og : nullptr, out_scale ? out_scale + gr * og : nullptr);
       }
+    }
+  }
+}
+
+void conv1x1_forward_concat(const ConvGeom& g, int parts, const float* const* xs, const int* part_c, const float* w,
+                            float* y, bool relu_in, const float* bias) {
+  const int P = g.h * g.w;
+  const int64_t in_sz = (int64_t)g.c * P, out_sz = (int64_t)g.oc * P;
+#pragma omp parallel
+  {
+    std::vector<float> cols((size_t)in_sz);
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.n; n++) {
+      // The image as the concatenation would hold it, gathered where the ReLU copy goes anyway.
+      float* dst = cols.data();
+      for (int q = 0; q < parts; q++) {
+        const int64_t len = (int64_t)part_c[q] * P;
+        const float* src = xs[q] + n * len;
+        if (relu_in) relu_copy(len, src, dst);
+        else std::memcpy(dst, src, sizeof(float) * len);
+        dst += len;
+      }
+      forward_gemm(g.oc, P, g.c, w, cols.data(), y + n * out_sz, bias, nullptr);
     }
   }
 }
@@ -1218,6 +1249,18 @@ void shift_backward(int64_t planes, int h, int w, const float* dy, float* dx) {
       d[i * w] = 0.f;
       std::memcpy(d + i * w + 1, dy + (p * (h - 1) + i - 1) * (w - 1), sizeof(float) * (w - 1));
     }
+  }
+}
+
+// Each plane summed in double in element order and the mean rounded once, as the
+// TypeScript reference's number arithmetic does: the same bits.
+void global_avg_pool(int64_t planes, int64_t hw, const float* x, float* y) {
+#pragma omp parallel for schedule(static) if (planes * hw > 1 << 15)
+  for (int64_t p = 0; p < planes; p++) {
+    const float* xp = x + p * hw;
+    double s = 0.0;
+    for (int64_t j = 0; j < hw; j++) s += xp[j];
+    y[p] = (float)(s / (double)hw);
   }
 }
 

@@ -47,6 +47,11 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
 // relu_in: the input is read through a ReLU (fused), and dx is masked by x > 0.
 // bias (may be null): added per output channel (inference with batch norm folded in).
 void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias);
+// conv2d_forward of a pointwise convolution (1×1, stride 1, no padding, one group) whose input
+// is the channel concatenation of `parts` inputs (part q: part_c[q] channels, NCHW), read
+// where they are instead of from a concatenated copy. The same bits.
+void conv1x1_forward_concat(const ConvGeom& g, int parts, const float* const* xs, const int* part_c, const float* w,
+                            float* y, bool relu_in, const float* bias);
 // dx may be null (input needs no gradient); dw is accumulated into (+=); with `accumulate`
 // dx holds a gradient already and this one is added into it, else dx is written.
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,
@@ -77,6 +82,8 @@ void sum2(int rows, int64_t per, const float* x0, const float* s0, const float* 
 // count rows of len values: dst[r·dst_stride ..] = src[r·src_stride ..] (concat and its gradient).
 void strided_copy(int64_t count, int64_t len, const float* src, int64_t src_stride, float* dst, int64_t dst_stride);
 // y = x[:, :, 1:, 1:] over `planes` planes of h×w, and its gradient (zeros in row 0 and column 0).
+// y[p] = mean of plane p (hw values), summed in double.
+void global_avg_pool(int64_t planes, int64_t hw, const float* x, float* y);
 void shift_forward(int64_t planes, int h, int w, const float* x, float* y);
 void shift_backward(int64_t planes, int h, int w, const float* dy, float* dx);
 void relu_forward(int64_t len, const float* x, float* y);

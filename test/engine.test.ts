@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Arena, BufferPool, withArena } from "../src/engine/arena.js";
 import { kernels, nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import type { Kernels } from "../src/engine/kernels/types.js";
-import { Model } from "../src/engine/model.js";
+import { type MatmulExecutor, Model } from "../src/engine/model.js";
 import * as ops from "../src/engine/ops.js";
 import { Tape } from "../src/engine/tape.js";
 import { Tensor } from "../src/engine/tensor.js";
@@ -424,6 +424,39 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     assert.deepEqual(yN, yT);
     assert.equal(yN[1500], Math.fround(Math.SQRT2 * x[1500]!), "row 1 by hand");
   });
+  it("on a 1×1 convolution of a concatenation read in place, bit for bit with the copy", () => {
+    // Three parts of 5, 3 and 8 channels, 6×7 maps, 3 images; 20 output channels.
+    const parts = [5, 3, 8].map((c) => randomTensor([3, c, 6, 7], rng));
+    const w = randomTensor([20, 16, 1, 1], rng);
+    const bias = randomTensor([20], rng).data;
+    const whole = ops.concat(null, parts);
+    const g = ops.convGeom(whole, w, { stride: 1, pad: 0, dilation: 1, groups: 1 });
+    for (const reluIn of [false, true])
+      for (const k of [tsKernels, native!]) {
+        const [inPlace, copied] = [new Float32Array(3 * 20 * 42), new Float32Array(3 * 20 * 42)];
+        k.convForwardConcat(
+          g,
+          parts.map((p) => p.data),
+          w.data,
+          inPlace,
+          reluIn,
+          bias,
+        );
+        k.convForward(g, whole.data, w.data, copied, reluIn, bias);
+        assert.deepEqual(inPlace, copied, `${k.name}, reluIn ${reluIn}`);
+      }
+  });
+  it("on global average pooling, bit for bit", () => {
+    // 700 planes of 49 (odd, and enough planes to run on several threads).
+    const x = randomTensor([10, 70, 7, 7], rng).data;
+    const [yT, yN] = [new Float32Array(700), new Float32Array(700)];
+    tsKernels.globalAvgPool(x, yT);
+    native!.globalAvgPool(x, yN);
+    assert.deepEqual(yN, yT);
+    let s = 0;
+    for (let j = 49 * 321; j < 49 * 322; j++) s += x[j]!;
+    assert.equal(yN[321], Math.fround(s / 49), "plane 321 by hand");
+  });
   it("on two-input sums, each input with or without per-row (drop-path) scales", () => {
     const [x0, x1] = [randomTensor([3, 50], rng).data, randomTensor([3, 50], rng).data];
     const scales = Float32Array.from([0, 1.25, 2]);
@@ -653,6 +686,48 @@ describe("models from the IR", () => {
     assert.equal(inference.calls, 4);
     assert.equal(training.calls, 10);
     assertClose(inference.logits, training.logits, 1e-4, 1e-5, "logits");
+  });
+
+  it("inference reads a concatenation in place where only 1×1 convolutions read it, with the bits of the copy", () => {
+    // Layers 6: reduction cells 2 and 4. The outputs of cells 0, 2 and 4 are read only by
+    // the next cells' preprocessing 1×1 convolutions (2 + 2 + 1 of them); those of cells 1
+    // and 3 also by FactorizedReduce, and that of cell 5 by the classifier.
+    const net = buildNetwork(resolveArchitecture("DARTS_V2"), { ...tiny, layers: 6 });
+    const m = new Model(net, 5);
+    m.forward(randomTensor([4, 3, 8, 8], new Rng(4)), { training: true }); // statistics ≠ 0/1
+    const x = randomTensor([2, 3, 8, 8], new Rng(2));
+    const run = (executor: MatmulExecutor | null) => {
+      const calls = { gathered: 0, copiedParts: 0 };
+      const base = kernels();
+      const counting: Kernels = {
+        ...base,
+        convForwardConcat: (...a: Parameters<Kernels["convForwardConcat"]>) => {
+          calls.gathered++;
+          base.convForwardConcat(...a);
+        },
+        stridedCopy: (...a: Parameters<Kernels["stridedCopy"]>) => {
+          calls.copiedParts++;
+          base.stridedCopy(...a);
+        },
+      };
+      const logits = withKernels(counting, () =>
+        m.forward(x, { training: false, executor }).logits.data.slice(),
+      );
+      return { calls, logits };
+    };
+    // An executor reads whole tensors, so with one every concatenation is copied together.
+    const float: MatmulExecutor = {
+      conv: (node, input, reluIn, weight, bias, out) =>
+        ops.conv2d(null, input, weight, node, out, reluIn, bias),
+      linear: (_node, input, weight, bias) => ops.linear(null, input, weight, bias),
+    };
+    const inPlace = run(null);
+    const copied = run(float);
+    // Copied parts: the cells' four nodes, and FactorizedReduce's two halves in cells 3 and 5
+    // (batch norm reads their concatenation).
+    assert.deepEqual(inPlace.calls, { gathered: 5, copiedParts: 3 * 4 + 2 * 2 });
+    assert.deepEqual(copied.calls, { gathered: 0, copiedParts: 6 * 4 + 2 * 2 });
+    assert.deepEqual(inPlace.logits, copied.logits);
   });
 
   it("counts a batch for every batch norm in a network's training forward, and none with frozen statistics", () => {

@@ -59,6 +59,11 @@ interface PlanStep {
   readonly foldBn: string | null;
   /** The node id this step's value stands for (the folded BN's, when folding). */
   readonly outputId: number;
+  /**
+   * A concatenation that only pointwise convolutions read (inference): they can read its
+   * parts in place, so it need not be copied together (see `withGatheredConcats`).
+   */
+  readonly gather?: boolean;
 }
 
 /**
@@ -89,6 +94,28 @@ function withoutRepeats(plan: readonly PlanStep[]): PlanStep[] {
     out.push({ ...step, inputs });
   }
   return out;
+}
+
+/**
+ * Marks each concatenation whose readers are all pointwise convolutions: those read its parts
+ * where they are (`conv2dConcat`), as the ReLU copy of a 1×1 convolution's input is made per
+ * image anyway, and the concatenated copy is never written. A cell's output is read by the
+ * preprocessing 1×1 convolutions of the next two cells; only the outputs that FactorizedReduce
+ * or the classifier read are still copied together.
+ */
+function withGatheredConcats(plan: readonly PlanStep[]): PlanStep[] {
+  const pointwiseReaders = new Map<number, boolean>();
+  for (const { node, inputs } of plan)
+    for (const i of inputs) {
+      const pointwise =
+        node.kind === "conv" && node.k === 1 && node.stride === 1 && node.pad === 0 && node.groups === 1;
+      pointwiseReaders.set(i, (pointwiseReaders.get(i) ?? true) && pointwise);
+    }
+  return plan.map((step) =>
+    step.node.kind === "concat" && pointwiseReaders.get(step.outputId) === true
+      ? { ...step, gather: true }
+      : step,
+  );
 }
 
 export class Model {
@@ -170,7 +197,7 @@ export class Model {
           outputId: bn ?? node.id,
         };
       });
-    const result = training ? plan : withoutRepeats(plan);
+    const result = training ? plan : withGatheredConcats(withoutRepeats(plan));
     this.plans[key] = result;
     return result;
   }
@@ -201,10 +228,32 @@ export class Model {
     const drop = training ? (opts.dropPathProb ?? 0) : 0;
     const rng = opts.rng ?? new Rng(0);
     const executor = training ? null : (opts.executor ?? null);
+    // A gathered concatenation's parts (node ids), held until its last reader ran. Executors
+    // read whole tensors, so with one every concatenation is copied together.
+    const gathered: (readonly number[] | null)[] = new Array(net.nodes.length).fill(null);
+    const release = (ids: readonly number[], keep: Float32Array): void => {
+      for (const i of new Set(ids)) {
+        readers[i]! -= ids.filter((k) => k === i).length;
+        if (readers[i] !== 0 || wanted.has(i) || i === net.input) continue;
+        const parts = gathered[i];
+        if (parts) {
+          gathered[i] = null;
+          release(parts, keep);
+          continue;
+        }
+        const t = values[i]!;
+        if (t.data !== keep) pool!.give(t.data);
+        values[i] = null;
+      }
+    };
 
     const run = () => {
-      for (const { node, inputs, reluIn, foldBn, outputId } of plan) {
+      for (const { node, inputs, reluIn, foldBn, outputId, gather } of plan) {
         const v = (j: number): Tensor => values[inputs[j]!]!;
+        if (gather && pool && !executor) {
+          gathered[outputId] = inputs;
+          continue;
+        }
         const size = n * node.shape.c * node.shape.h * node.shape.w;
         // Only for the nodes that write into it: a buffer taken and left untouched would
         // cost its page faults in the first forward that does write it.
@@ -219,9 +268,17 @@ export class Model {
             const f = foldBn
               ? ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn))
               : { weight: this.tensor(`${node.param}.weight`), bias: null };
-            y = executor
-              ? executor.conv(node, v(0), reluIn, f.weight, f.bias, out)
-              : ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
+            const parts = gathered[inputs[0]!];
+            y = parts
+              ? ops.conv2dConcat(
+                  parts.map((i) => values[i]!),
+                  f.weight,
+                  node,
+                  { out, reluIn, bias: f.bias },
+                )
+              : executor
+                ? executor.conv(node, v(0), reluIn, f.weight, f.bias, out)
+                : ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
             // Executors copy what they keep, so the folded weights go back at once.
             if (foldBn && pool) pool.give(f.weight.data);
             break;
@@ -287,16 +344,7 @@ export class Model {
         }
         if (out && y.data !== out) pool!.give(out);
         values[outputId] = y;
-        if (pool) {
-          for (const i of new Set(inputs)) {
-            readers[i]! -= inputs.filter((k) => k === i).length;
-            if (readers[i] === 0 && !wanted.has(i) && i !== net.input) {
-              const t = values[i]!;
-              if (t.data !== y.data) pool.give(t.data);
-              values[i] = null;
-            }
-          }
-        }
+        if (pool) release(inputs, y.data);
       }
     };
     if (!pool) {

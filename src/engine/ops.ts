@@ -18,7 +18,7 @@ export interface ConvAttrs {
 const wantsGrad = (tape: Tape | null, ...ts: Tensor[]): tape is Tape =>
   tape !== null && ts.some((t) => t.requiresGrad);
 
-export function convGeom(x: Tensor, w: Tensor, a: ConvAttrs): ConvGeom {
+export function convGeom(x: { readonly shape: readonly number[] }, w: Tensor, a: ConvAttrs): ConvGeom {
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const [oc, cg, k] = w.shape as [number, number, number, number];
   if (cg * a.groups !== c)
@@ -52,6 +52,33 @@ export function conv2d(
       if (dx) keepGrad(x, dx);
     });
   }
+  return y;
+}
+
+/**
+ * Inference: a pointwise convolution (1×1, stride 1, no padding, one group) of the channel
+ * concatenation of `parts`, without materialising it; the bits of concat then conv2d.
+ */
+export function conv2dConcat(
+  parts: readonly Tensor[],
+  w: Tensor,
+  a: ConvAttrs,
+  { out, reluIn, bias }: { out?: Float32Array; reluIn: boolean; bias: Float32Array | null },
+): Tensor {
+  const [n, , h, wd] = parts[0]!.shape as [number, number, number, number];
+  const c = parts.reduce((sum, p) => sum + p.shape[1]!, 0);
+  const g = convGeom({ shape: [n, c, h, wd] }, w, a);
+  if (g.k !== 1 || g.stride !== 1 || g.pad !== 0 || g.groups !== 1)
+    throw new Error("conv2dConcat: only a pointwise convolution reads a concatenation in place");
+  const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
+  kernels().convForwardConcat(
+    g,
+    parts.map((p) => p.data),
+    w.data,
+    y.data,
+    reluIn,
+    bias,
+  );
   return y;
 }
 
@@ -296,11 +323,7 @@ export function globalAvgPool(tape: Tape | null, x: Tensor): Tensor {
   const [n, c] = x.shape as [number, number];
   const hw = x.size / (n * c);
   const y = new Tensor([n, c], new Float32Array(n * c));
-  for (let p = 0; p < n * c; p++) {
-    let s = 0;
-    for (let j = 0; j < hw; j++) s += x.data[p * hw + j]!;
-    y.data[p] = s / hw;
-  }
+  kernels().globalAvgPool(x.data, y.data);
   if (wantsGrad(tape, x)) {
     tape.record(y, (dy) => {
       const dx = alloc(x.size);

@@ -13,6 +13,7 @@ const SAME_AS_KERNELS = [
   "bnForwardEval",
   "bnBackward",
   "stridedCopy",
+  "globalAvgPool",
   "shiftForward",
   "shiftBackward",
   "reluForward",
@@ -31,6 +32,7 @@ interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   setThreads(n: number): number;
   info(): { threads: number; blas: boolean };
   convForward(...args: (number | boolean | Float32Array | null)[]): void;
+  convForwardConcat(...args: (number | boolean | Float32Array | readonly Float32Array[] | null)[]): void;
   convForwardQuantized(...args: (number | boolean | Float32Array | Float64Array | null)[]): void;
   convBackward(...args: (number | boolean | Float32Array | null)[]): void;
   poolForward(max: boolean, ...args: (number | Float32Array)[]): void;
@@ -75,6 +77,8 @@ export function loadNativeKernels():
     setThreads: (n) => a.setThreads(n),
     ...same,
     convForward: (g, x, w, y, reluIn, bias) => a.convForward(...geom(g), x, w, y, reluIn, bias ?? null),
+    convForwardConcat: (g, parts, w, y, reluIn, bias) =>
+      a.convForwardConcat(...geom(g), parts, w, y, reluIn, bias),
     convForwardQuantized: (g, x, w, y, q, bias, outScale) =>
       a.convForwardQuantized(...geom(g), x, w, y, q.scale, q.reluIn, q.lo, q.hi, bias, outScale),
     convBackward: (g, x, w, dy, dx, dw, reluIn, accumulate = false) =>

@@ -58,6 +58,36 @@ const convForward: Kernels["convForward"] = (g, x, w, y, reluIn, bias) => {
   y.set(acc);
 };
 
+const stridedCopy: Kernels["stridedCopy"] = (
+  count,
+  len,
+  src,
+  srcOffset,
+  srcStride,
+  dst,
+  dstOffset,
+  dstStride,
+) => {
+  for (let r = 0; r < count; r++)
+    dst.set(
+      src.subarray(srcOffset + r * srcStride, srcOffset + r * srcStride + len),
+      dstOffset + r * dstStride,
+    );
+};
+
+/** The concatenation, then the convolution. */
+const convForwardConcat: Kernels["convForwardConcat"] = (g, parts, w, y, reluIn, bias) => {
+  const image = g.c * g.h * g.w;
+  const x = new Float32Array(g.n * image);
+  let offset = 0;
+  for (const part of parts) {
+    const len = part.length / g.n;
+    stridedCopy(g.n, len, part, 0, len, x, offset, image);
+    offset += len;
+  }
+  convForward(g, x, w, y, reluIn, bias);
+};
+
 /** Writes `grad` into dx, or adds it (rounded to float32 first, as a kernel's own output). */
 function putGrad(dx: Float32Array, grad: ArrayLike<number>, accumulate: boolean): void {
   if (!accumulate) dx.set(grad);
@@ -225,6 +255,7 @@ export const tsKernels: Kernels = {
   },
 
   convForward,
+  convForwardConcat,
   convBackward,
   poolForward,
   poolBackward,
@@ -242,12 +273,14 @@ export const tsKernels: Kernels = {
       y[i] = Math.fround((s0 ? s0[r]! : 1) * x0[i]!) + (s1 ? s1[r]! : 1) * x1[i]!;
     }
   },
-  stridedCopy(count, len, src, srcOffset, srcStride, dst, dstOffset, dstStride) {
-    for (let r = 0; r < count; r++)
-      dst.set(
-        src.subarray(srcOffset + r * srcStride, srcOffset + r * srcStride + len),
-        dstOffset + r * dstStride,
-      );
+  stridedCopy,
+  globalAvgPool(x, y) {
+    const hw = x.length / y.length;
+    for (let p = 0; p < y.length; p++) {
+      let s = 0;
+      for (let j = 0; j < hw; j++) s += x[p * hw + j]!;
+      y[p] = s / hw;
+    }
   },
   shiftForward(planes, h, w, x, y) {
     for (let p = 0; p < planes; p++)

@@ -106,6 +106,19 @@ export interface Kernels {
     reluIn: boolean,
     bias?: Float32Array | null,
   ): void;
+  /**
+   * convForward of a pointwise convolution (1×1, stride 1, no padding, one group) whose input
+   * is the channel concatenation of `parts` (each NCHW, same N, H, W), read in place instead
+   * of from a concatenated copy; the same bits.
+   */
+  convForwardConcat(
+    g: ConvGeom,
+    parts: readonly Float32Array[],
+    w: Float32Array,
+    y: Float32Array,
+    reluIn: boolean,
+    bias: Float32Array | null,
+  ): void;
   /** Writes dx (when given; with `accumulate`, adds into the gradient dx holds) and adds into dw. */
   convBackward(
     g: ConvGeom,
@@ -194,6 +207,8 @@ export interface Kernels {
     dstOffset: number,
     dstStride: number,
   ): void;
+  /** y[p] = the mean of plane p of x (x.length / y.length values each), summed in double. */
+  globalAvgPool(x: Float32Array, y: Float32Array): void;
   /** y = x[:, :, 1:, 1:] over `planes` planes of h×w. */
   shiftForward(planes: number, h: number, w: number, x: Float32Array, y: Float32Array): void;
   /** dx = gradient of shiftForward (zeros in row 0 and column 0). */
