@@ -121,7 +121,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
-  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), info[15].As<Napi::Boolean>(), F(info, 16));
+  mh::conv2d_forward(Geom(info, 0), F(info, 12), F(info, 13), F(info, 14), info[15].As<Napi::Boolean>(), F(info, 16),
+                     F(info, 17));
   return info.Env().Undefined();
 }
 
@@ -137,7 +138,7 @@ Napi::Value ConvForwardConcat(const Napi::CallbackInfo& info) {
     part_c[q] = (int)(part.ElementLength() / ((size_t)g.n * g.h * g.w));
   }
   mh::conv1x1_forward_concat(g, (int)xs.size(), xs.data(), part_c.data(), F(info, 13), F(info, 14),
-                             info[15].As<Napi::Boolean>(), F(info, 16));
+                             info[15].As<Napi::Boolean>(), F(info, 16), F(info, 17));
   return info.Env().Undefined();
 }
 

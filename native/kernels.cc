@@ -109,10 +109,12 @@ static constexpr int kTileCols = 2 * kLanes;
 // k·kTileCols for one packed strip by strip), rows ldb apart within a strip.
 // c0 (may be null): each row's initial value where C is not accumulated into, as if C had
 // been filled with it (a bias), without the pass over C.
+// add (may be null; laid out as C): added to each finished value as it is stored, the one
+// rounding a separate sum of C and it would make.
 template <int R>
 static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars, int64_t acs,
                          const float* __restrict__ b, int ldb, int64_t bstep, float* __restrict__ c, int ldc,
-                         bool accumulate, const float* c0) {
+                         bool accumulate, const float* c0, const float* __restrict__ add) {
   int j = 0;
   for (; j + kTileCols <= n; j += kTileCols) {
     const float* bs = b + (j / kTileCols) * bstep;
@@ -131,6 +133,11 @@ static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars,
         acc[r][1] += ar * b1;
       }
     }
+    if (add)
+      for (int r = 0; r < R; r++) {
+        acc[r][0] += loadv(add + (int64_t)r * ldc + j);
+        acc[r][1] += loadv(add + (int64_t)r * ldc + j + kLanes);
+      }
     for (int r = 0; r < R; r++) {
       storev(c + (int64_t)r * ldc + j, acc[r][0]);
       storev(c + (int64_t)r * ldc + j + kLanes, acc[r][1]);
@@ -140,11 +147,11 @@ static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars,
     for (int r = 0; r < R; r++) {
       float sum = accumulate ? c[(int64_t)r * ldc + j] : c0 ? c0[r] : 0.f;
       for (int p = 0; p < k; p++) sum += a[r * ars + p * acs] * b[(int64_t)p * ldb + j];
-      c[(int64_t)r * ldc + j] = sum;
+      c[(int64_t)r * ldc + j] = add ? sum + add[(int64_t)r * ldc + j] : sum;
     }
 }
 using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, int64_t, float*, int, bool,
-                          const float*);
+                          const float*, const float*);
 template <int... I>
 static constexpr std::array<SmallKFn, sizeof...(I)> small_k_table(std::integer_sequence<int, I...>) {
   return {&small_k_rows<I + 1>...};
@@ -155,24 +162,27 @@ static inline bool small_k_fits(int m, int n, int k) {
   return n >= kTileCols && k <= kSmallKMax && m <= kSmallMMax && (int64_t)k * n <= kSmallBMax;
 }
 
-// c0 (with beta 0, may be null): row i of C starts from c0[i] instead of 0.
+// c0 (with beta 0, may be null): row i of C starts from c0[i] instead of 0. add (with beta 0,
+// may be null, laid out as C): C = A·B + add, rounded as the product then the sum.
 static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
-                         const float* b, int ldb, float beta, float* c, int ldc, const float* c0 = nullptr) {
+                         const float* b, int ldb, float beta, float* c, int ldc, const float* c0 = nullptr,
+                         const float* add = nullptr) {
   if (tb || alpha != 1.f || (beta != 0.f && beta != 1.f) || !small_k_fits(m, n, k)) return false;
   const int64_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
   // Row tiles as even as the register budget allows (16 rows: 8 + 8, not 12 + 4).
   const int tiles = (m + kTileRows - 1) / kTileRows;
   const bool acc = beta == 1.f;
-  auto row_tiles = [&](int cols, const float* bj, int ldbj, int64_t bstep, float* cj) {
+  auto row_tiles = [&](int cols, const float* bj, int ldbj, int64_t bstep, int j0) {
     for (int t = 0, i = 0; t < tiles; t++) {
       const int rows = (m - i) / (tiles - t);
-      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, ldbj, bstep, cj + (int64_t)i * ldc, ldc, acc,
-                        c0 ? c0 + i : nullptr);
+      const int64_t at = (int64_t)i * ldc + j0;
+      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, ldbj, bstep, c + at, ldc, acc, c0 ? c0 + i : nullptr,
+                        add ? add + at : nullptr);
       i += rows;
     }
   };
   if (ldb < kPackMinLdb) {
-    row_tiles(n, b, ldb, kTileCols, c);
+    row_tiles(n, b, ldb, kTileCols, 0);
     return true;
   }
   // Long rows of B (1×1 convolutions of 32×32 maps): a tile's k loads per column step come
@@ -191,10 +201,10 @@ static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, con
       for (int s = 0; s < ns; s++)
         std::memcpy(panel.data() + ((int64_t)s * k + p) * kTileCols, b + (int64_t)p * ldb + (s0 + s) * kTileCols,
                     sizeof(float) * kTileCols);
-    row_tiles(ns * kTileCols, panel.data(), kTileCols, (int64_t)k * kTileCols, c + s0 * kTileCols);
+    row_tiles(ns * kTileCols, panel.data(), kTileCols, (int64_t)k * kTileCols, s0 * kTileCols);
   }
   if (strips * kTileCols < n)
-    row_tiles(n - strips * kTileCols, b + strips * kTileCols, ldb, kTileCols, c + strips * kTileCols);
+    row_tiles(n - strips * kTileCols, b + strips * kTileCols, ldb, kTileCols, strips * kTileCols);
   return true;
 }
 
@@ -720,32 +730,44 @@ static inline void relu_copy(int64_t len, const float* __restrict__ x, float* __
   for (int64_t i = 0; i < len; i++) y[i] = x[i] > 0.f ? x[i] : 0.f;
 }
 
-// y (m×P) = w (m×K) · src (K×P), plus the bias, then scaled per row when out_scale is given.
+static inline void add_into(int64_t len, const float* __restrict__ add, float* __restrict__ y) {
+  for (int64_t i = 0; i < len; i++) y[i] += add[i];
+}
+
+// y (m×P) = w (m×K) · src (K×P), plus the bias, then scaled per row when out_scale is given,
+// then plus `add` (may be null; m×P) as a separate sum of the two would round it.
 static void forward_gemm(int m, int P, int K, const float* w, const float* src, float* y, const float* bias,
-                         const double* out_scale) {
+                         const double* out_scale, const float* add) {
   const bool prefill = bias && !out_scale;
-  // The small-k GEMM starts its accumulators from the bias: no pass over the output first.
-  if (prefill && small_k_gemm(false, false, m, P, K, 1.f, w, K, src, P, 0.f, y, P, bias)) return;
+  // The small-k GEMM starts its accumulators from the bias (no pass over the output first)
+  // and adds `add` as it stores them.
+  if (prefill && small_k_gemm(false, false, m, P, K, 1.f, w, K, src, P, 0.f, y, P, bias, add)) return;
   if (prefill)
     for (int o = 0; o < m; o++) std::fill(y + (int64_t)o * P, y + (int64_t)(o + 1) * P, bias[o]);
   gemm(false, false, m, P, K, 1.f, w, K, src, P, prefill ? 1.f : 0.f, y, P);
   if (out_scale)
     for (int o = 0; o < m; o++) affine_plane(y + (int64_t)o * P, P, out_scale[o], bias ? bias[o] : 0.0);
+  if (add) add_into((int64_t)m * P, add, y);
 }
 
-void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias) {
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias,
+                    const float* add) {
   InputMap m;
   m.relu = relu_in;
-  conv2d_forward_mapped(g, x, w, y, m, bias, nullptr);
+  conv2d_forward_mapped(g, x, w, y, m, bias, nullptr, add);
 }
 
 void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
-                           const float* bias, const double* out_scale) {
+                           const float* bias, const double* out_scale, const float* add) {
   const int64_t plane = (int64_t)g.h * g.w;
   const int64_t in_sz = (int64_t)g.c * plane;
   const int P = g.oh * g.ow;
   const int64_t out_sz = (int64_t)g.oc * P;
-  if (is_whole_input(g)) return whole_input_forward(g, x, w, y, in, bias, out_scale);
+  if (is_whole_input(g)) {
+    whole_input_forward(g, x, w, y, in, bias, out_scale);
+    if (add) add_into((int64_t)g.n * out_sz, add, y);
+    return;
+  }
   if (is_depthwise(g)) {
     const int kk = g.k * g.k;
     const size_t padded = (size_t)(g.h + 2 * g.pad) * (g.w + 2 * g.pad);
@@ -773,6 +795,7 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
           const float b = bias[c];
           for (int e = 0; e < P; e++) yp[e] += b;
         }
+        if (add) add_into(P, add + i * P, yp);
       }
     }
     return;
@@ -798,15 +821,16 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
           im2col(g, xn, gr * cg, cg, cols.data(), in);
           src = cols.data();
         }
-        forward_gemm(og, P, K, w + (int64_t)gr * og * K, src, y + n * out_sz + (int64_t)gr * og * P,
-                     bias ? bias + gr * og : nullptr, out_scale ? out_scale + gr * og : nullptr);
+        const int64_t at = n * out_sz + (int64_t)gr * og * P;
+        forward_gemm(og, P, K, w + (int64_t)gr * og * K, src, y + at, bias ? bias + gr * og : nullptr,
+                     out_scale ? out_scale + gr * og : nullptr, add ? add + at : nullptr);
       }
     }
   }
 }
 
 void conv1x1_forward_concat(const ConvGeom& g, int parts, const float* const* xs, const int* part_c, const float* w,
-                            float* y, bool relu_in, const float* bias) {
+                            float* y, bool relu_in, const float* bias, const float* add) {
   const int P = g.h * g.w;
   const int64_t in_sz = (int64_t)g.c * P, out_sz = (int64_t)g.oc * P;
 #pragma omp parallel
@@ -823,7 +847,7 @@ void conv1x1_forward_concat(const ConvGeom& g, int parts, const float* const* xs
         else std::memcpy(dst, src, sizeof(float) * len);
         dst += len;
       }
-      forward_gemm(g.oc, P, g.c, w, cols.data(), y + n * out_sz, bias, nullptr);
+      forward_gemm(g.oc, P, g.c, w, cols.data(), y + n * out_sz, bias, nullptr, add ? add + n * out_sz : nullptr);
     }
   }
 }

@@ -42,16 +42,18 @@ struct InputMap {
 // Convolution of mapped inputs; with out_scale (quantized layers) every output becomes
 // (float)(acc·out_scale[o] + bias[o]) computed in double, acc being the float32 sum.
 void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,
-                           const float* bias, const double* out_scale);
+                           const float* bias, const double* out_scale, const float* add = nullptr);
 
 // relu_in: the input is read through a ReLU (fused), and dx is masked by x > 0.
 // bias (may be null): added per output channel (inference with batch norm folded in).
-void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias);
+// add (may be null, shaped as y): y = conv + add, rounded as the convolution then the sum.
+void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y, bool relu_in, const float* bias,
+                    const float* add = nullptr);
 // conv2d_forward of a pointwise convolution (1×1, stride 1, no padding, one group) whose input
 // is the channel concatenation of `parts` inputs (part q: part_c[q] channels, NCHW), read
 // where they are instead of from a concatenated copy. The same bits.
 void conv1x1_forward_concat(const ConvGeom& g, int parts, const float* const* xs, const int* part_c, const float* w,
-                            float* y, bool relu_in, const float* bias);
+                            float* y, bool relu_in, const float* bias, const float* add = nullptr);
 // dx may be null (input needs no gradient); dw is accumulated into (+=); with `accumulate`
 // dx holds a gradient already and this one is added into it, else dx is written.
 void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const float* dy, float* dx, float* dw,

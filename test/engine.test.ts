@@ -424,6 +424,36 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     assert.deepEqual(yN, yT);
     assert.equal(yN[1500], Math.fround(Math.SQRT2 * x[1500]!), "row 1 by hand");
   });
+  it("on a convolution that adds a term as it stores its output, bit for bit with the separate sum", () => {
+    // Every forward path: small-k 1×1, 1×1 on long rows (packed, with a column tail), beyond
+    // the small-k limits (BLAS), without a bias, depthwise, dense 3×3.
+    const cases: [number[], number[], ops.ConvAttrs, boolean][] = [
+      [[2, 16, 8, 8], [24, 16, 1, 1], { stride: 1, pad: 0, dilation: 1, groups: 1 }, true],
+      [[2, 8, 23, 23], [12, 8, 1, 1], { stride: 1, pad: 0, dilation: 1, groups: 1 }, true],
+      [[2, 16, 6, 6], [300, 16, 1, 1], { stride: 1, pad: 0, dilation: 1, groups: 1 }, true],
+      [[2, 16, 8, 8], [24, 16, 1, 1], { stride: 1, pad: 0, dilation: 1, groups: 1 }, false],
+      [[2, 8, 9, 9], [8, 1, 3, 3], { stride: 1, pad: 1, dilation: 1, groups: 8 }, true],
+      [[2, 3, 7, 7], [5, 3, 3, 3], { stride: 1, pad: 1, dilation: 1, groups: 1 }, true],
+    ];
+    for (const [xs, ws, a, withBias] of cases) {
+      const x = randomTensor(xs, rng);
+      const w = randomTensor(ws, rng);
+      const g = ops.convGeom(x, w, a);
+      const size = g.n * g.oc * g.oh * g.ow;
+      const add = randomTensor([size], rng).data;
+      const bias = withBias ? randomTensor([g.oc], rng).data : null;
+      const outputs = [tsKernels, native!].map((k) => {
+        const [fused, separate] = [new Float32Array(size), new Float32Array(size)];
+        k.convForward(g, x.data, w.data, fused, true, bias, add);
+        k.convForward(g, x.data, w.data, separate, true, bias);
+        const summed = new Float32Array(size);
+        k.sum2(1, separate, null, add, null, summed);
+        assert.deepEqual(fused, summed, `${k.name} ${xs} → ${ws}`);
+        return fused;
+      });
+      assertClose(outputs[1]!, outputs[0]!, 1e-5, 1e-5, `native against ts, ${xs} → ${ws}`);
+    }
+  });
   it("on a 1×1 convolution of a concatenation read in place, bit for bit with the copy", () => {
     // Three parts of 5, 3 and 8 channels, 6×7 maps, 3 images; 20 output channels.
     const parts = [5, 3, 8].map((c) => randomTensor([3, c, 6, 7], rng));
@@ -431,20 +461,15 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     const bias = randomTensor([20], rng).data;
     const whole = ops.concat(null, parts);
     const g = ops.convGeom(whole, w, { stride: 1, pad: 0, dilation: 1, groups: 1 });
+    const data = parts.map((p) => p.data);
     for (const reluIn of [false, true])
-      for (const k of [tsKernels, native!]) {
-        const [inPlace, copied] = [new Float32Array(3 * 20 * 42), new Float32Array(3 * 20 * 42)];
-        k.convForwardConcat(
-          g,
-          parts.map((p) => p.data),
-          w.data,
-          inPlace,
-          reluIn,
-          bias,
-        );
-        k.convForward(g, whole.data, w.data, copied, reluIn, bias);
-        assert.deepEqual(inPlace, copied, `${k.name}, reluIn ${reluIn}`);
-      }
+      for (const add of [null, randomTensor([3 * 20 * 42], rng).data])
+        for (const k of [tsKernels, native!]) {
+          const [inPlace, copied] = [new Float32Array(3 * 20 * 42), new Float32Array(3 * 20 * 42)];
+          k.convForwardConcat(g, data, w.data, inPlace, reluIn, bias, add);
+          k.convForward(g, whole.data, w.data, copied, reluIn, bias, add);
+          assert.deepEqual(inPlace, copied, `${k.name}, reluIn ${reluIn}, term added ${add !== null}`);
+        }
   });
   it("on global average pooling, bit for bit", () => {
     // 700 planes of 49 (odd, and enough planes to run on several threads).
@@ -688,16 +713,18 @@ describe("models from the IR", () => {
     assertClose(inference.logits, training.logits, 1e-4, 1e-5, "logits");
   });
 
-  it("inference reads a concatenation in place where only 1×1 convolutions read it, with the bits of the copy", () => {
+  it("inference reads concatenations in place and adds node sums in convolutions, with the bits of the plain plan", () => {
     // Layers 6: reduction cells 2 and 4. The outputs of cells 0, 2 and 4 are read only by
     // the next cells' preprocessing 1×1 convolutions (2 + 2 + 1 of them); those of cells 1
-    // and 3 also by FactorizedReduce, and that of cell 5 by the classifier.
+    // and 3 also by FactorizedReduce, and that of cell 5 by the classifier. Each of the four
+    // normal cells' four node sums has a convolution as a term; the reduction cells' sums
+    // are of pools and identities.
     const net = buildNetwork(resolveArchitecture("DARTS_V2"), { ...tiny, layers: 6 });
     const m = new Model(net, 5);
     m.forward(randomTensor([4, 3, 8, 8], new Rng(4)), { training: true }); // statistics ≠ 0/1
     const x = randomTensor([2, 3, 8, 8], new Rng(2));
     const run = (executor: MatmulExecutor | null) => {
-      const calls = { gathered: 0, copiedParts: 0 };
+      const calls = { gathered: 0, copiedParts: 0, sums: 0 };
       const base = kernels();
       const counting: Kernels = {
         ...base,
@@ -709,25 +736,29 @@ describe("models from the IR", () => {
           calls.copiedParts++;
           base.stridedCopy(...a);
         },
+        sum2: (...a: Parameters<Kernels["sum2"]>) => {
+          calls.sums++;
+          base.sum2(...a);
+        },
       };
       const logits = withKernels(counting, () =>
         m.forward(x, { training: false, executor }).logits.data.slice(),
       );
       return { calls, logits };
     };
-    // An executor reads whole tensors, so with one every concatenation is copied together.
+    // An executor reads and writes whole tensors: with one, nothing is fused.
     const float: MatmulExecutor = {
       conv: (node, input, reluIn, weight, bias, out) =>
         ops.conv2d(null, input, weight, node, out, reluIn, bias),
       linear: (_node, input, weight, bias) => ops.linear(null, input, weight, bias),
     };
-    const inPlace = run(null);
-    const copied = run(float);
     // Copied parts: the cells' four nodes, and FactorizedReduce's two halves in cells 3 and 5
     // (batch norm reads their concatenation).
-    assert.deepEqual(inPlace.calls, { gathered: 5, copiedParts: 3 * 4 + 2 * 2 });
-    assert.deepEqual(copied.calls, { gathered: 0, copiedParts: 6 * 4 + 2 * 2 });
-    assert.deepEqual(inPlace.logits, copied.logits);
+    const fused = run(null);
+    const plain = run(float);
+    assert.deepEqual(fused.calls, { gathered: 5, copiedParts: 3 * 4 + 2 * 2, sums: 2 * 4 });
+    assert.deepEqual(plain.calls, { gathered: 0, copiedParts: 6 * 4 + 2 * 2, sums: 6 * 4 });
+    assert.deepEqual(fused.logits, plain.logits);
   });
 
   it("counts a batch for every batch norm in a network's training forward, and none with frozen statistics", () => {

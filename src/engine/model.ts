@@ -64,7 +64,12 @@ interface PlanStep {
    * parts in place, so it need not be copied together (see `withGatheredConcats`).
    */
   readonly gather?: boolean;
+  /** A convolution that adds its second input to its output: a node sum (`withSumsInConvs`). */
+  readonly addsInput?: boolean;
 }
+
+/** Training; inference on the engine's kernels; inference with an executor for the weight layers. */
+type PlanMode = "training" | "inference" | "executor";
 
 /**
  * The inference plan with each repeat of a parameter-free op on the same input dropped, its
@@ -106,16 +111,52 @@ function withoutRepeats(plan: readonly PlanStep[]): PlanStep[] {
 function withGatheredConcats(plan: readonly PlanStep[]): PlanStep[] {
   const pointwiseReaders = new Map<number, boolean>();
   for (const { node, inputs } of plan)
-    for (const i of inputs) {
+    inputs.forEach((i, j) => {
+      // As the convolution's input, not as a term it adds.
       const pointwise =
-        node.kind === "conv" && node.k === 1 && node.stride === 1 && node.pad === 0 && node.groups === 1;
+        j === 0 &&
+        node.kind === "conv" &&
+        node.k === 1 &&
+        node.stride === 1 &&
+        node.pad === 0 &&
+        node.groups === 1;
       pointwiseReaders.set(i, (pointwiseReaders.get(i) ?? true) && pointwise);
-    }
+    });
   return plan.map((step) =>
     step.node.kind === "concat" && pointwiseReaders.get(step.outputId) === true
       ? { ...step, gather: true }
       : step,
   );
+}
+
+/**
+ * Folds each two-input node sum into the convolution that computes one of its terms, where
+ * that convolution's value has no other reader and is computed after the other term: the
+ * convolution adds the other term as it stores its output, the one rounding the sum made, so
+ * the same bits without a pass over both terms. DARTS_V2's normal cell has four such sums.
+ */
+function withSumsInConvs(plan: readonly PlanStep[]): PlanStep[] {
+  const readers = new Map<number, number>();
+  for (const { inputs } of plan) for (const i of inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const position = new Map(plan.map((step, k) => [step.outputId, k]));
+  // conv value id → [the other term, the sum's id]
+  const folded = new Map<number, [number, number]>();
+  const sums = new Set<PlanStep>();
+  for (const step of plan) {
+    if (step.node.kind !== "add" || step.inputs.length !== 2) continue;
+    const [a, b] = step.inputs as [number, number];
+    if (a === b) continue;
+    const [late, early] = position.get(a)! > position.get(b)! ? [a, b] : [b, a];
+    if (plan[position.get(late)!]!.node.kind !== "conv" || readers.get(late) !== 1) continue;
+    folded.set(late, [early, step.outputId]);
+    sums.add(step);
+  }
+  return plan
+    .filter((step) => !sums.has(step))
+    .map((step) => {
+      const f = folded.get(step.outputId);
+      return f ? { ...step, inputs: [...step.inputs, f[0]], outputId: f[1], addsInput: true } : step;
+    });
 }
 
 export class Model {
@@ -125,7 +166,7 @@ export class Model {
   readonly batchesTracked = new Map<string, number>();
   /** Activation buffers reused by every inference forward. */
   private readonly pool = new BufferPool();
-  private readonly plans: (PlanStep[] | undefined)[] = [];
+  private readonly plans = new Map<PlanMode, PlanStep[]>();
 
   constructor(
     readonly net: Network,
@@ -162,11 +203,12 @@ export class Model {
    * How the IR runs on this engine. A ReLU whose only reader is a convolution is fused into
    * it (the conv reads relu(x) on the fly, so relu(x) is never materialised); in inference,
    * a batch norm that is a convolution's only reader is folded into its weights and bias.
+   * Executors read and write whole tensors, so their plan keeps concatenations and sums.
    */
-  private plan(training: boolean): PlanStep[] {
-    const key = training ? 1 : 0;
-    const cached = this.plans[key];
+  private plan(mode: PlanMode): PlanStep[] {
+    const cached = this.plans.get(mode);
     if (cached) return cached;
+    const training = mode === "training";
     const net = this.net;
     const skip = (id: number): boolean => !training && net.nodes[id]!.scope.part === "aux";
     const readers = net.nodes.map(() => [] as number[]);
@@ -197,8 +239,13 @@ export class Model {
           outputId: bn ?? node.id,
         };
       });
-    const result = training ? plan : withGatheredConcats(withoutRepeats(plan));
-    this.plans[key] = result;
+    const result =
+      mode === "training"
+        ? plan
+        : mode === "executor"
+          ? withoutRepeats(plan)
+          : withGatheredConcats(withSumsInConvs(withoutRepeats(plan)));
+    this.plans.set(mode, result);
     return result;
   }
 
@@ -218,7 +265,8 @@ export class Model {
         `model input must be [N, ${inShape.c}, ${inShape.h}, ${inShape.w}], got [${x.shape.join(", ")}]`,
       );
     }
-    const plan = this.plan(training);
+    const executor = training ? null : (opts.executor ?? null);
+    const plan = this.plan(training ? "training" : executor ? "executor" : "inference");
     const wanted = new Set([net.logits, ...(training && net.auxLogits !== null ? [net.auxLogits] : [])]);
     // Reference counts let inference hand buffers back as soon as the last reader ran.
     const readers = new Array<number>(net.nodes.length).fill(0);
@@ -227,9 +275,7 @@ export class Model {
     const values: (Tensor | null)[] = new Array(net.nodes.length).fill(null);
     const drop = training ? (opts.dropPathProb ?? 0) : 0;
     const rng = opts.rng ?? new Rng(0);
-    const executor = training ? null : (opts.executor ?? null);
-    // A gathered concatenation's parts (node ids), held until its last reader ran. Executors
-    // read whole tensors, so with one every concatenation is copied together.
+    // A gathered concatenation's parts (node ids), held until its last reader ran.
     const gathered: (readonly number[] | null)[] = new Array(net.nodes.length).fill(null);
     const release = (ids: readonly number[], keep: Float32Array): void => {
       for (const i of new Set(ids)) {
@@ -248,9 +294,9 @@ export class Model {
     };
 
     const run = () => {
-      for (const { node, inputs, reluIn, foldBn, outputId, gather } of plan) {
+      for (const { node, inputs, reluIn, foldBn, outputId, gather, addsInput } of plan) {
         const v = (j: number): Tensor => values[inputs[j]!]!;
-        if (gather && pool && !executor) {
+        if (gather) {
           gathered[outputId] = inputs;
           continue;
         }
@@ -269,16 +315,17 @@ export class Model {
               ? ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn))
               : { weight: this.tensor(`${node.param}.weight`), bias: null };
             const parts = gathered[inputs[0]!];
+            const add = addsInput ? v(1).data : null;
             y = parts
               ? ops.conv2dConcat(
                   parts.map((i) => values[i]!),
                   f.weight,
                   node,
-                  { out, reluIn, bias: f.bias },
+                  { out, reluIn, bias: f.bias, add },
                 )
               : executor
                 ? executor.conv(node, v(0), reluIn, f.weight, f.bias, out)
-                : ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias);
+                : ops.conv2d(tape, v(0), f.weight, node, out, reluIn, f.bias, add);
             // Executors copy what they keep, so the folded weights go back at once.
             if (foldBn && pool) pool.give(f.weight.data);
             break;

@@ -29,7 +29,11 @@ export function convGeom(x: { readonly shape: readonly number[] }, w: Tensor, a:
   return { n, c, h, w: wd, oc, k, stride: a.stride, pad: a.pad, dil: a.dilation, groups: a.groups, oh, ow };
 }
 
-/** Convolution; with `reluIn` it computes conv(relu(x)) without materialising relu(x). */
+/**
+ * Convolution; with `reluIn` it computes conv(relu(x)) without materialising relu(x).
+ * Inference only: `bias` (batch norm folded in) per output channel, and `add` (shaped as the
+ * output) added to it, a node's sum with the bits of a separate `add`.
+ */
 export function conv2d(
   tape: Tape | null,
   x: Tensor,
@@ -38,11 +42,15 @@ export function conv2d(
   out?: Float32Array,
   reluIn = false,
   bias: Float32Array | null = null,
+  add: Float32Array | null = null,
 ): Tensor {
   const g = convGeom(x, w, a);
   const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
-  kernels().convForward(g, x.data, w.data, y.data, reluIn, bias);
-  if (bias && wantsGrad(tape, x, w)) throw new Error("conv2d: a folded bias is for inference only");
+  if (add && add.length !== y.size)
+    throw new Error(`conv2d: the added term has ${add.length} values, not ${y.size}`);
+  kernels().convForward(g, x.data, w.data, y.data, reluIn, bias, add);
+  if ((bias || add) && wantsGrad(tape, x, w))
+    throw new Error("conv2d: a folded bias or fused sum is for inference only");
   if (wantsGrad(tape, x, w)) {
     tape.record(y, (dy) => {
       const dx = x.requiresGrad ? gradTarget(x) : null;
@@ -57,27 +65,29 @@ export function conv2d(
 
 /**
  * Inference: a pointwise convolution (1×1, stride 1, no padding, one group) of the channel
- * concatenation of `parts`, without materialising it; the bits of concat then conv2d.
+ * concatenation of `parts`, without materialising it; the bits of concat then conv2d (whose
+ * options it takes).
  */
 export function conv2dConcat(
   parts: readonly Tensor[],
   w: Tensor,
   a: ConvAttrs,
-  { out, reluIn, bias }: { out?: Float32Array; reluIn: boolean; bias: Float32Array | null },
+  opts: { out?: Float32Array; reluIn: boolean; bias: Float32Array | null; add: Float32Array | null },
 ): Tensor {
   const [n, , h, wd] = parts[0]!.shape as [number, number, number, number];
   const c = parts.reduce((sum, p) => sum + p.shape[1]!, 0);
   const g = convGeom({ shape: [n, c, h, wd] }, w, a);
   if (g.k !== 1 || g.stride !== 1 || g.pad !== 0 || g.groups !== 1)
     throw new Error("conv2dConcat: only a pointwise convolution reads a concatenation in place");
-  const y = new Tensor([g.n, g.oc, g.oh, g.ow], out ?? alloc(g.n * g.oc * g.oh * g.ow));
+  const y = new Tensor([g.n, g.oc, g.oh, g.ow], opts.out ?? alloc(g.n * g.oc * g.oh * g.ow));
   kernels().convForwardConcat(
     g,
     parts.map((p) => p.data),
     w.data,
     y.data,
-    reluIn,
-    bias,
+    opts.reluIn,
+    opts.bias,
+    opts.add,
   );
   return y;
 }

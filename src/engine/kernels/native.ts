@@ -76,9 +76,10 @@ export function loadNativeKernels():
     info: () => a.info(),
     setThreads: (n) => a.setThreads(n),
     ...same,
-    convForward: (g, x, w, y, reluIn, bias) => a.convForward(...geom(g), x, w, y, reluIn, bias ?? null),
-    convForwardConcat: (g, parts, w, y, reluIn, bias) =>
-      a.convForwardConcat(...geom(g), parts, w, y, reluIn, bias),
+    convForward: (g, x, w, y, reluIn, bias, add) =>
+      a.convForward(...geom(g), x, w, y, reluIn, bias ?? null, add ?? null),
+    convForwardConcat: (g, parts, w, y, reluIn, bias, add) =>
+      a.convForwardConcat(...geom(g), parts, w, y, reluIn, bias, add ?? null),
     convForwardQuantized: (g, x, w, y, q, bias, outScale) =>
       a.convForwardQuantized(...geom(g), x, w, y, q.scale, q.reluIn, q.lo, q.hi, bias, outScale),
     convBackward: (g, x, w, dy, dx, dw, reluIn, accumulate = false) =>

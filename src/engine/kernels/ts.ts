@@ -48,7 +48,7 @@ function forEachTap(g: ConvGeom, fn: (yi: number, wi: number, xi: number) => voi
 
 const relu = (x: Float32Array): Float32Array => x.map((v) => (v > 0 ? v : 0));
 
-const convForward: Kernels["convForward"] = (g, x, w, y, reluIn, bias) => {
+const convForward: Kernels["convForward"] = (g, x, w, y, reluIn, bias, add) => {
   if (reluIn) x = relu(x);
   const acc = new Float64Array(y.length);
   if (bias) for (let i = 0; i < acc.length; i++) acc[i] = bias[Math.floor(i / (g.oh * g.ow)) % g.oc]!;
@@ -56,6 +56,8 @@ const convForward: Kernels["convForward"] = (g, x, w, y, reluIn, bias) => {
     acc[yi]! += w[wi]! * x[xi]!;
   });
   y.set(acc);
+  // y holds the convolution rounded to float32; each sum is rounded once as it is stored.
+  if (add) for (let i = 0; i < y.length; i++) y[i]! += add[i]!;
 };
 
 const stridedCopy: Kernels["stridedCopy"] = (
@@ -76,7 +78,7 @@ const stridedCopy: Kernels["stridedCopy"] = (
 };
 
 /** The concatenation, then the convolution. */
-const convForwardConcat: Kernels["convForwardConcat"] = (g, parts, w, y, reluIn, bias) => {
+const convForwardConcat: Kernels["convForwardConcat"] = (g, parts, w, y, reluIn, bias, add) => {
   const image = g.c * g.h * g.w;
   const x = new Float32Array(g.n * image);
   let offset = 0;
@@ -85,7 +87,7 @@ const convForwardConcat: Kernels["convForwardConcat"] = (g, parts, w, y, reluIn,
     stridedCopy(g.n, len, part, 0, len, x, offset, image);
     offset += len;
   }
-  convForward(g, x, w, y, reluIn, bias);
+  convForward(g, x, w, y, reluIn, bias, add);
 };
 
 /** Writes `grad` into dx, or adds it (rounded to float32 first, as a kernel's own output). */

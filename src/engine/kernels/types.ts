@@ -96,8 +96,12 @@ export interface Kernels {
     beta: number,
     c: Float32Array,
   ): void;
-  /** `reluIn`: the input is read through a ReLU (fused); dx is then masked by x > 0. */
-  /** `bias` (optional) is added per output channel: batch norm folded in for inference. */
+  /**
+   * `reluIn`: the input is read through a ReLU (fused); dx is then masked by x > 0. `bias`
+   * (optional) is added per output channel: batch norm folded in for inference. `add`
+   * (optional, shaped as y): y = conv + add, rounded as the convolution and then the sum
+   * (a node's sum, fused into the convolution that computes one of its terms).
+   */
   convForward(
     g: ConvGeom,
     x: Float32Array,
@@ -105,6 +109,7 @@ export interface Kernels {
     y: Float32Array,
     reluIn: boolean,
     bias?: Float32Array | null,
+    add?: Float32Array | null,
   ): void;
   /**
    * convForward of a pointwise convolution (1×1, stride 1, no padding, one group) whose input
@@ -118,6 +123,7 @@ export interface Kernels {
     y: Float32Array,
     reluIn: boolean,
     bias: Float32Array | null,
+    add?: Float32Array | null,
   ): void;
   /** Writes dx (when given; with `accumulate`, adds into the gradient dx holds) and adds into dw. */
   convBackward(
