@@ -562,6 +562,31 @@ describe("native and TypeScript kernels agree", { skip: native ? false : "native
     stats(native!).forEach((v, i) => {
       assertClose(v, reference[i]!, 1e-4, 1e-4, `batch norm of offset input, output ${i}`);
     });
+    // Seven channels of 3×3 planes: the native kernel takes them in groups of 4 and 3 (one
+    // group on one thread), whose sums must still land on their own channels.
+    const [n7, c7, hw7] = [5, 7, 9];
+    const x7 = randomTensor([n7 * c7 * hw7], rng).data;
+    const [g7, b7, dy7] = [
+      randomTensor([c7], rng).data,
+      randomTensor([c7], rng).data,
+      randomTensor([x7.length], rng).data,
+    ];
+    const ragged = (k: Kernels) => {
+      const [y, mean, inv, dx] = [
+        new Float32Array(x7.length),
+        new Float32Array(c7),
+        new Float32Array(c7),
+        new Float32Array(x7.length),
+      ];
+      const [dg, db] = [new Float32Array(c7), new Float32Array(c7)];
+      k.bnForwardTrain(n7, c7, hw7, x7, g7, b7, 1e-5, y, mean, inv);
+      k.bnBackward(n7, c7, hw7, x7, g7, mean, inv, dy7, dx, dg, db, false);
+      return [y, mean, inv, dx, dg, db];
+    };
+    const raggedRef = ragged(tsKernels);
+    ragged(native!).forEach((v, i) => {
+      assertClose(v, raggedRef[i]!, 1e-4, 1e-5, `batch norm over ragged channel groups, output ${i}`);
+    });
     // Shapes for the native register-tiled path (row and column tails, 1…12-row tiles; on
     // AVX-512 also the larger rows and inner dimensions up to its limits) and for OpenBLAS
     // (rows, inner dimension or B size past the tiled path's limits on either machine).
