@@ -1151,10 +1151,21 @@ void pool_backward(bool is_max, int n, int c, int h, int w, int k, int stride, i
 // pass to the normalising one. Each plane's float sums are added per channel in double in
 // image order, so the bits depend neither on the grouping nor on the threads.
 namespace {
-int bn_group(int c, int hw) {
+// body(c0, c1) for each group of channels [c0, c1), the groups split across the threads.
+template <typename Body>
+void for_channel_groups(int c, int hw, Body body) {
   const int for_stream = std::max(1, 1024 / std::max(hw, 1));
   const int for_threads = std::max(1, (c + threads() - 1) / threads());
-  return std::min({c, for_stream, for_threads});
+  const int group = std::min({c, for_stream, for_threads}), groups = (c + group - 1) / group;
+#pragma omp parallel for schedule(static)
+  for (int gi = 0; gi < groups; gi++) body(gi * group, std::min(c, gi * group + group));
+}
+
+// f(offset, ch) for each plane of channels [c0, c1), image by image.
+template <typename F>
+inline void for_group_planes(int n, int c, int hw, int c0, int c1, F f) {
+  for (int i = 0; i < n; i++)
+    for (int ch = c0; ch < c1; ch++) f(((int64_t)i * c + ch) * hw, ch);
 }
 
 inline void plane_shifted_sums(const float* __restrict__ p, int hw, float shift, float& s, float& s2) {
@@ -1185,21 +1196,17 @@ inline void plane_grad_sums(const float* __restrict__ p, const float* __restrict
 void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, const float* beta, float eps, float* y,
                       float* mean, float* invstd) {
   const double m = (double)n * hw;
-  const int group = bn_group(c, hw), groups = (c + group - 1) / group;
-#pragma omp parallel for schedule(static)
-  for (int gi = 0; gi < groups; gi++) {
-    const int c0 = gi * group, c1 = std::min(c, c0 + group);
+  for_channel_groups(c, hw, [&](int c0, int c1) {
     // Sum and sum of squares in one pass, about a shift: the channel's first value, a sample
     // of the batch, lies within a few deviations of the mean, so the variance does not
     // cancel as the raw second moment would. One read of x fewer than the two-pass form.
     std::vector<double> s(c1 - c0, 0.0), s2(c1 - c0, 0.0);
-    for (int i = 0; i < n; i++)
-      for (int ch = c0; ch < c1; ch++) {
-        float ps, ps2;
-        plane_shifted_sums(x + ((int64_t)i * c + ch) * hw, hw, x[(int64_t)ch * hw], ps, ps2);
-        s[ch - c0] += ps;
-        s2[ch - c0] += ps2;
-      }
+    for_group_planes(n, c, hw, c0, c1, [&](int64_t o, int ch) {
+      float ps, ps2;
+      plane_shifted_sums(x + o, hw, x[(int64_t)ch * hw], ps, ps2);
+      s[ch - c0] += ps;
+      s2[ch - c0] += ps2;
+    });
     std::vector<float> scale(c1 - c0), shift_by(c1 - c0);
     for (int ch = c0; ch < c1; ch++) {
       const double dmu = s[ch - c0] / m, mu = x[(int64_t)ch * hw] + dmu;
@@ -1210,14 +1217,13 @@ void bn_forward_train(int n, int c, int hw, const float* x, const float* gamma, 
       scale[ch - c0] = gamma[ch] * is;
       shift_by[ch - c0] = beta[ch] - (float)mu * scale[ch - c0];
     }
-    for (int i = 0; i < n; i++)
-      for (int ch = c0; ch < c1; ch++) {
-        const float sc = scale[ch - c0], sh = shift_by[ch - c0];
-        const float* __restrict__ p = x + ((int64_t)i * c + ch) * hw;
-        float* __restrict__ q = y + ((int64_t)i * c + ch) * hw;
-        for (int j = 0; j < hw; j++) q[j] = p[j] * sc + sh;
-      }
-  }
+    for_group_planes(n, c, hw, c0, c1, [&](int64_t o, int ch) {
+      const float sc = scale[ch - c0], sh = shift_by[ch - c0];
+      const float* __restrict__ p = x + o;
+      float* __restrict__ q = y + o;
+      for (int j = 0; j < hw; j++) q[j] = p[j] * sc + sh;
+    });
+  });
 }
 
 void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, const float* beta, const float* mean,
@@ -1235,19 +1241,14 @@ void bn_forward_eval(int n, int c, int hw, const float* x, const float* gamma, c
 void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const float* mean, const float* invstd,
                  const float* dy, float* dx, float* dgamma, float* dbeta, bool fixed_stats) {
   const double m = (double)n * hw;
-  const int group = bn_group(c, hw), groups = (c + group - 1) / group;
-#pragma omp parallel for schedule(static)
-  for (int gi = 0; gi < groups; gi++) {
-    const int c0 = gi * group, c1 = std::min(c, c0 + group);
+  for_channel_groups(c, hw, [&](int c0, int c1) {
     std::vector<double> sdy(c1 - c0, 0.0), sdyx(c1 - c0, 0.0);
-    for (int i = 0; i < n; i++)
-      for (int ch = c0; ch < c1; ch++) {
-        float a, b;
-        const int64_t o = ((int64_t)i * c + ch) * hw;
-        plane_grad_sums(x + o, dy + o, hw, mean[ch], a, b);
-        sdy[ch - c0] += a;
-        sdyx[ch - c0] += b;
-      }
+    for_group_planes(n, c, hw, c0, c1, [&](int64_t o, int ch) {
+      float a, b;
+      plane_grad_sums(x + o, dy + o, hw, mean[ch], a, b);
+      sdy[ch - c0] += a;
+      sdyx[ch - c0] += b;
+    });
     std::vector<float> k1s(c1 - c0), mdys(c1 - c0), mxhs(c1 - c0);
     for (int ch = c0; ch < c1; ch++) {
       const double sxhat = sdyx[ch - c0] * invstd[ch];  // Σ dy·x̂
@@ -1258,16 +1259,14 @@ void bn_backward(int n, int c, int hw, const float* x, const float* gamma, const
       mdys[ch - c0] = fixed_stats ? 0.f : (float)(sdy[ch - c0] / m);
       mxhs[ch - c0] = fixed_stats ? 0.f : (float)(sxhat / m);
     }
-    for (int i = 0; i < n; i++)
-      for (int ch = c0; ch < c1; ch++) {
-        const float mu = mean[ch], is = invstd[ch], k1 = k1s[ch - c0], mdy = mdys[ch - c0], mxh = mxhs[ch - c0];
-        const int64_t o = ((int64_t)i * c + ch) * hw;
-        const float* __restrict__ p = x + o;
-        const float* __restrict__ g = dy + o;
-        float* __restrict__ q = dx + o;
-        for (int j = 0; j < hw; j++) q[j] = k1 * (g[j] - mdy - (p[j] - mu) * is * mxh);
-      }
-  }
+    for_group_planes(n, c, hw, c0, c1, [&](int64_t o, int ch) {
+      const float mu = mean[ch], is = invstd[ch], k1 = k1s[ch - c0], mdy = mdys[ch - c0], mxh = mxhs[ch - c0];
+      const float* __restrict__ p = x + o;
+      const float* __restrict__ g = dy + o;
+      float* __restrict__ q = dx + o;
+      for (int j = 0; j < hw; j++) q[j] = k1 * (g[j] - mdy - (p[j] - mu) * is * mxh);
+    });
+  });
 }
 
 void row_scale_add(int rows, int64_t per, const float* x, const float* scales, float* y, bool accumulate) {

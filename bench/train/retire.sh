@@ -33,9 +33,7 @@ const write = (f, text) => {
   fs.renameSync(`${f}.tmp`, f);
 };
 for (const f of files) write(f, fs.readFileSync(f, "utf8").replaceAll(JSON.stringify(from), JSON.stringify(to)));
-if (fs.existsSync(card)) {
-  const c = JSON.parse(fs.readFileSync(card, "utf8"));
-  if (c.name !== cardName) write(card, `${JSON.stringify({ ...c, name: cardName }, null, 2)}\n`);
-}
+const c = JSON.parse(fs.readFileSync(card, "utf8"));
+if (c.name !== cardName) write(card, `${JSON.stringify({ ...c, name: cardName }, null, 2)}\n`);
 console.log(`retire: ${files.length} record(s) now name ${to}`);
 JS
