@@ -41,9 +41,9 @@ interface NativeAddon extends Pick<Kernels, SameAsKernels> {
 
 const ADDON_PATH = fileURLToPath(new URL("../../../build/Release/memhyper_native.node", import.meta.url));
 
-function loadAddon(): NativeAddon | null {
-  if (!existsSync(ADDON_PATH)) return null;
-  return createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+function loadAddon(path: string): NativeAddon | null {
+  if (!existsSync(path)) return null;
+  return createRequire(import.meta.url)(path) as NativeAddon;
 }
 
 const geom = (g: ConvGeom): number[] => [
@@ -62,10 +62,11 @@ const geom = (g: ConvGeom): number[] => [
 ];
 const pgeom = (g: PoolGeom): number[] => [g.n, g.c, g.h, g.w, g.k, g.stride, g.pad, g.oh, g.ow];
 
-export function loadNativeKernels():
-  | (Kernels & { info(): { threads: number; blas: boolean }; setThreads(n: number): number })
-  | null {
-  const a = loadAddon();
+/** The addon's kernels; `path` names another build (an A/B of two builds in one process). */
+export function loadNativeKernels(
+  path = ADDON_PATH,
+): (Kernels & { info(): { threads: number; blas: boolean }; setThreads(n: number): number }) | null {
+  const a = loadAddon(path);
   if (!a) return null;
   const same = Object.fromEntries(SAME_AS_KERNELS.map((k) => [k, a[k].bind(a)])) as Pick<
     Kernels,
