@@ -886,9 +886,9 @@ void conv2d_backward(const ConvGeom& g, const float* x, const float* w, const fl
           // The grid of dy serves the grid kernels and the input-gradient row kernel. Every
           // stack writes dy to the same positions of the grid and nothing else writes it, so
           // the rest stays zero as allocated (no fill per stack: depthwise backward
-          // 1.04–1.07× alone). A short last stack also zeroes the planes past its end, whose
-          // stale dy only outputs the kernels discard read now, so that no kernel can ever
-          // sum it.
+          // 1.04–1.07× alone). A short last stack would leave the previous stack's dy in the
+          // planes past its end; only outputs the kernels discard read there, and zeroing
+          // those planes keeps it so whatever the kernels become.
           const bool grid = !rows.dw || dx;
           if (grid && m < stack) std::fill(G + m * padded, G + stack * padded, 0.f);
           for (int j = 0; j < m; j++) {
