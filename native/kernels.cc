@@ -1045,8 +1045,9 @@ static void max_pool_plane_rows(int h, int w, int pad, int oh, int ow, int qw, c
                                 const float* __restrict__ dyp, float* __restrict__ q, int* __restrict__ best,
                                 float* __restrict__ dxp) {
   const float ninf = -std::numeric_limits<float>::infinity();
-  // q[(r·S + phase)·qw + j] = padded plane at row r, column j·S + phase.
-  std::fill(q, q + (size_t)(h + 2 * pad) * S * qw, ninf);
+  // q[(r·S + phase)·qw + j] = padded plane at row r, column j·S + phase. q's padding is -inf
+  // from its allocation: every plane writes the same positions, so it is never filled again
+  // (max-pool gradient alone, 16×16 and 32×32: 1.02–1.09×).
   for (int r = 0; r < h; r++)
     for (int ph = 0; ph < S; ph++) {
       float* __restrict__ dst = q + ((int64_t)(r + pad) * S + ph) * qw;
@@ -1085,7 +1086,8 @@ static void max_pool_backward_rows(int n, int c, int h, int w, int pad, int oh, 
     std::vector<int> best;
   };
   const auto make_scratch = [&] {
-    return Scratch{std::vector<float>((size_t)(h + 2 * pad) * S * qw), std::vector<int>(ow)};
+    return Scratch{std::vector<float>((size_t)(h + 2 * pad) * S * qw, -std::numeric_limits<float>::infinity()),
+                   std::vector<int>(ow)};
   };
   // The plane's body is a function of its own: written inside the lambda, GCC no longer
   // vectorised the taps (3–6× slower).
