@@ -7,9 +7,10 @@
  * workload: training (default), inference or inferenceLarge, as in `memhyper bench engine`.
  */
 import { resolve } from "node:path";
-import { makeStep, WORKLOADS } from "../src/bench/engine.js";
+import { makeStep, measureWorkload, WORKLOADS } from "../src/bench/engine.js";
 import { setBackend } from "../src/engine/kernels/index.js";
 import { loadNativeKernels } from "../src/engine/kernels/native.js";
+import { quantile } from "../src/util/stats.js";
 
 const [a, b, rounds = "10", key = "training", seconds = "3"] = process.argv.slice(2);
 if (!a || !b) {
@@ -32,16 +33,8 @@ if (!workload) {
   process.exit(2);
 }
 const step = makeStep(workload);
-const msPerStep = (): number => {
-  step();
-  const t0 = performance.now();
-  let steps = 0;
-  while (performance.now() - t0 < Number(seconds) * 1000) {
-    step();
-    steps++;
-  }
-  return (performance.now() - t0) / steps;
-};
+const msPerStep = (): number =>
+  (1000 * workload.batch) / measureWorkload(workload, Number(seconds), step).imgPerSec;
 const ratios: number[] = [];
 for (let r = 0; r < Number(rounds); r++) {
   setBackend(builds[0]);
@@ -54,5 +47,5 @@ for (let r = 0; r < Number(rounds); r++) {
   );
 }
 ratios.sort((x, y) => x - y);
-const q = (p: number) => ratios[Math.round(p * (ratios.length - 1))].toFixed(3);
+const q = (p: number) => quantile(ratios, p).toFixed(3);
 console.log(`B against A: median ${q(0.5)}×, quartiles ${q(0.25)}–${q(0.75)}`);

@@ -9,14 +9,17 @@ export interface Summary {
   mean: number;
 }
 
+/** The p-quantile (0 ≤ p ≤ 1) of ascending `sorted`, interpolated linearly between order statistics. */
+export function quantile(sorted: readonly number[], p: number): number {
+  const at = p * (sorted.length - 1);
+  const lo = Math.floor(at);
+  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (at - lo);
+}
+
 /** Min, max, mean and quantiles interpolated linearly between order statistics. */
 export function summarise(xs: readonly number[]): Summary {
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => {
-    const at = p * (s.length - 1);
-    const lo = Math.floor(at);
-    return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (at - lo);
-  };
+  const q = (p: number): number => quantile(s, p);
   return {
     min: s[0]!,
     p10: q(0.1),
