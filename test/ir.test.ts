@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { countMacs, countParams } from "../src/ir/count.js";
 import { buildNetwork } from "../src/ir/network.js";
@@ -16,9 +16,12 @@ interface CountRow {
   params: number;
   macs: number;
 }
-const rows = JSON.parse(
-  readFileSync(new URL("../../shared/reference/darts_counts.json", import.meta.url), "utf8"),
-) as CountRow[];
+// The exact counts come from the shared reference, beside the repository (as in CI).
+const countsUrl = new URL("../../shared/reference/darts_counts.json", import.meta.url);
+if (!existsSync(countsUrl)) {
+  throw new Error(`reference counts ${countsUrl.pathname} not found: clone memhyper beside ../shared`);
+}
+const rows = JSON.parse(readFileSync(countsUrl, "utf8")) as CountRow[];
 
 describe("NetworkCIFAR IR", () => {
   it("reads the reference counts file", () => assert.ok(rows.length >= 8));
