@@ -194,6 +194,9 @@ void banded_phase(const int32_t* spec, bool identity, const float* in, const flo
       if (identity) {
 #pragma omp simd
         for (int p = 0; p < P; p++) cj[p] += w * src[p];
+      } else if (sign == 2) {
+#pragma omp simd
+        for (int p = 0; p < P; p++) cj[p] += w * (float)(((int)src[p] >> shift) & mask);
       } else if (sign > 0) {
 #pragma omp simd
         for (int p = 0; p < P; p++) cj[p] += w * (float)((std::max((int)src[p], 0) >> shift) & mask);
@@ -334,7 +337,14 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
               float* dst = plane.data() + (size_t)i * P;
               int any = 0;
               // One loop per phase sign, branch-free, so that each vectorises.
-              if (sign > 0) {
+              if (sign == 2) {  // a bit of the two's complement code
+#pragma omp simd reduction(| : any)
+                for (int p = 0; p < P; p++) {
+                  const int val = ((int)src[p] >> shift) & mask;
+                  dst[p] = (float)val;
+                  any |= val;
+                }
+              } else if (sign > 0) {
 #pragma omp simd reduction(| : any)
                 for (int p = 0; p < P; p++) {
                   const int v = std::max((int)src[p], 0);

@@ -26,7 +26,7 @@ struct XbarLayer {
   const float* adc_lsb;
   int adc_min, adc_max;  // ADC code range (negative minimum: bipolar)
   double g0;
-  const int32_t* planes;  // [sign, shift, mask] per DAC phase
+  const int32_t* planes;  // [sign, shift, mask] per DAC phase; sign 2: bit `shift` of the two's complement code
   int n_planes;
   const float* plane_weight;
   const double* out_scale;

@@ -7,6 +7,7 @@ import { CIFAR_MEAN, CIFAR_STD, DARTS_AUGMENT, makeBatch, NO_AUGMENT } from "../
 import { DatasetError, loadSplit, RECORD_BYTES, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
 import { Model } from "../src/engine/model.js";
 import { loadModelWeights } from "../src/engine/safetensors.js";
+import { loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import {
@@ -18,7 +19,6 @@ import {
 } from "../src/train/hardware-aware.js";
 import { DARTS_RECIPE, trainModel } from "../src/train/trainer.js";
 import { Rng } from "../src/util/rng.js";
-import { loadPreset, mergeConfig, SimConfigSchema } from "../src/xbar/config.js";
 import { quantizeWeights } from "../src/xbar/quantize.js";
 
 /** A tiny dataset in the official layout: class k images are bright in channel k % 3, with noise. */
@@ -242,13 +242,13 @@ describe("hardware-aware fine-tuning", () => {
     assert.equal(ideal.sigma, 0);
     assert.ok(ideal.errors.every((e) => e === 0) && ideal.errors.length === 255 * ideal.samples);
     const rram = loadPreset("rram");
-    const quiet = SimConfigSchema.parse(
+    const quiet = parseHardwareConfig(
       mergeConfig(rram, { device: { programmingNoise: false, readNoise: false } }),
     );
     assert.equal(measureWeightNoise(quiet).sigma, 0);
     const read = (r: number) =>
       measureWeightNoise(
-        SimConfigSchema.parse(mergeConfig(rram, { device: { programmingNoise: false, reramReadNoise: r } })),
+        parseHardwareConfig(mergeConfig(rram, { device: { programmingNoise: false, reramReadNoise: r } })),
       ).sigma;
     assert.ok(read(0.01) > 0 && read(0.04) > 3 * read(0.01), `${read(0.01)} ${read(0.04)}`);
     assert.ok(measureWeightNoise(rram).sigma > read(0.01), "programming noise adds to read noise");
@@ -263,7 +263,7 @@ describe("hardware-aware fine-tuning", () => {
       assert.ok(codeErrorRms(pcm, large) > 1.8 * codeErrorRms(pcm, small), `code ${small} against ${large}`);
     // With the digit-0 devices exact and no read noise, code 0 is read back exactly.
     const exact = measureWeightNoise(
-      SimConfigSchema.parse(
+      parseHardwareConfig(
         mergeConfig(loadPreset("pcm"), { device: { gMinDevicesExact: true, readNoise: false } }),
       ),
     );

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { costNetwork } from "../src/hw/cost.js";
-import { DEFAULT_DEPLOYMENT } from "../src/hw/deployment.js";
+import { hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
+import { costNetwork, designContext } from "../src/hw/cost.js";
 import { costNode } from "../src/hw/designs.js";
 import { SpaceCostModel } from "../src/hw/space-cost.js";
 import { histogramSvg, sweep } from "../src/hw/sweep.js";
@@ -18,8 +18,11 @@ import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
 import { summarise } from "../src/util/stats.js";
 
-const { tech } = loadTech("neurosim-22nm");
-const dep = DEFAULT_DEPLOYMENT; // 128×128 tiles, 8-bit inputs bit-serial, 8-bit weights in 4-bit cells, 8-bit ADC shared by 8 columns
+// 128×128 tiles, 8-bit inputs bit-serial, 8-bit weights in 4-bit cells, 8-bit ADC shared by 8 columns
+const hw = hardwareOf(loadPreset("default"));
+const { tech } = hw;
+/** The default hardware with some fields overridden. */
+const hwWith = (over: unknown) => hardwareOf(parseHardwareConfig(mergeConfig(hw.config, over)));
 
 function oneLayer(build: (b: IrBuilder, x: number) => number, c = 4, size = 8): Network {
   const b = new IrBuilder();
@@ -44,7 +47,7 @@ describe("cost model: hand-computed cases", () => {
     const net = oneLayer((b, x) =>
       b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),
     );
-    const l = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });
+    const l = costNode(net.nodes[1]!, designContext(net, hw));
     // rows 4·3·3 = 36, columns 8 weights × 2 slices × 2 (differential) = 32: one 128×128 array.
     assert.equal(l.arrays, 1);
     assert.equal(l.usedCells, 36 * 32);
@@ -66,13 +69,11 @@ describe("cost model: hand-computed cases", () => {
     const net = oneLayer((b, x) =>
       b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),
     );
-    const digital = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });
-    const analog = costNode(net.nodes[1]!, {
-      tech,
-      dep: { ...dep, pairSubtraction: "analog" },
-      net,
-      activationBits: 8,
-    });
+    const digital = costNode(net.nodes[1]!, designContext(net, hw));
+    const analog = costNode(
+      net.nodes[1]!,
+      designContext(net, hwWith({ adc: { pairSubtraction: "analog" } })),
+    );
     // 8 weights × 2 slices = 16 pair currents per input bit; 128 columns = 64 pairs / 8 per ADC.
     assert.equal(analog.conversions, 64 * 8 * 16);
     assert.equal(analog.adcs, 8);
@@ -86,7 +87,7 @@ describe("cost model: hand-computed cases", () => {
 
   it("a 1×1 conv whose 200 output columns need two column tiles and rows over two row tiles", () => {
     const net = oneLayer((b, x) => b.conv(x, { path: "pw", part: "op" }, "pw", { outC: 50, k: 1 }), 200, 4);
-    const l = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });
+    const l = costNode(net.nodes[1]!, designContext(net, hw));
     // rows 200 → 2 row tiles; columns 50 × 4 = 200 → 2 column tiles
     assert.equal(l.arrays, 4);
     assert.equal(l.conversions, 16 * 8 * 2 * 200);
@@ -111,7 +112,7 @@ describe("cost model: hand-computed cases", () => {
         16,
         8,
       );
-      const l = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });
+      const l = costNode(net.nodes[1]!, designContext(net, hw));
       assert.equal(l.arrays, arrays, `k=${k} dilation=${dil}`);
       assert.equal(l.usedCells, 16 * k * k * 4);
       assert.equal(l.conversions, 64 * 8 * 16 * 4);
@@ -120,7 +121,7 @@ describe("cost model: hand-computed cases", () => {
 
   it("max pool: 8 comparisons per output on 8-bit values", () => {
     const net = oneLayer((b, x) => b.pool("maxpool", x, { path: "p", part: "op" }, 3, 1, 1), 4, 8);
-    const l = costNode(net.nodes[1]!, { tech, dep, net, activationBits: 8 });
+    const l = costNode(net.nodes[1]!, designContext(net, hw));
     assert.ok(Math.abs(l.energyPj.digital - 4 * 64 * 8 * 8 * tech.digital.comparatorEnergyPerBit) < 1e-12);
     assert.equal(l.latencyNs, 64); // one position per 1-ns cycle, one lane per channel
   });
@@ -132,13 +133,13 @@ describe("cost model: whole networks", () => {
       const arch = resolveArchitecture(g);
       let prev = 0;
       for (const c of [8, 16, 24, 36]) {
-        const a = costNetwork(buildNetwork(arch, { channels: c, layers: 8 }), tech, dep).areaMm2;
+        const a = costNetwork(buildNetwork(arch, { channels: c, layers: 8 }), hw).areaMm2;
         assert.ok(a >= prev, `${g} C=${c}`);
         prev = a;
       }
       prev = 0;
       for (const l of [5, 8, 11, 14, 20]) {
-        const a = costNetwork(buildNetwork(arch, { channels: 16, layers: l }), tech, dep).areaMm2;
+        const a = costNetwork(buildNetwork(arch, { channels: 16, layers: l }), hw).areaMm2;
         assert.ok(a >= prev, `${g} L=${l}`);
         prev = a;
       }
@@ -146,12 +147,9 @@ describe("cost model: whole networks", () => {
   });
 
   it("adds up: totals equal the sums of the breakdowns, power = energy/latency + leakage", () => {
-    const r = costNetwork(
-      buildNetwork(resolveArchitecture("PDARTS"), { channels: 16, layers: 8 }),
-      tech,
-      dep,
-      { perLayer: true },
-    );
+    const r = costNetwork(buildNetwork(resolveArchitecture("PDARTS"), { channels: 16, layers: 8 }), hw, {
+      perLayer: true,
+    });
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(sum(r.breakdown.energyUjByComponent) - r.energyUj) < 1e-9 * r.energyUj);
     assert.ok(Math.abs(sum(r.breakdown.energyUjByOp) - r.energyUj) < 1e-9 * r.energyUj);
@@ -237,26 +235,27 @@ describe("technology files", () => {
 });
 
 describe("whole-space sweep", () => {
-  it("the union-network evaluator equals costNetwork on random architectures of both views", () => {
-    const model = new SpaceCostModel(8, 5, tech, dep);
-    const rng = new Rng(21);
-    for (let i = 0; i < 30; i++) {
-      const config = i % 2 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
-      const a = costNetwork(
-        buildNetwork(architectureFromConfiguration(config), { channels: 8, layers: 5 }),
-        tech,
-        dep,
-      );
-      const b = model.evaluate(config);
-      for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const) {
-        assert.ok(Math.abs(a[m] - b[m]) <= 1e-9 * Math.abs(a[m]), `${m}: ${a[m]} vs ${b[m]}`);
+  for (const preset of ["default", "analog-chain"])
+    it(`the union-network evaluator equals costNetwork on random architectures of both views (${preset})`, () => {
+      const h = hardwareOf(loadPreset(preset));
+      const model = new SpaceCostModel(8, 5, h);
+      const rng = new Rng(21);
+      for (let i = 0; i < 30; i++) {
+        const config = i % 2 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
+        const a = costNetwork(
+          buildNetwork(architectureFromConfiguration(config), { channels: 8, layers: 5 }),
+          h,
+        );
+        const b = model.evaluate(config);
+        // Both sum the same terms in another order: float64 rounding, far below 1e-9.
+        for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const)
+          assert.ok(Math.abs(a[m] - b[m]) <= 1e-9 * Math.abs(a[m]), `${m}: ${a[m]} vs ${b[m]}`);
       }
-    }
-  });
+    });
 
   it("is deterministic per seed and writes an SVG histogram", () => {
-    const a = sweep(200, 4, "edge", 8, 5, tech, dep);
-    const b = sweep(200, 4, "edge", 8, 5, tech, dep);
+    const a = sweep(200, 4, "edge", 8, 5, hw);
+    const b = sweep(200, 4, "edge", 8, 5, hw);
     assert.deepEqual(a.metrics, b.metrics);
     assert.ok(
       a.metrics.areaMm2.min <= a.metrics.areaMm2.median && a.metrics.areaMm2.median <= a.metrics.areaMm2.max,

@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { costNetwork } from "../src/hw/cost.js";
-import { DEFAULT_DEPLOYMENT } from "../src/hw/deployment.js";
+import { hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
+import { costNetwork, designContext } from "../src/hw/cost.js";
 import { costNode } from "../src/hw/designs.js";
-import { loadTech } from "../src/hw/tech.js";
 import { CompileError, compileConfiguration } from "../src/hyper/compiler.js";
 import { compareDeployments, hyperCost } from "../src/hyper/cost.js";
 import { hyperMapping, hyperSimulator } from "../src/hyper/deploy.js";
@@ -33,12 +32,12 @@ import { decodeConfiguration, encodeConfiguration } from "../src/space/code.js";
 import { PRIMITIVES } from "../src/space/primitives.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
-import { loadPreset, mergeConfig, SimConfigSchema } from "../src/xbar/config.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
 
 const SMALL = { channels: 4, layers: 3 } as const;
 const EQ = { seed: 7, images: 2, imageSize: 8, lossy: false } as const;
-const tech = loadTech("neurosim-22nm").tech;
+const hw = hardwareOf(loadPreset("default"));
+const { tech } = hw;
 
 /** Catalogue architectures the variant can hold, and the reasons for the others. */
 function catalogueFor(variant: "edge" | "node"): { ok: Architecture[]; rejected: string[] } {
@@ -169,7 +168,7 @@ describe("hypernetwork ≡ individual deployment", () => {
   });
 
   it("gives statistically indistinguishable errors under PCM noise (fresh devices per trial)", () => {
-    const cfg = SimConfigSchema.parse(mergeConfig(loadPreset("pcm"), { adc: { bits: null } }));
+    const cfg = parseHardwareConfig(mergeConfig(loadPreset("pcm"), { adc: { bits: null } }));
     const r = compareUnderNoise({ ...SMALL, variant: "edge" }, resolveArchitecture("PDARTS"), cfg, 8, {
       seed: 5,
       images: 2,
@@ -184,7 +183,7 @@ describe("hypernetwork cost", () => {
   it("is larger in area than individual deployment for every catalogue genotype, and its area does not depend on the architecture", () => {
     for (const variant of ["edge", "node"] as const) {
       const archs = catalogueFor(variant).ok;
-      const rows = compareDeployments({ channels: 16, layers: 8, variant }, archs, tech, DEFAULT_DEPLOYMENT);
+      const rows = compareDeployments({ channels: 16, layers: 8, variant }, archs, hw);
       for (const r of rows) {
         assert.ok(r.areaRatio >= 1, `${variant} ${r.genotype} area ×${r.areaRatio}`);
         assert.equal(r.hyper.areaMm2, rows[0]!.hyper.areaMm2);
@@ -202,7 +201,7 @@ describe("hypernetwork cost", () => {
     const route = net.nodes.find((n) => n.kind === "route" && n.stages > 1)!;
     assert.equal(route.kind, "route");
     if (route.kind !== "route") return;
-    const cost = costNode(route, { tech, dep: DEFAULT_DEPLOYMENT, net, activationBits: 8 });
+    const cost = costNode(route, designContext(net, hw));
     const elems = route.shape.c * route.shape.h * route.shape.w;
     assert.equal(cost.energyPj.mux, elems * 8 * route.stages * tech.switches.muxEnergy);
     assert.equal(cost.latencyNs, route.shape.h * route.shape.w * route.stages * tech.switches.muxDelay);
@@ -211,10 +210,10 @@ describe("hypernetwork cost", () => {
   it("spends on the configured path what the architecture's own network spends, plus routing and switches", () => {
     const arch = resolveArchitecture("DARTS_V1");
     const c = compileConfiguration({ channels: 16, layers: 8, variant: "edge" }, arch);
-    const h = hyperCost(c, tech, DEFAULT_DEPLOYMENT);
-    const own = costNetwork(buildNetwork(arch, { channels: 16, layers: 8 }), tech, DEFAULT_DEPLOYMENT);
+    const h = hyperCost(c, hw);
+    const own = costNetwork(buildNetwork(arch, { channels: 16, layers: 8 }), hw);
     const ownNoRouting = own.energyUj - own.breakdown.energyUjByComponent.routing;
-    const active = costNetwork(configuredNetwork(c), tech, DEFAULT_DEPLOYMENT);
+    const active = costNetwork(configuredNetwork(c), hw);
     // Same crossbar conversions on both (row gating changes driven rows, not columns read).
     assert.equal(active.conversionsPerImage, own.conversionsPerImage);
     assert.ok(h.energyUj > ownNoRouting);
@@ -226,7 +225,7 @@ describe("hypernetwork reconfiguration", () => {
   const spec = { channels: 16, layers: 8, variant: "edge" } as const;
   it("changes nothing to stay on the same architecture", () => {
     const a = compileConfiguration(spec, resolveArchitecture("PDARTS"));
-    const r = reconfigure(a, a, resolveArchitecture("PDARTS"), tech, DEFAULT_DEPLOYMENT, (x, y) => x === y);
+    const r = reconfigure(a, a, resolveArchitecture("PDARTS"), hw, (x, y) => x === y);
     assert.equal(r.switchChanges.length, 0);
     assert.equal(r.arraysRewritten, 0);
     assert.equal(r.writeEnergyUj, 0);
@@ -236,13 +235,13 @@ describe("hypernetwork reconfiguration", () => {
     const to = resolveArchitecture("PDARTS");
     const a = compileConfiguration(spec, resolveArchitecture("DARTS_V2"));
     const b = compileConfiguration(spec, to);
-    const r = reconfigure(a, b, to, tech, DEFAULT_DEPLOYMENT);
+    const r = reconfigure(a, b, to, hw);
     const before = new Map(a.switches.map((s) => [s.name, s.value]));
     const changed = b.switches.filter((s) => before.get(s.name) !== s.value).length;
     const dropped = a.switches.filter((s) => !b.switches.some((t) => t.name === s.name)).length;
     assert.equal(r.switchChanges.length, changed + dropped);
     assert.equal(r.arraysRewritten, r.arraysTotal);
-    const own = costNetwork(buildNetwork(to, spec), tech, DEFAULT_DEPLOYMENT);
+    const own = costNetwork(buildNetwork(to, spec), hw);
     // The same weights are written on either hardware.
     assert.equal(r.cellsWritten, own.programming.cells);
   });

@@ -8,29 +8,33 @@ import type { XbarLayer } from "../src/engine/kernels/types.js";
 import { Model } from "../src/engine/model.js";
 import * as ops from "../src/engine/ops.js";
 import { Tensor } from "../src/engine/tensor.js";
-import { buildNetwork } from "../src/ir/network.js";
-import { resolveArchitecture } from "../src/space/architecture.js";
-import { Rng } from "../src/util/rng.js";
-import { ANALOG_VOLTAGE_BITS, tiaOutput } from "../src/xbar/analog-chain.js";
 import {
   ConfigError,
+  type HardwareConfig,
+  hardwareOf,
   loadPreset,
   mergeConfig,
   PRESETS,
-  resolveSimConfig,
-  type SimConfig,
-  SimConfigSchema,
-} from "../src/xbar/config.js";
+  parseHardwareConfig,
+  presetOverrides,
+  resolveHardwareConfig,
+} from "../src/hw/config.js";
+import { costNetwork } from "../src/hw/cost.js";
+import { dacPhases } from "../src/hw/mapping.js";
+import { buildNetwork } from "../src/ir/network.js";
+import { resolveArchitecture } from "../src/space/architecture.js";
+import { Rng } from "../src/util/rng.js";
+import { ANALOG_VOLTAGE_BITS, neuronReadout, tiaOutput } from "../src/xbar/analog-chain.js";
 import { individualLayout, inputCodes, type LogicalLayer, logicalWeight } from "../src/xbar/layout.js";
-import { dacPhases, exactIntegerLayer, type ProgrammedLayer, programLayer } from "../src/xbar/program.js";
+import { exactIntegerLayer, type ProgrammedLayer, programLayer } from "../src/xbar/program.js";
 import { roundHalfAway } from "../src/xbar/quantize.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
 import { randomTensor } from "./helpers.js";
 
 const native = nativeKernels();
 
-function config(over: Record<string, unknown>): SimConfig {
-  return SimConfigSchema.parse(mergeConfig(loadPreset("int8"), over));
+function config(over: Record<string, unknown>): HardwareConfig {
+  return parseHardwareConfig(mergeConfig(loadPreset("int8"), over));
 }
 
 /** A small PDARTS network (stem, 1×1, depthwise, dilated, strided, FactorizedReduce, classifier) with random BN statistics. */
@@ -109,7 +113,7 @@ function assertChannelWithin(
 }
 
 /** Calibrated simulator over a small network, and a captured input of every weight layer. */
-function setup(cfg: SimConfig, seed = 3) {
+function setup(cfg: HardwareConfig, seed = 3) {
   const model = smallModel(seed);
   const rng = new Rng(seed + 2);
   const images = randomTensor([6, 3, 32, 32], rng);
@@ -159,7 +163,9 @@ describe("crossbar simulator", () => {
   });
 
   it("with ideal devices and lossless converters equals the int8 reference bit for bit, on tiles and on the exact path", () => {
-    const { sim, inputs } = setup(tiles);
+    const { sim, inputs } = setup(
+      parseHardwareConfig(mergeConfig(tiles, { dac: { signedInputs: "two-phase" } })),
+    );
     sim.program(1, 0, null, true);
     let checked = 0;
     for (const [id, l] of sim.layers) {
@@ -175,6 +181,24 @@ describe("crossbar simulator", () => {
       checked++;
     }
     assert.ok(checked > 20);
+  });
+
+  it("signed inputs as two's complement bits equal the int8 reference bit for bit (every signed layer, two images)", () => {
+    const { sim, inputs } = setup(tiles);
+    assert.equal(tiles.dac.signedInputs, "twos-complement");
+    sim.program(1, 0, null, true);
+    let checked = 0;
+    for (const [id, l] of sim.layers) {
+      if (!l.inSigned) continue; // unsigned inputs take the same phases under either encoding
+      const per = inputs.get(id)!.length / 6;
+      const x = inputs.get(id)!.subarray(0, 2 * per);
+      const p = sim.programmedLayer(id)!;
+      assert.equal(p.planeWeight.length, 8, `${l.name}: one phase per bit`);
+      for (const k of native ? [native, tsKernels] : [tsKernels])
+        assert.deepEqual(runLayer(k, p, x, 2), integerReference(l, x, 2), `${l.name} (${k.name})`);
+      checked++;
+    }
+    assert.ok(checked >= 5, `${checked} signed layers`);
   });
 
   it("analog pair subtraction with ideal devices and a lossless ADC equals the int8 reference bit for bit", () => {
@@ -258,7 +282,7 @@ describe("crossbar simulator", () => {
     }
   });
 
-  function agreeUnderNoise(cfg: SimConfig): void {
+  function agreeUnderNoise(cfg: HardwareConfig): void {
     const { sim, inputs } = setup(cfg);
     for (const [id, l] of [...sim.layers].slice(0, 12)) {
       const p = programLayer(l, individualLayout(l, 64, 4), cfg, new Rng(9));
@@ -343,12 +367,23 @@ describe("crossbar simulator", () => {
     }
   });
 
-  it("DAC phases: unsigned bit-serial is one phase per bit, signed inputs take two passes", () => {
+  it("DAC phases: unsigned bit-serial is one phase per bit, signed inputs take two passes or their two's complement bits", () => {
     const u = dacPhases("bit-serial", 8, false);
     assert.deepEqual([...u.planeWeight], [1, 2, 4, 8, 16, 32, 64, 128]);
     const s = dacPhases("bit-serial", 8, true);
     assert.deepEqual([...s.planeWeight], [1, 2, 4, 8, 16, 32, 64, -1, -2, -4, -8, -16, -32, -64]);
     assert.deepEqual([...dacPhases("multi-bit", 8, true).planes], [1, 0, 127, -1, 0, 127]);
+    const t = dacPhases("bit-serial", 8, true, "twos-complement");
+    assert.deepEqual([...t.planeWeight], [1, 2, 4, 8, 16, 32, 64, -128]);
+    // Every code of −127…127 is recovered from its phases (hand check of the encoding).
+    for (let v = -127; v <= 127; v++) {
+      let sum = 0;
+      for (let p = 0; p < 8; p++)
+        sum += t.planeWeight[p]! * ((v >> t.planes[3 * p + 1]!) & t.planes[3 * p + 2]!);
+      assert.equal(sum, v);
+    }
+    // Unsigned inputs are one pass whatever the signed encoding.
+    assert.deepEqual(dacPhases("bit-serial", 8, false, "twos-complement"), u);
   });
 
   it("gMinDevicesExact leaves every digit-0 device exactly at Gmin and every other device as drawn", () => {
@@ -405,10 +440,26 @@ describe("crossbar simulator", () => {
 
 describe("analog chain", () => {
   const chain = (over: Record<string, unknown>) =>
-    SimConfigSchema.parse(mergeConfig(loadPreset("analog-chain"), over));
+    parseHardwareConfig(mergeConfig(loadPreset("analog-chain"), over));
+  /** A technology whose amplifiers and hold cells add no noise and hold without droop. */
+  const quietTech = join(mkdtempSync(join(tmpdir(), "memhyper-quiet-")), "quiet.json");
+  writeFileSync(
+    quietTech,
+    JSON.stringify({
+      base: "neurosim-22nm",
+      analog: {
+        amplifier: { inputNoise: { value: 0, unit: "nV/rtHz", source: "test: a noiseless amplifier" } },
+        hold: {
+          capacitance: { value: 1e18, unit: "fF", source: "test: kT/C noise far below float32 resolution" },
+          leakage: { value: 0, unit: "fA", source: "test: no droop" },
+        },
+      },
+    }),
+  );
   const ideal = {
+    tech: quietTech,
     device: { model: "ideal", programmingNoise: false, readNoise: false, drift: false },
-    analogChain: { tiaNoise: 0, saturation: 2, finalAdcBits: null },
+    analogChain: { calibratedSwing: 0.5, finalAdcBits: null },
   };
 
   /** The float network with 8-bit weights, the image on 8-bit DAC codes, every other activation exact. */
@@ -454,7 +505,7 @@ describe("analog chain", () => {
   it("the TIA adds noise of the configured σ, saturates at full scale, and the final ADC has 2^bits levels", () => {
     const n = 4;
     const y = new Float32Array(n * 50000);
-    const cfg = { enabled: true, tiaNoise: 0.1, saturation: 1.5, finalAdcBits: 6 };
+    const cfg = { noise: 0.1, saturation: 1.5, finalAdcBits: 6 };
     tiaOutput(y, n, 2, { ...cfg, finalAdcBits: null }, 9, 0, false);
     const mean = y.reduce((a, v) => a + v, 0) / y.length;
     const sd = Math.sqrt(y.reduce((a, v) => a + (v - mean) ** 2, 0) / y.length);
@@ -465,17 +516,46 @@ describe("analog chain", () => {
     tiaOutput(one, 1, 2, { ...cfg, finalAdcBits: null }, 9, 2, false);
     assert.deepEqual(one, y.subarray(100000, 150000));
     const big = Float32Array.from({ length: 1000 }, (_, i) => (i - 500) * 0.01);
-    tiaOutput(big, 1, 2, { ...cfg, tiaNoise: 0 }, 9, 0, false);
+    tiaOutput(big, 1, 2, { ...cfg, noise: 0 }, 9, 0, false);
     assert.ok(
       big.every((v) => Math.abs(v) <= 3) && big[0] === -3 && big[999] === 3,
       "saturation at ±1.5 × 2",
     );
     const adc = Float32Array.from({ length: 1000 }, (_, i) => (i - 500) * 0.01);
-    tiaOutput(adc, 1, 2, { ...cfg, tiaNoise: 0 }, 9, 0, true);
+    tiaOutput(adc, 1, 2, { ...cfg, noise: 0 }, 9, 0, true);
     const levels = new Set(adc);
     assert.ok(levels.size <= 64 && levels.size > 50, `${levels.size} ADC levels`);
     for (const v of levels)
       assert.ok(Math.abs(v / (3 / 31) - Math.round(v / (3 / 31))) < 1e-4, `${v} on the ADC grid`);
+  });
+
+  it("the amplifier's bandwidth moves both the priced latency and the simulated noise", () => {
+    const at = (amplifierBandwidth: number) =>
+      chain({ ...ideal, tech: "neurosim-22nm", analogChain: { amplifierBandwidth } });
+    const [slow, fast] = [at(100), at(1600)];
+    // Noise density integrated over π/2·BW: 16× the bandwidth, 4× the σ.
+    const ratio = neuronReadout(fast).noise / neuronReadout(slow).noise;
+    assert.ok(Math.abs(ratio - 4) < 1e-12, `noise ratio ${ratio}`);
+    const net = buildNetwork(resolveArchitecture("PDARTS"), { channels: 4, layers: 3 });
+    const latency = (cfg: HardwareConfig) => costNetwork(net, hardwareOf(cfg)).latencyUs;
+    assert.ok(latency(fast) < latency(slow), `latency ${latency(fast)} vs ${latency(slow)} µs`);
+    // In the simulator: the logits spread about the noiseless chain's grows with the bandwidth.
+    const quiet = setup(chain(ideal), 5);
+    quiet.sim.program(1, 0, null, true);
+    const clean = quiet.model.forward(quiet.images, { training: false, executor: quiet.sim.executor() })
+      .logits.data;
+    const spread = (cfg: HardwareConfig) => {
+      const { sim, model, images } = setup(cfg, 5);
+      let s2 = 0;
+      for (let trial = 0; trial < 4; trial++) {
+        sim.program(1, trial, null, true);
+        const y = model.forward(images, { training: false, executor: sim.executor() }).logits.data;
+        for (let i = 0; i < y.length; i++) s2 += (y[i]! - clean[i]!) ** 2;
+      }
+      return Math.sqrt(s2);
+    };
+    const [a, b] = [spread(slow), spread(fast)];
+    assert.ok(a > 0 && b > 2 * a, `logit spread ${a} at 100 MHz, ${b} at 1600 MHz`);
   });
 
   it("the analog-chain preset: trials are reproducible, differ from each other, and stay near the float network", () => {
@@ -516,8 +596,26 @@ describe("simulator configuration", () => {
     }
   });
 
+  it("every preset changes exactly the fields its file names, each of them differing from the default", () => {
+    const base = loadPreset("default");
+    const leaves = (o: unknown, path: string[] = []): [string, unknown][] =>
+      o && typeof o === "object" && !Array.isArray(o)
+        ? Object.entries(o).flatMap(([k, v]) => leaves(v, [...path, k]))
+        : [[path.join("."), o]];
+    const meta = (k: string) => k === "name" || k === "description" || k.startsWith("sources.");
+    const before = new Map(leaves(base));
+    for (const name of PRESETS) {
+      const named = new Map(leaves(presetOverrides(name)).filter(([k]) => !meta(k)));
+      const changed = leaves(loadPreset(name))
+        .filter(([k, v]) => !meta(k) && before.get(k) !== v)
+        .map(([k]) => k);
+      assert.deepEqual(changed.sort(), [...named.keys()].sort(), name);
+      for (const [k, v] of named) assert.notEqual(before.get(k), v, `${name}: ${k} repeats the default`);
+    }
+  });
+
   it("a config file overrides fields of its base preset", () => {
-    const cfg = resolveSimConfig("int8", file("over.json", { base: "rram", adc: { bits: 6 } }));
+    const cfg = resolveHardwareConfig("int8", file("over.json", { base: "rram", adc: { bits: 6 } }));
     assert.equal(cfg.adc.bits, 6);
     assert.equal(cfg.adc.range, "calibrated");
     assert.equal(cfg.device.model, "reram");
@@ -532,15 +630,26 @@ describe("simulator configuration", () => {
       [{ dac: { mode: "bit-serial", speed: 3 } }, /dac/],
       [{ base: "nope" }, /unknown preset 'nope'/],
       ["{ not json", /not valid JSON/],
+      [{ conductance: { gMax: -1 } }, /conductance\.gMax/],
+      ['{ "analogChain": { "amplifierBandwidth": 1e999 } }', /analogChain\.amplifierBandwidth/],
+      [{ analogChain: { spatialParallelism: 0 } }, /analogChain\.spatialParallelism/],
+      [
+        { analogChain: { tiaNoise: 0.01 } },
+        /analogChain\.tiaNoise: no longer a setting; it is computed from the amplifier/,
+      ],
+      [{ tech: "tsmc-3nm" }, /technology file 'tsmc-3nm' not found/],
     ];
     for (const [body, re] of cases) {
       assert.throws(
-        () => resolveSimConfig("int8", file("bad.json", body)),
-        (e: Error) => e instanceof ConfigError && re.test(e.message),
+        () => resolveHardwareConfig("int8", file("bad.json", body)),
+        (e: Error) => (e instanceof ConfigError || e.name === "TechError") && re.test(e.message),
         JSON.stringify(body),
       );
     }
-    assert.throws(() => resolveSimConfig("int8", join(dir, "missing.json")), /not found/);
-    assert.throws(() => loadPreset("analog"), /unknown preset 'analog'; choose one of fp32, int8, rram, pcm/);
+    assert.throws(() => resolveHardwareConfig("int8", join(dir, "missing.json")), /not found/);
+    assert.throws(
+      () => loadPreset("analog"),
+      /unknown preset 'analog'; choose one of default, fp32, int8, rram, pcm/,
+    );
   });
 });

@@ -8,10 +8,10 @@
 import { fileURLToPath } from "node:url";
 import type { Split } from "../data/cifar10.js";
 import { Model } from "../engine/model.js";
+import { resolveHardwareConfig } from "../hw/config.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { hardwareAccuracy } from "../xbar/accuracy.js";
-import { resolveSimConfig } from "../xbar/config.js";
 
 export const BITSERIAL_CONFIG = fileURLToPath(new URL("../../bench/bitserial.json", import.meta.url));
 
@@ -32,12 +32,12 @@ export function benchSim(
   weights: ((m: Model) => void) | null,
   log: (s: string) => void,
 ): { genotype: string; images: number; rows: SimBenchRow[] } {
-  const bitSerial = resolveSimConfig("int8", BITSERIAL_CONFIG);
+  const bitSerial = resolveHardwareConfig("int8", BITSERIAL_CONFIG);
   const model = new Model(buildNetwork(resolveArchitecture(genotype), { channels: 16, layers: 8 }), 1);
   weights?.(model);
   const runs = [
-    { name: "fp32", cfg: resolveSimConfig("fp32"), target: null },
-    { name: "int8", cfg: resolveSimConfig("int8"), target: 2 },
+    { name: "fp32", cfg: resolveHardwareConfig("fp32"), target: null },
+    { name: "int8", cfg: resolveHardwareConfig("int8"), target: 2 },
     {
       name: "bit-serial 8-bit, 1 pair subtracted in analog, 8-bit bipolar ADC",
       cfg: { ...bitSerial, adc: { ...bitSerial.adc, pairSubtraction: "analog" as const } },

@@ -1,5 +1,12 @@
-/** Options shared by the commands that build a network. */
-import type { Command } from "commander";
+/** Options shared by the commands that build a network and price hardware. */
+import { type Command, Option } from "commander";
+import {
+  DEFAULT_PRESET,
+  type Hardware,
+  PRESETS,
+  requireHardware,
+  resolveHardwareConfig,
+} from "../hw/config.js";
 import { parseIntOption } from "./output.js";
 
 export interface NetOptions {
@@ -15,4 +22,30 @@ export function addNetOptions(cmd: Command, defaults = { channels: 16, layers: 8
     .option("--channels <C>", "initial channels C", parseIntOption("channels", 2, 4096), defaults.channels)
     .option("--layers <L>", "number of cells L", parseIntOption("layers", 3, 1000), defaults.layers)
     .option("--json", "print one JSON object");
+}
+
+export interface HardwareOptions {
+  preset: string;
+  config?: string;
+  tech?: string;
+}
+
+/** The hardware options of every cost command: a preset, an override file, a technology. */
+export function addHardwareOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--preset <p>", "hardware preset (presets/<p>.json; fp32 describes no hardware)")
+        .choices(PRESETS)
+        .default(DEFAULT_PRESET),
+    )
+    .option("--config <file>", "JSON file overriding preset fields (its 'base' names the preset)")
+    .option(
+      "--tech <file>",
+      "technology (overrides the configuration's): neurosim-22nm, mnsim-130nm, or a JSON file",
+    );
+}
+
+/** The priced hardware of a command's options (rejects fp32). */
+export function hardwareFromOptions(o: HardwareOptions): Hardware {
+  return requireHardware(resolveHardwareConfig(o.preset, o.config, o.tech));
 }

@@ -6,9 +6,15 @@ import type { Command } from "commander";
 import { datasetPresent, loadSplit, resolveDataDir, take } from "../data/cifar10.js";
 import { Model } from "../engine/model.js";
 import { loadModelWeights } from "../engine/safetensors.js";
+import {
+  type Hardware,
+  hardwareOf,
+  loadPreset,
+  mergeConfig,
+  parseHardwareConfig,
+  platformOf,
+} from "../hw/config.js";
 import { costNetwork } from "../hw/cost.js";
-import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
-import { loadTech } from "../hw/tech.js";
 import { compareDeployments } from "../hyper/cost.js";
 import { VARIANTS } from "../hyper/hardware.js";
 import { countMacs, countParams } from "../ir/count.js";
@@ -16,7 +22,7 @@ import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { edgeCompleteViewCount, genotypeViewCount } from "../space/count.js";
 import { hardwareAccuracy } from "../xbar/accuracy.js";
-import { loadPreset, mergeConfig, SimConfigSchema } from "../xbar/config.js";
+import { addHardwareOptions, type HardwareOptions, hardwareFromOptions } from "./common.js";
 import { comparisonTable, PUBLISHED_RATIOS } from "./hyper.js";
 import { fmtInt, makeOut, parseIntOption, table } from "./output.js";
 
@@ -39,17 +45,34 @@ const DEMO_SIZES = [
   [36, 20],
 ] as const;
 
+/** Headline cost of one network on one hardware. */
+function headlineOn(net: ReturnType<typeof buildNetwork>, hardware: Hardware) {
+  const cost = costNetwork(net, hardware);
+  return {
+    preset: hardware.config.name,
+    platform: cost.platform,
+    areaMm2: cost.areaMm2,
+    energyUj: cost.energyUj,
+    latencyUs: cost.latencyUs,
+    powerMw: cost.powerMw,
+    arrays: cost.arrays,
+  };
+}
+
 export function registerDemo(program: Command): void {
-  program
-    .command("demo")
+  addHardwareOptions(program.command("demo"))
     .description("the search space, and DARTS_V1, DARTS_V2, PDARTS with their crossbar hardware cost")
     .option("--json", "print one JSON object")
     .option("--data <dir>", "CIFAR-10 binary directory (for the accuracy part)")
     .option("--models <dir>", "directory of the shipped weights", MODELS_DIR)
     .option("--limit <n>", "test images for the accuracy part", parseIntOption("limit", 1, 10000), 1000)
-    .action((opts: { json?: boolean; data?: string; models: string; limit: number }) => {
+    .action((opts: HardwareOptions & { json?: boolean; data?: string; models: string; limit: number }) => {
       const out = makeOut(!!opts.json);
-      const { file, tech } = loadTech();
+      const hardware = hardwareFromOptions(opts);
+      const file = hardware.techFile;
+      // The parallel analog platform beside the priced hardware (unless that is already it).
+      const analog =
+        platformOf(hardware.config) === "parallel-analog" ? null : hardwareOf(loadPreset("analog-chain"));
       const space = {
         genotypeView: genotypeViewCount().toString(),
         edgeCompleteView: edgeCompleteViewCount().toString(),
@@ -58,7 +81,6 @@ export function registerDemo(program: Command): void {
         DEMO_SIZES.map(([channels, layers]) => {
           const arch = resolveArchitecture(name);
           const net = buildNetwork(arch, { channels, layers });
-          const cost = costNetwork(net, tech, DEFAULT_DEPLOYMENT);
           return {
             genotype: name,
             code: arch.code,
@@ -66,13 +88,8 @@ export function registerDemo(program: Command): void {
             layers,
             params: countParams(net),
             macs: countMacs(net),
-            hardware: {
-              areaMm2: cost.areaMm2,
-              energyUj: cost.energyUj,
-              latencyUs: cost.latencyUs,
-              powerMw: cost.powerMw,
-              arrays: cost.arrays,
-            },
+            hardware: headlineOn(net, hardware),
+            ...(analog ? { parallelAnalog: headlineOn(net, analog) } : {}),
           };
         }),
       );
@@ -84,16 +101,16 @@ export function registerDemo(program: Command): void {
           rows: compareDeployments(
             { channels, layers, variant },
             DEMO_ARCHITECTURES.map((n) => resolveArchitecture(n)),
-            tech,
-            DEFAULT_DEPLOYMENT,
+            hardware,
           ),
         })),
       );
       const accuracy = demoAccuracy(opts, (line) => out.line(line));
       const result = {
         space,
+        preset: hardware.config.name,
         tech: file.name,
-        deployment: DEFAULT_DEPLOYMENT,
+        hardware: hardware.config,
         networks,
         hypernetwork,
         published: PUBLISHED_RATIOS,
@@ -107,19 +124,7 @@ export function registerDemo(program: Command): void {
         );
         out.line(
           table(
-            [
-              "genotype",
-              "code",
-              "C",
-              "cells",
-              "params",
-              "MACs",
-              "area mm²",
-              "energy µJ/img",
-              "latency ms",
-              "power mW",
-              "arrays",
-            ],
+            ["genotype", "code", "C", "cells", "params", "MACs"],
             networks.map((n) => [
               n.genotype,
               n.code ?? "",
@@ -127,19 +132,41 @@ export function registerDemo(program: Command): void {
               n.layers,
               fmtInt(n.params),
               fmtInt(n.macs),
-              n.hardware.areaMm2.toFixed(2),
-              n.hardware.energyUj.toFixed(1),
-              (n.hardware.latencyUs / 1000).toFixed(2),
-              n.hardware.powerMw.toFixed(2),
-              n.hardware.arrays,
             ]),
           ),
         );
+        const platforms = [hardware, ...(analog ? [analog] : [])];
+        out.line(`\nIndividual deployment on ${file.name}, per platform ('memhyper hw report --preset P'):`);
+        for (const h of platforms) out.line(`  ${h.config.name}: ${h.config.description}`);
         out.line(
-          `\nIndividual deployment on ${file.name}: 128×128 RRAM crossbars, 8-bit bit-serial inputs, 8-bit weights`,
-        );
-        out.line(
-          "in two 4-bit differential slices, 8-bit SAR ADCs shared by 8 columns ('memhyper hw report --help').",
+          table(
+            [
+              "genotype",
+              "C",
+              "cells",
+              "preset",
+              "area mm²",
+              "energy µJ/img",
+              "latency µs",
+              "power mW",
+              "arrays",
+            ],
+            networks.flatMap((n) =>
+              [n.hardware, ...("parallelAnalog" in n && n.parallelAnalog ? [n.parallelAnalog] : [])].map(
+                (c) => [
+                  n.genotype,
+                  n.channels,
+                  n.layers,
+                  c.preset,
+                  c.areaMm2.toFixed(2),
+                  c.energyUj.toFixed(1),
+                  c.latencyUs.toFixed(1),
+                  c.powerMw.toFixed(2),
+                  c.arrays,
+                ],
+              ),
+            ),
+          ),
         );
         for (const h of hypernetwork) {
           out.line(
@@ -199,7 +226,7 @@ function demoAccuracy(
     const model = new Model(buildNetwork(resolveArchitecture(name), { channels: 16, layers: 8 }));
     loadModelWeights(model, weights);
     for (const preset of DEMO_PRESETS) {
-      const cfg = SimConfigSchema.parse(
+      const cfg = parseHardwareConfig(
         mergeConfig(loadPreset(preset), { calibration: { images: DEMO_CALIBRATION_IMAGES } }),
       );
       // Noisy devices cost many times an ideal image (a normal draw per read): the demo scores fewer.

@@ -4,10 +4,10 @@ import { loadSplit, resolveDataDir, type Split, take } from "../data/cifar10.js"
 import { Model } from "../engine/model.js";
 import { loadModelWeights } from "../engine/safetensors.js";
 import type { Tensor } from "../engine/tensor.js";
+import { describeConfig, type HardwareConfig, PRESETS, resolveHardwareConfig } from "../hw/config.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { hardwareAccuracy } from "../xbar/accuracy.js";
-import { describeConfig, PRESETS, resolveSimConfig, type SimConfig } from "../xbar/config.js";
 import type { CrossbarSimulator } from "../xbar/simulator.js";
 import type { NetOptions } from "./common.js";
 import { makeOut, parseIntOption } from "./output.js";
@@ -40,14 +40,14 @@ export interface EvalTarget {
   /** The float network to run for fp32 (default: the architecture's own). */
   floatModel?(model: Model): Model;
   /** The calibrated simulator (default: the architecture on individual deployment). */
-  simulator?(model: Model, cfg: SimConfig, calibration: Tensor): CrossbarSimulator;
+  simulator?(model: Model, cfg: HardwareConfig, calibration: Tensor): CrossbarSimulator;
   /** Extra fields of the JSON result and the first line of the human output. */
   readonly describe: Record<string, unknown>;
   readonly title: string;
 }
 
 /** The test images to score (the first --limit in file order) and, for a quantized preset, the training images to calibrate on. */
-export function evalData(o: EvalOptions, cfg: SimConfig): { test: Split; train: Split | null } {
+export function evalData(o: EvalOptions, cfg: HardwareConfig): { test: Split; train: Split | null } {
   const dir = resolveDataDir(o.data);
   const test = loadSplit(dir, "test");
   return { test: o.limit ? take(test, o.limit) : test, train: cfg.quantize ? loadSplit(dir, "train") : null };
@@ -55,7 +55,7 @@ export function evalData(o: EvalOptions, cfg: SimConfig): { test: Split; train: 
 
 export function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget): void {
   const out = makeOut(!!o.json);
-  const cfg = resolveSimConfig(o.preset, o.config);
+  const cfg = resolveHardwareConfig(o.preset, o.config);
   const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
   loadModelWeights(model, o.weights);
   const { test: split, train } = evalData(o, cfg);

@@ -1,13 +1,17 @@
 /** `memhyper hw report` and `memhyper hw sweep`: the cost model. */
 import type { Command } from "commander";
 import { costNetwork } from "../hw/cost.js";
-import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
 import { histogramSvg, SWEEP_METRICS, sweep } from "../hw/sweep.js";
-import { loadTech } from "../hw/tech.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { addNetOptions, type NetOptions } from "./common.js";
+import {
+  addHardwareOptions,
+  addNetOptions,
+  type HardwareOptions,
+  hardwareFromOptions,
+  type NetOptions,
+} from "./common.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
 
 const f = (x: number, d = 3) => (Math.abs(x) >= 1000 ? x.toFixed(0) : x.toPrecision(d));
@@ -16,39 +20,41 @@ export function registerHw(program: Command): void {
   const hw = program
     .command("hw")
     .description("hardware cost of crossbar deployments: area, energy, latency, power");
-  addNetOptions(
-    hw
-      .command("report")
-      .description("cost of an individual deployment (hardware built for one architecture)"),
+  addHardwareOptions(
+    addNetOptions(
+      hw
+        .command("report")
+        .description("cost of an individual deployment (hardware built for one architecture)"),
+    ),
   )
-    .option(
-      "--tech <file>",
-      "technology: neurosim-22nm, mnsim-130nm, or a JSON file overriding fields",
-      "neurosim-22nm",
-    )
     .option("--per-layer", "include every layer", false)
-    .action((o: NetOptions & { tech: string; perLayer: boolean }) => {
+    .action((o: NetOptions & HardwareOptions & { perLayer: boolean }) => {
       const out = makeOut(!!o.json);
       const arch = resolveArchitecture(o.genotype);
-      const { file, tech } = loadTech(o.tech);
-      const r = costNetwork(
-        buildNetwork(arch, { channels: o.channels, layers: o.layers }),
-        tech,
-        DEFAULT_DEPLOYMENT,
-        { perLayer: o.perLayer },
-      );
+      const hardware = hardwareFromOptions(o);
+      const file = hardware.techFile;
+      const r = costNetwork(buildNetwork(arch, { channels: o.channels, layers: o.layers }), hardware, {
+        perLayer: o.perLayer,
+      });
       out.result(
         {
           architecture: arch.label,
           code: arch.code,
           channels: o.channels,
           cells: o.layers,
+          preset: hardware.config.name,
           tech: file.name,
-          deployment: DEFAULT_DEPLOYMENT,
+          hardware: hardware.config,
           ...r,
         },
         () => {
-          out.line(`${arch.label} C=${o.channels} L=${o.layers} on ${file.name} (${file.node.value} nm)`);
+          out.line(
+            `${arch.label} C=${o.channels} L=${o.layers}: ${hardware.config.name} (${r.platform}) on ${file.name} (${file.node.value} nm)`,
+          );
+          if (r.analog)
+            out.line(
+              `cycle ${f(r.analog.cycleNs)} ns (slowest stage), ${r.analog.streamCycles} stream + ${r.analog.fillCycles} fill cycles, ${r.analog.amplifiers} analog neurons, ${r.adcs} ADCs, ${r.dacs} DACs`,
+            );
           out.line(
             table(
               [
@@ -109,7 +115,7 @@ export function registerHw(program: Command): void {
                     l.kind,
                     l.arrays,
                     l.arrays
-                      ? `${((100 * l.usedCells) / (l.arrays * DEFAULT_DEPLOYMENT.tile ** 2)).toFixed(1)}%`
+                      ? `${((100 * l.usedCells) / (l.arrays * hardware.config.tile ** 2)).toFixed(1)}%`
                       : "",
                     f(Object.values(l.energyPj).reduce((a, v) => a + v, 0)),
                     f(l.latencyNs),
@@ -120,40 +126,40 @@ export function registerHw(program: Command): void {
       );
     });
 
-  hw.command("sweep")
+  addHardwareOptions(hw.command("sweep"))
     .description("cost distribution over random architectures of the space")
     .requiredOption("--samples <n>", "number of architectures", parseIntOption("samples", 1, 10_000_000))
     .requiredOption("--seed <n>", "seed", parseIntOption("seed", 0, 2 ** 32 - 1))
     .option("--channels <C>", "initial channels", parseIntOption("channels", 2, 4096), 16)
     .option("--layers <L>", "cells", parseIntOption("layers", 3, 1000), 8)
     .option("--view <view>", "edge | genotype", "edge")
-    .option("--tech <file>", "technology file", "neurosim-22nm")
     .option("--svg <file>", "write histograms as SVG")
     .option("--json", "print one JSON object")
     .action(
-      (o: {
-        samples: number;
-        seed: number;
-        channels: number;
-        layers: number;
-        view: string;
-        tech: string;
-        svg?: string;
-        json?: boolean;
-      }) => {
+      (
+        o: HardwareOptions & {
+          samples: number;
+          seed: number;
+          channels: number;
+          layers: number;
+          view: string;
+          svg?: string;
+          json?: boolean;
+        },
+      ) => {
         if (o.view !== "edge" && o.view !== "genotype")
           throw new UsageError(`--view must be 'edge' or 'genotype', got '${o.view}'`);
         const out = makeOut(!!o.json);
-        const { file, tech } = loadTech(o.tech);
+        const hardware = hardwareFromOptions(o);
+        const file = hardware.techFile;
         const t0 = performance.now();
-        const r = sweep(o.samples, o.seed, o.view, o.channels, o.layers, tech, DEFAULT_DEPLOYMENT);
+        const r = sweep(o.samples, o.seed, o.view, o.channels, o.layers, hardware);
         const seconds = (performance.now() - t0) / 1000;
         if (o.svg) {
           const marks = ["DARTS_V1", "DARTS_V2", "PDARTS"].map((g) => {
             const c = costNetwork(
               buildNetwork(resolveArchitecture(g), { channels: o.channels, layers: o.layers }),
-              tech,
-              DEFAULT_DEPLOYMENT,
+              hardware,
             );
             return {
               label: g,
@@ -169,7 +175,7 @@ export function registerHw(program: Command): void {
             o.svg,
             histogramSvg(
               r,
-              `${o.samples} random ${o.view}-view architectures, C=${o.channels} L=${o.layers}, ${file.name}`,
+              `${o.samples} random ${o.view}-view architectures, C=${o.channels} L=${o.layers}, ${hardware.config.name} on ${file.name}`,
               marks,
             ),
           );
@@ -181,13 +187,15 @@ export function registerHw(program: Command): void {
             view: r.view,
             channels: o.channels,
             cells: o.layers,
+            preset: hardware.config.name,
             tech: file.name,
+            hardware: hardware.config,
             seconds,
             metrics: r.metrics,
           },
           () => {
             out.line(
-              `${r.samples} ${r.view}-view architectures, C=${o.channels} L=${o.layers}, ${file.name}, ${seconds.toFixed(1)} s`,
+              `${r.samples} ${r.view}-view architectures, C=${o.channels} L=${o.layers}, ${hardware.config.name} on ${file.name}, ${seconds.toFixed(1)} s`,
             );
             out.line(
               table(

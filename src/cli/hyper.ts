@@ -6,8 +6,7 @@ import { type Command, Option } from "commander";
 import { Model } from "../engine/model.js";
 import { decodeSafetensors, loadModelWeights } from "../engine/safetensors.js";
 import type { Tensor } from "../engine/tensor.js";
-import { DEFAULT_DEPLOYMENT } from "../hw/deployment.js";
-import { loadTech } from "../hw/tech.js";
+import { platformOf, resolveHardwareConfig } from "../hw/config.js";
 import { type CompiledConfiguration, compileConfiguration, formatListing } from "../hyper/compiler.js";
 import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
 import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
@@ -25,9 +24,9 @@ import { CATALOGUE } from "../space/catalogue.js";
 import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
 import { hardwareAccuracy } from "../xbar/accuracy.js";
-import { resolveSimConfig } from "../xbar/config.js";
 import { devicesAreIdeal } from "../xbar/program.js";
 import { CrossbarSimulator } from "../xbar/simulator.js";
+import { addHardwareOptions, type HardwareOptions, hardwareFromOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, evalData, runEval } from "./eval.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
 
@@ -35,7 +34,6 @@ interface HyperOptions {
   channels: number;
   layers: number;
   variant: HyperSpec["variant"];
-  tech: string;
   json?: boolean;
 }
 
@@ -56,7 +54,6 @@ function addHyperOptions(cmd: Command): Command {
         .choices(VARIANTS)
         .default("edge"),
     )
-    .option("--tech <file>", "technology: neurosim-22nm, mnsim-130nm, or a JSON file", "neurosim-22nm")
     .option("--json", "print one JSON object");
 }
 
@@ -130,20 +127,33 @@ export function registerHyper(program: Command): void {
     out.result(configurationJson(c), () => out.line(formatListing(c)));
   });
 
-  addHyperOptions(
-    hyper.command("compare").description("hypernetwork cost against individual deployment, per architecture"),
+  addHardwareOptions(
+    addHyperOptions(
+      hyper
+        .command("compare")
+        .description("hypernetwork cost against individual deployment, per architecture"),
+    ),
   )
     .option("--genotypes <list>", "comma-separated architectures", "DARTS_V1,DARTS_V2,PDARTS")
-    .action((o: HyperOptions & { genotypes: string }) => {
+    .action((o: HyperOptions & HardwareOptions & { genotypes: string }) => {
       const out = makeOut(!!o.json);
-      const { file, tech } = loadTech(o.tech);
+      const hardware = hardwareFromOptions(o);
+      const file = hardware.techFile;
       const archs = o.genotypes.split(",").map((g) => resolveArchitecture(g));
-      const rows = compareDeployments(spec(o), archs, tech, DEFAULT_DEPLOYMENT);
+      const rows = compareDeployments(spec(o), archs, hardware);
       out.result(
-        { ...spec(o), tech: file.name, deployment: DEFAULT_DEPLOYMENT, rows, published: PUBLISHED_RATIOS },
+        {
+          ...spec(o),
+          preset: hardware.config.name,
+          platform: platformOf(hardware.config),
+          tech: file.name,
+          hardware: hardware.config,
+          rows,
+          published: PUBLISHED_RATIOS,
+        },
         () => {
           out.line(
-            `hypernetwork (${o.variant} variant) against individual deployment, C=${o.channels} L=${o.layers}, ${file.name}`,
+            `hypernetwork (${o.variant} variant) against individual deployment, C=${o.channels} L=${o.layers}, ${hardware.config.name} (${platformOf(hardware.config)}) on ${file.name}`,
           );
           out.line(comparisonTable(rows));
           out.line(
@@ -236,46 +246,53 @@ export function registerHyper(program: Command): void {
       if (mismatches.length) process.exitCode = 1;
     });
 
-  addHyperOptions(
-    hyper
-      .command("reconfigure")
-      .description(
-        "switch changes, arrays rewritten, write energy and time from one architecture to another",
-      ),
+  addHardwareOptions(
+    addHyperOptions(
+      hyper
+        .command("reconfigure")
+        .description(
+          "switch changes, arrays rewritten, write energy and time from one architecture to another",
+        ),
+    ),
   )
     .requiredOption("--from <arch>", "architecture the hypernetwork holds")
     .requiredOption("--to <arch>", "architecture to switch to")
     .option("--from-weights <file>", "weights programmed now (arrays whose weights do not change are kept)")
     .option("--to-weights <file>", "weights to program")
-    .action((o: HyperOptions & { from: string; to: string; fromWeights?: string; toWeights?: string }) => {
-      const out = makeOut(!!o.json);
-      if (!!o.fromWeights !== !!o.toWeights)
-        throw new UsageError("give both --from-weights and --to-weights, or neither");
-      const { tech } = loadTech(o.tech);
-      const toArch = resolveArchitecture(o.to);
-      const from = compileConfiguration(spec(o), resolveArchitecture(o.from));
-      const to = compileConfiguration(spec(o), toArch);
-      const same = sameWeightsOf(o.fromWeights, o.toWeights);
-      const r = reconfigure(from, to, toArch, tech, DEFAULT_DEPLOYMENT, same);
-      out.result({ ...spec(o), ...r }, () => {
-        out.line(
-          `${r.from} → ${r.to} on the ${o.variant}-variant hypernetwork (C=${o.channels}, L=${o.layers})`,
-        );
-        out.line(
-          table(
-            ["", "hypernetwork", "individual deployment"],
-            [
-              ["hardware", "same chip", `new chip of ${r.individual.newHardwareAreaMm2.toFixed(2)} mm²`],
-              ["switch settings changed", r.switchChanges.length, "–"],
-              ["arrays written", `${r.arraysRewritten} of ${r.arraysTotal} active`, r.individual.arrays],
-              ["cells written", r.cellsWritten, r.individual.cellsWritten],
-              ["write energy µJ", r.writeEnergyUj.toFixed(3), r.individual.writeEnergyUj.toFixed(3)],
-              ["write time µs", r.writeTimeUs.toFixed(1), r.individual.writeTimeUs.toFixed(1)],
-            ],
-          ),
-        );
-      });
-    });
+    .action(
+      (
+        o: HyperOptions &
+          HardwareOptions & { from: string; to: string; fromWeights?: string; toWeights?: string },
+      ) => {
+        const out = makeOut(!!o.json);
+        if (!!o.fromWeights !== !!o.toWeights)
+          throw new UsageError("give both --from-weights and --to-weights, or neither");
+        const hardware = hardwareFromOptions(o);
+        const toArch = resolveArchitecture(o.to);
+        const from = compileConfiguration(spec(o), resolveArchitecture(o.from));
+        const to = compileConfiguration(spec(o), toArch);
+        const same = sameWeightsOf(o.fromWeights, o.toWeights);
+        const r = reconfigure(from, to, toArch, hardware, same);
+        out.result({ ...spec(o), preset: hardware.config.name, hardware: hardware.config, ...r }, () => {
+          out.line(
+            `${r.from} → ${r.to} on the ${o.variant}-variant hypernetwork (C=${o.channels}, L=${o.layers})`,
+          );
+          out.line(
+            table(
+              ["", "hypernetwork", "individual deployment"],
+              [
+                ["hardware", "same chip", `new chip of ${r.individual.newHardwareAreaMm2.toFixed(2)} mm²`],
+                ["switch settings changed", r.switchChanges.length, "–"],
+                ["arrays written", `${r.arraysRewritten} of ${r.arraysTotal} active`, r.individual.arrays],
+                ["cells written", r.cellsWritten, r.individual.cellsWritten],
+                ["write energy µJ", r.writeEnergyUj.toFixed(3), r.individual.writeEnergyUj.toFixed(3)],
+                ["write time µs", r.writeTimeUs.toFixed(1), r.individual.writeTimeUs.toFixed(1)],
+              ],
+            ),
+          );
+        });
+      },
+    );
 
   addEvalOptions(
     addHyperOptions(
@@ -306,7 +323,7 @@ export function registerHyper(program: Command): void {
     const out = makeOut(!!o.json);
     const arch = resolveArchitecture(o.genotype);
     const c = compileConfiguration(spec(o), arch);
-    const cfg = resolveSimConfig(o.preset, o.config);
+    const cfg = resolveHardwareConfig(o.preset, o.config);
     if (!cfg.quantize || devicesAreIdeal(cfg))
       throw new UsageError(
         `preset ${cfg.name} has no device noise, so every trial is the same: choose a noisy preset (rram, pcm, analog-chain), or use 'hyper verify' for exact equality`,

@@ -7,6 +7,7 @@ import { loadSplit, resolveDataDir } from "../data/cifar10.js";
 import { nativeKernels } from "../engine/kernels/index.js";
 import { Model } from "../engine/model.js";
 import { loadModelWeights } from "../engine/safetensors.js";
+import { arrayConfig, PRESETS, resolveHardwareConfig } from "../hw/config.js";
 import { countParams } from "../ir/count.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
@@ -26,8 +27,6 @@ import {
   trainModel,
 } from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { arrayConfig } from "../xbar/analog-chain.js";
-import { PRESETS, resolveSimConfig } from "../xbar/config.js";
 import { addNetOptions, type NetOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
@@ -239,7 +238,7 @@ export function registerTrain(program: Command): void {
     )
     .action((o: NetOptions & Record<string, unknown>) => {
       const arch = resolveArchitecture(o.genotype);
-      const cfg = resolveSimConfig(o.preset as string, o.config as string | undefined);
+      const cfg = resolveHardwareConfig(o.preset as string, o.config as string | undefined);
       if (!cfg.quantize)
         throw new UsageError(`preset ${cfg.name} does not quantize: fine-tune for a hardware preset`);
       const noise = measureWeightNoise(arrayConfig(cfg));

@@ -4,7 +4,7 @@
  * runs without a tape and recycles activation buffers as soon as their last reader ran.
  */
 import type { ConvNode, IrNode, LinearNode, Network } from "../ir/graph.js";
-import { nodeInputs } from "../ir/graph.js";
+import { fusedRelus, nodeInputs } from "../ir/graph.js";
 import { Rng } from "../util/rng.js";
 import { alloc, BufferPool, withArena } from "./arena.js";
 import * as ops from "./ops.js";
@@ -216,9 +216,7 @@ export class Model {
       if (!skip(node.id)) for (const i of nodeInputs(node)) readers[i]!.push(node.id);
     const only = (id: number, kind: IrNode["kind"]): boolean =>
       readers[id]!.length === 1 && net.nodes[readers[id]![0]!]!.kind === kind;
-    const fusedRelu = new Set(
-      net.nodes.filter((n) => n.kind === "relu" && only(n.id, "conv")).map((n) => n.id),
-    );
+    const fusedRelu = fusedRelus(net, (n) => !skip(n.id));
     // bn id → the conv it folds into
     const foldedBn = new Map<number, number>();
     if (!training)

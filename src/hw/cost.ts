@@ -1,19 +1,21 @@
 /**
  * The cost of an individual deployment (hardware built for one architecture): area,
  * energy and latency of one image, throughput, power, arrays and utilisation, broken
- * down by component kind and by op kind.
+ * down by component kind and by op kind, on either platform of the hardware configuration.
  */
 import type { IrNode, Network } from "../ir/graph.js";
-import { nodeInputs } from "../ir/graph.js";
+import { fusedRelus, nodeInputs } from "../ir/graph.js";
+import { ANALOG_DESIGNS } from "./analog-designs.js";
 import * as c from "./components.js";
-import type { Deployment } from "./deployment.js";
+import { arrayConfig, type Hardware, type HardwareConfig, platformOf } from "./config.js";
 import {
   type ByComponent,
   COMPONENT_KINDS,
   type ComponentKind,
   costNode,
-  type DESIGNS,
+  DESIGNS,
   type DesignContext,
+  type DesignTable,
   type LayerCost,
   totalOf,
   zeroByComponent,
@@ -21,6 +23,7 @@ import {
 import type { Tech } from "./tech.js";
 
 export interface CostReport {
+  readonly platform: ReturnType<typeof platformOf>;
   readonly areaMm2: number;
   readonly energyUj: number;
   readonly latencyUs: number;
@@ -31,7 +34,15 @@ export interface CostReport {
   readonly arrays: number;
   readonly utilisation: number;
   readonly adcs: number;
+  readonly dacs: number;
   readonly conversionsPerImage: number;
+  /** Parallel analog platform: the cycle (slowest stage's settling), analog neurons, cycles per image. */
+  readonly analog?: {
+    readonly cycleNs: number;
+    readonly amplifiers: number;
+    readonly streamCycles: number;
+    readonly fillCycles: number;
+  };
   readonly programming: { readonly cells: number; readonly energyUj: number; readonly timeUs: number };
   readonly breakdown: {
     readonly energyUjByComponent: Record<ComponentKind, number>;
@@ -46,13 +57,64 @@ export interface CostReport {
 export interface CostOptions {
   readonly activationBits?: number;
   readonly perLayer?: boolean;
-  readonly designs?: typeof DESIGNS;
+  /** Design table (default: the platform's). */
+  readonly designs?: DesignTable;
 }
 
-export function costNetwork(net: Network, tech: Tech, dep: Deployment, opts: CostOptions = {}): CostReport {
-  const ctx: DesignContext = { tech, dep, net, activationBits: opts.activationBits ?? dep.inputBits };
-  const nodes = net.nodes.filter((n) => n.scope.part !== "aux");
-  const layers = nodes.map((n) => costNode(n, ctx, opts.designs));
+/** The design table of a configuration's platform. */
+export function designsFor(cfg: HardwareConfig): DesignTable {
+  return platformOf(cfg) === "parallel-analog" ? ANALOG_DESIGNS : DESIGNS;
+}
+
+/** What the designs see: the configuration as the arrays run it, the technology, the network. */
+export function designContext(net: Network, hw: Hardware, activationBits?: number): DesignContext {
+  return {
+    tech: hw.tech,
+    hw: arrayConfig(hw.config),
+    net,
+    activationBits: activationBits ?? hw.config.inputBits,
+    fused: fusedRelus(net, (n) => n.scope.part !== "aux"),
+  };
+}
+
+/** Nodes of one inference (the auxiliary head is training only). */
+export function inferenceNodes(net: Network): IrNode[] {
+  return net.nodes.filter((n) => n.scope.part !== "aux");
+}
+
+export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}): CostReport {
+  const { tech } = hw;
+  const cfg = hw.config;
+  const ctx = designContext(net, hw, opts.activationBits);
+  const nodes = inferenceNodes(net);
+  const designs = opts.designs ?? designsFor(cfg);
+  let layers = nodes.map((n) => costNode(n, ctx, designs));
+  const analog = platformOf(cfg) === "parallel-analog";
+
+  let latencyNs: number;
+  let slowestNs = 0;
+  let analogSummary: CostReport["analog"];
+  if (analog) {
+    const a = analogTiming(
+      layers.reduce((m, l) => Math.max(m, l.settleNs), 0),
+      criticalPath(nodes, layers, net.logits, (l) => l.fillCycles),
+      net,
+      cfg,
+      tech,
+    );
+    latencyNs = a.latencyNs;
+    slowestNs = a.streamNs;
+    layers = layers.map((l) => settleAnalogLayer(l, a.cycleNs, latencyNs, cfg, tech));
+    analogSummary = {
+      cycleNs: a.cycleNs,
+      amplifiers: layers.reduce((s, l) => s + l.amplifiers, 0),
+      streamCycles: a.streamCycles,
+      fillCycles: a.fillCycles,
+    };
+  } else {
+    latencyNs = criticalPath(nodes, layers, net.logits, (l) => l.latencyNs);
+    for (const l of layers) slowestNs = Math.max(slowestNs, l.latencyNs);
+  }
 
   const energy = zeroByComponent();
   const area = zeroByComponent();
@@ -62,6 +124,7 @@ export function costNetwork(net: Network, tech: Tech, dep: Deployment, opts: Cos
   let arrays = 0;
   let usedCells = 0;
   let adcs = 0;
+  let dacs = 0;
   let conversions = 0;
   let bufferBits = 0;
   for (const l of layers) {
@@ -77,28 +140,29 @@ export function costNetwork(net: Network, tech: Tech, dep: Deployment, opts: Cos
     arrays += l.arrays;
     usedCells += l.usedCells;
     adcs += l.adcs;
+    dacs += l.dacs;
     conversions += l.conversions;
     bufferBits += l.bufferBits;
   }
-  addRouting(energy, area, movedElements(nodes) * ctx.activationBits, tech);
+  addRouting(energy, area, routedBits(nodes, ctx), tech);
   energyByOp.routing = energy.routing;
   areaByOp.routing = area.routing;
 
-  const latencyNs = criticalPathNs(nodes, layers, net.logits);
-  let slowest = 0;
-  for (const l of layers) slowest = Math.max(slowest, l.latencyNs);
   const cellsProgrammed = usedCells;
-  const maxRows = dep.tile; // arrays are programmed in parallel, row by row
+  const maxRows = cfg.tile; // arrays are programmed in parallel, row by row
   const report: CostReport = {
+    platform: platformOf(cfg),
     ...headline(energy, area, latencyNs, bufferBits, tech),
-    throughputImgPerSec: 1e9 / slowest,
+    throughputImgPerSec: 1e9 / slowestNs,
     arrays,
-    utilisation: arrays ? usedCells / (arrays * dep.tile * dep.tile) : 0,
+    utilisation: arrays ? usedCells / (arrays * cfg.tile * cfg.tile) : 0,
     adcs,
+    dacs,
     conversionsPerImage: conversions,
+    ...(analogSummary ? { analog: analogSummary } : {}),
     programming: {
       cells: cellsProgrammed,
-      energyUj: (cellsProgrammed * c.programEnergyPj(tech)) / 1e6,
+      energyUj: (cellsProgrammed * c.programEnergyPj(tech, cfg.conductance)) / 1e6,
       timeUs: (maxRows * c.programRowNs(tech)) / 1000,
     },
     breakdown: {
@@ -110,6 +174,50 @@ export function costNetwork(net: Network, tech: Tech, dep: Deployment, opts: Cos
     },
   };
   return opts.perLayer ? { ...report, layers } : report;
+}
+
+/**
+ * Timing of one image on the parallel analog platform: the cycle is the slowest stage's
+ * settling; the image streams in at `spatialParallelism` positions per cycle, and its last
+ * logits come out after the fill of the critical path.
+ */
+export function analogTiming(
+  slowestSettleNs: number,
+  fillCycles: number,
+  net: Network,
+  cfg: HardwareConfig,
+  tech: Tech,
+): { cycleNs: number; streamCycles: number; fillCycles: number; streamNs: number; latencyNs: number } {
+  const s = net.nodes[net.input]!.shape;
+  const streamCycles = Math.ceil((s.h * s.w) / cfg.analogChain.spatialParallelism);
+  // A network with no analog stage still takes one digital clock per cycle.
+  const cycleNs = Math.max(slowestSettleNs, c.cycleNs(tech));
+  return {
+    cycleNs,
+    streamCycles,
+    fillCycles,
+    streamNs: streamCycles * cycleNs,
+    latencyNs: (streamCycles + fillCycles) * cycleNs,
+  };
+}
+
+/** A layer's analog costs once the cycle and the latency are known: cell reads of one cycle, static power for the latency. */
+export function settleAnalogLayer(
+  l: LayerCost,
+  cycleNs: number,
+  latencyNs: number,
+  cfg: HardwareConfig,
+  tech: Tech,
+): LayerCost {
+  const energyPj = { ...l.energyPj };
+  energyPj.array += l.cellReads * c.cellReadEnergyPj(tech, cfg.conductance, cycleNs);
+  for (const k of COMPONENT_KINDS) energyPj[k] += l.staticMw[k] * latencyNs;
+  return { ...l, energyPj, latencyNs: l.fillCycles * cycleNs };
+}
+
+/** Activation bits that global routing moves: none on the parallel analog platform (its stage wires are priced per stage). */
+export function routedBits(nodes: readonly IrNode[], ctx: DesignContext): number {
+  return ctx.hw.analogChain.enabled ? 0 : movedElements(nodes) * ctx.activationBits;
 }
 
 /** Activation values every node hands on (constant zeros move nothing). */
@@ -151,15 +259,20 @@ export function headline(
 }
 
 /**
- * Latency of one image: when the logits are ready, along the longest path through the
- * graph (branches run in parallel; work whose result is never used does not delay them).
+ * When the logits are ready, along the longest path through the graph (branches run in
+ * parallel; work whose result is never used does not delay them), in the unit of `delay`.
  */
-function criticalPathNs(nodes: readonly IrNode[], layers: readonly LayerCost[], output: number): number {
+export function criticalPath(
+  nodes: readonly IrNode[],
+  layers: readonly LayerCost[],
+  output: number,
+  delay: (l: LayerCost) => number,
+): number {
   const finish = new Float64Array(nodes.length === 0 ? 0 : nodes[nodes.length - 1]!.id + 1);
   layers.forEach((l, i) => {
     let start = 0;
     for (const j of nodeInputs(nodes[i]!)) start = Math.max(start, finish[j]!);
-    finish[l.node] = start + l.latencyNs;
+    finish[l.node] = start + delay(l);
   });
   return finish[output]!;
 }

@@ -1,21 +1,36 @@
 /**
- * Hardware designs of the IR's operations, chosen by a table from node kind to design
- * (the hypernetwork overrides entries). Each design says, for one image, how many arrays
- * and converters it occupies, what its components spend, and how long it takes.
+ * Hardware designs of the IR's operations on the digital periphery platform, chosen by a table
+ * from node kind to design (the parallel analog platform has its own table in
+ * analog-designs.ts). Each design says, for one image, how many arrays and converters it
+ * occupies, what its components spend, and how long it takes.
  *
  * Crossbar ops (dense and 1×1 conv, stem, classifier, depthwise, dilated, FactorizedReduce's
- * convs) map im2col rows × output columns, a differential pair of devices per weight slice;
- * depthwise kernels are packed block-diagonally; a dilated kernel uses the undilated array
- * (only the input address generator changes). Inputs are applied bit-serially by 1-bit DACs;
- * each ADC converts `columnsPerAdc` columns in turn. BN is folded into the preceding
- * convolution's weights and an output bias add. Pools, node sums, ReLU and global pooling
- * are digital periphery; concat, skip and FactorizedReduce's shift are wiring.
+ * convs) sit where the mapper (mapping.ts) places them, a differential pair of devices per
+ * weight slice; a dilated kernel uses the undilated array (only the input address generator
+ * changes). Inputs are applied in the mapper's DAC phases (bit-serial 1-bit DACs, or
+ * multi-bit DACs); each ADC converts `columnsPerAdc` columns in turn. BN is folded into the
+ * preceding convolution's weights and an output bias add. Pools, node sums, ReLU and global
+ * pooling are digital periphery; concat, skip and FactorizedReduce's shift are wiring.
  */
-import { type IrNode, type Network, nodeInputs, type Shape } from "../ir/graph.js";
+import type { ConvNode, IrNode, LinearNode, Network, Shape } from "../ir/graph.js";
+import { nodeInputs } from "../ir/graph.js";
 import * as c from "./components.js";
-import { columnsPerReadout, columnsPerWeight, type Deployment } from "./deployment.js";
+import { columnsPerReadout, columnsPerWeight, type HardwareConfig } from "./config.js";
+import {
+  countPlacement,
+  dacPhases,
+  type PlacementCounts,
+  placeWeights,
+  shapeOfNode,
+  signedInput,
+} from "./mapping.js";
 import type { Tech } from "./tech.js";
 
+/**
+ * Component kinds of the breakdown. The last four are the parallel analog platform's: analog
+ * neurons (TIAs, summing amplifiers, integrators), other analog units (ReLU clamps,
+ * winner-take-all max pools), analog line buffers (sample-and-hold cells) and stage wires.
+ */
 export const COMPONENT_KINDS = [
   "array",
   "dac",
@@ -26,16 +41,36 @@ export const COMPONENT_KINDS = [
   "digital",
   "buffer",
   "routing",
+  "amplifier",
+  "analogUnit",
+  "analogStorage",
+  "wire",
 ] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
 export type ByComponent = Record<ComponentKind, number>;
 
 export function zeroByComponent(): ByComponent {
-  return { array: 0, dac: 0, adc: 0, sampleHold: 0, shiftAdd: 0, mux: 0, digital: 0, buffer: 0, routing: 0 };
+  return {
+    array: 0,
+    dac: 0,
+    adc: 0,
+    sampleHold: 0,
+    shiftAdd: 0,
+    mux: 0,
+    digital: 0,
+    buffer: 0,
+    routing: 0,
+    amplifier: 0,
+    analogUnit: 0,
+    analogStorage: 0,
+    wire: 0,
+  };
 }
 
 export function totalOf(b: ByComponent): number {
-  return b.array + b.dac + b.adc + b.sampleHold + b.shiftAdd + b.mux + b.digital + b.buffer + b.routing;
+  let s = 0;
+  for (const k of COMPONENT_KINDS) s += b[k];
+  return s;
 }
 
 export interface LayerCost {
@@ -47,6 +82,8 @@ export interface LayerCost {
   readonly arrays: number;
   /** Cells holding weights / cells of the arrays. */
   readonly usedCells: number;
+  /** Devices programmed: every device of the rows and columns the placement uses. */
+  readonly devices: number;
   readonly adcs: number;
   readonly dacs: number;
   /** ADC conversions for one image. */
@@ -56,113 +93,78 @@ export interface LayerCost {
   readonly latencyNs: number;
   /** Bits kept in buffers (for leakage). */
   readonly bufferBits: number;
+  /** Parallel analog platform: static power of the node's circuits (mW), spent for the image's latency. */
+  readonly staticMw: ByComponent;
+  /** Parallel analog platform: cell reads of one image, each lasting one cycle. */
+  readonly cellReads: number;
+  /** Parallel analog platform: settling time of the stage the node ends (ns; 0 if none). */
+  readonly settleNs: number;
+  /** Parallel analog platform: cycles from the node's first input to its first output. */
+  readonly fillCycles: number;
+  /** Analog neurons (TIAs, summing amplifiers, integrators). */
+  readonly amplifiers: number;
 }
 
 export interface DesignContext {
   readonly tech: Tech;
-  readonly dep: Deployment;
+  /** The configuration as the arrays see it (config.arrayConfig). */
+  readonly hw: HardwareConfig;
   readonly net: Network;
   /** Activation bits moved between units. */
   readonly activationBits: number;
+  /** ReLUs fused into the convolution that reads them (that convolution's input is unsigned). */
+  readonly fused: ReadonlySet<number>;
 }
 
-type Design = (node: IrNode, ctx: DesignContext) => Partial<LayerCost>;
+/** The mapper's placement of a weight layer, and its counts. */
+export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): PlacementCounts {
+  const shape = shapeOfNode(node);
+  const cpw = columnsPerWeight(hw);
+  return countPlacement(placeWeights(shape, hw.tile, cpw, node.scope.path), shape, cpw);
+}
+
+/** DAC phases of one output position of a weight layer (the simulator runs the same phases). */
+export function phasesOf(node: ConvNode | LinearNode, ctx: DesignContext): number {
+  const d = ctx.hw.dac;
+  return dacPhases(d.mode, ctx.hw.inputBits, signedInput(node, ctx.fused), d.signedInputs).planeWeight.length;
+}
+
+export type Design = (node: IrNode, ctx: DesignContext) => Partial<LayerCost>;
+export type DesignTable = Record<IrNode["kind"], Design>;
 
 const ACC_BITS = 16; // partial sums of 8-bit × 8-bit products over ≤ 2^8 rows fit 16 bits (+ guard)
+/** A lossless converter (adc.bits null, the integer reference) is priced as a 16-bit SAR ADC. */
+const LOSSLESS_ADC_BITS = 16;
 const ADDRESS_BITS = 16; // line-buffer address arithmetic
-const INPUT_ACTIVITY = 0.5; // assumption: half the input bits are 1 in bit-serial operation
+/** Assumption: half the input bits are 1 in bit-serial operation (and the mean analog drive is half scale). */
+export const INPUT_ACTIVITY = 0.5;
 
-const elements = (s: Shape): number => s.c * s.h * s.w;
-
-/** How one weight matrix sits on T×T arrays. */
-export interface ArrayMapping {
-  readonly arrays: number;
-  readonly usedCells: number;
-  /** Row tiles whose partial sums are added digitally. */
-  readonly rowTiles: number;
-  /** Columns read (= ADC conversions) per input bit. */
-  readonly columnsRead: number;
-  /** DAC-driven rows per input bit. */
-  readonly rowsDriven: number;
-}
-
-/** A dense rows × outC matrix (im2col rows, output columns), cpw physical columns per weight. */
-export function denseMapping(rows: number, outC: number, cpw: number, T: number): ArrayMapping {
-  const rowTiles = Math.ceil(rows / T);
-  const colTiles = Math.ceil((outC * cpw) / T);
-  return {
-    arrays: rowTiles * colTiles,
-    usedCells: rows * outC * cpw,
-    rowTiles,
-    columnsRead: rowTiles * outC * cpw,
-    rowsDriven: rows * colTiles,
-  };
-}
-
-/**
- * Depthwise k×k kernels packed block-diagonally: ⌊T/k²⌋ channels per array (and ⌊T/cpw⌋ by
- * columns). With row gating only `driven` of the k² rows of a channel hold weights and see
- * inputs (a 3×3 kernel in the hypernetwork's 25-tap array).
- */
-export function depthwiseMapping(
-  channels: number,
-  taps: number,
-  cpw: number,
-  T: number,
-  where: string,
-  driven = taps,
-): ArrayMapping {
-  const perArray = Math.min(Math.floor(T / taps), Math.floor(T / cpw));
-  if (perArray < 1) throw new Error(`${where}: a ${taps}-tap depthwise kernel does not fit a ${T}×${T} tile`);
-  return {
-    arrays: Math.ceil(channels / perArray),
-    usedCells: channels * driven * cpw,
-    rowTiles: 1,
-    columnsRead: channels * cpw,
-    rowsDriven: channels * driven,
-  };
-}
+export const elements = (s: Shape): number => s.c * s.h * s.w;
 
 function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
-  const { tech: t, dep: d } = ctx;
-  const T = d.tile;
-  const cpw = columnsPerWeight(d);
-  const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
-  let outC: number;
-  let positions: number;
-  let map: ArrayMapping;
-  let lineBufferBits: number;
-  if (node.kind === "conv") {
-    outC = node.outC;
-    positions = node.shape.h * node.shape.w;
-    lineBufferBits = node.k * inShape.w * inShape.c * ctx.activationBits;
-    if (node.groups > 1 && node.groups === node.inC && node.outC === node.inC) {
-      map = depthwiseMapping(node.inC, node.k * node.k, cpw, T, node.scope.path, node.taps?.length);
-    } else if (node.groups === 1) {
-      map = denseMapping(node.inC * node.k * node.k, outC, cpw, T);
-    } else {
-      throw new Error(
-        `${node.scope.path}: grouped convolutions other than depthwise have no crossbar design`,
-      );
-    }
-  } else if (node.kind === "linear") {
-    outC = node.outF;
-    positions = 1;
-    lineBufferBits = node.inF * ctx.activationBits;
-    map = denseMapping(node.inF, outC, cpw, T);
-  } else {
+  if (node.kind !== "conv" && node.kind !== "linear")
     throw new Error(`internal: no crossbar design for ${node.kind}`);
-  }
-  const { arrays, usedCells, rowTiles, columnsRead: convPerCycle, rowsDriven } = map;
-  const cycles = positions * d.inputBits;
+  const { tech: t, hw: d } = ctx;
+  const T = d.tile;
+  const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
+  const outC = node.kind === "conv" ? node.outC : node.outF;
+  const positions = node.kind === "conv" ? node.shape.h * node.shape.w : 1;
+  const lineBufferBits =
+    node.kind === "conv"
+      ? node.k * inShape.w * inShape.c * ctx.activationBits
+      : node.inF * ctx.activationBits;
+  const { arrays, usedCells, devices, rowTiles, weightColumns, rowsDriven } = placementOf(node, d);
+  const cycles = positions * phasesOf(node, ctx);
   // With analog pair subtraction two physical columns make one ADC input.
   const cpr = columnsPerReadout(d);
-  const conversions = (cycles * convPerCycle) / cpr;
-  const adcsPerArray = Math.ceil(T / cpr / d.columnsPerAdc);
+  const conversions = (cycles * weightColumns) / cpr;
+  const adcsPerArray = Math.ceil(T / cpr / d.adc.columnsPerAdc);
+  const adcBits = d.adc.bits ?? LOSSLESS_ADC_BITS;
+  const multiBit = d.dac.mode === "multi-bit";
   const energyPj = zeroByComponent();
-  energyPj.array = cycles * INPUT_ACTIVITY * usedCells * c.cellReadEnergyPj(t);
-  energyPj.dac = cycles * rowsDriven * c.dacEnergyPj(t);
-  energyPj.adc = conversions * c.adcEnergyPj(t, d.adcBits);
+  energyPj.array = cycles * INPUT_ACTIVITY * usedCells * c.cellReadEnergyPj(t, d.conductance);
+  energyPj.dac = cycles * rowsDriven * (multiBit ? c.multiBitDacEnergyPj(t, d.inputBits) : c.dacEnergyPj(t));
+  energyPj.adc = conversions * c.adcEnergyPj(t, adcBits);
   energyPj.sampleHold = conversions * t.sampleHold.energy;
   energyPj.shiftAdd = conversions * t.digital.shiftAddEnergy;
   energyPj.mux = conversions * t.switches.muxEnergy;
@@ -177,18 +179,19 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     positions * outC * ctx.activationBits * t.buffer.writeEnergyPerBit;
   const areaUm2 = zeroByComponent();
   areaUm2.array = arrays * c.arrayAreaUm2(t, T);
-  areaUm2.dac = arrays * T * t.dac.area;
-  areaUm2.adc = arrays * adcsPerArray * c.adcAreaUm2(t, d.adcBits);
+  areaUm2.dac = arrays * T * (multiBit ? c.multiBitDacAreaUm2(t, d.inputBits) : t.dac.area);
+  areaUm2.adc = arrays * adcsPerArray * c.adcAreaUm2(t, adcBits);
   areaUm2.sampleHold = (arrays * T * t.sampleHold.area) / cpr;
   areaUm2.shiftAdd = arrays * adcsPerArray * t.digital.shiftAddArea;
   areaUm2.mux = (arrays * T * t.switches.muxArea) / cpr;
   areaUm2.digital = (outC * ACC_BITS + (dilated ? ADDRESS_BITS : 0)) * t.digital.addAreaPerBit;
   areaUm2.buffer = lineBufferBits * t.buffer.areaPerBit;
-  const perBitNs = c.arrayReadNs(t) + d.columnsPerAdc * c.adcConversionNs(t, d.adcBits);
-  const latencyNs = positions * (d.inputBits * perBitNs + c.cycleNs(t));
+  const perPhaseNs = c.arrayReadNs(t) + d.adc.columnsPerAdc * c.adcConversionNs(t, adcBits);
+  const latencyNs = positions * ((cycles / positions) * perPhaseNs + c.cycleNs(t));
   return {
     arrays,
     usedCells,
+    devices,
     adcs: arrays * adcsPerArray,
     dacs: arrays * T,
     conversions,
@@ -226,7 +229,7 @@ function digitalUnit(
 
 const wiring: Design = () => ({});
 
-export const DESIGNS: Record<IrNode["kind"], Design> = {
+export const DESIGNS: DesignTable = {
   input: wiring,
   conv: crossbar,
   linear: crossbar,
@@ -296,11 +299,7 @@ export const DESIGNS: Record<IrNode["kind"], Design> = {
 
 const ZERO: ByComponent = Object.freeze(zeroByComponent());
 
-export function costNode(
-  node: IrNode,
-  ctx: DesignContext,
-  designs: Record<IrNode["kind"], Design> = DESIGNS,
-): LayerCost {
+export function costNode(node: IrNode, ctx: DesignContext, designs: DesignTable = DESIGNS): LayerCost {
   const r = designs[node.kind](node, ctx);
   return {
     node: node.id,
@@ -309,6 +308,7 @@ export function costNode(
     op: opLabel(node),
     arrays: r.arrays ?? 0,
     usedCells: r.usedCells ?? 0,
+    devices: r.devices ?? 0,
     adcs: r.adcs ?? 0,
     dacs: r.dacs ?? 0,
     conversions: r.conversions ?? 0,
@@ -316,6 +316,11 @@ export function costNode(
     areaUm2: r.areaUm2 ?? ZERO,
     latencyNs: r.latencyNs ?? 0,
     bufferBits: r.bufferBits ?? 0,
+    staticMw: r.staticMw ?? ZERO,
+    cellReads: r.cellReads ?? 0,
+    settleNs: r.settleNs ?? 0,
+    fillCycles: r.fillCycles ?? 0,
+    amplifiers: r.amplifiers ?? 0,
   };
 }
 

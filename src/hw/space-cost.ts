@@ -19,26 +19,23 @@ import {
 } from "../space/cell.js";
 import { DARTS_STYLE, type GenotypeOp } from "../space/genotype.js";
 import { NUM_OPS, PRIMITIVES } from "../space/primitives.js";
-import { addRouting, headline } from "./cost.js";
-import type { Deployment } from "./deployment.js";
-import {
-  type ByComponent,
-  COMPONENT_KINDS,
-  costNode,
-  type DesignContext,
-  type LayerCost,
-  zeroByComponent,
-} from "./designs.js";
-import type { Tech } from "./tech.js";
+import * as c from "./components.js";
+import { type Hardware, platformOf } from "./config.js";
+import { addRouting, analogTiming, designContext, designsFor, headline, routedBits } from "./cost.js";
+import { type ByComponent, COMPONENT_KINDS, costNode, type LayerCost, zeroByComponent } from "./designs.js";
 
 /** Summed cost of a group of IR nodes. */
 interface Part {
   energy: ByComponent;
   area: ByComponent;
-  /** Longest path through the group from its inputs (ns). */
+  /** Longest path through the group from its inputs (ns; cycles on the parallel analog platform). */
   latencyNs: number;
   movedElements: number;
   bufferBits: number;
+  /** Parallel analog platform: static power, cell reads and the slowest stage of the group. */
+  staticMw: ByComponent;
+  cellReads: number;
+  settleNs: number;
 }
 
 function emptyPart(): Part {
@@ -48,6 +45,9 @@ function emptyPart(): Part {
     latencyNs: 0,
     movedElements: 0,
     bufferBits: 0,
+    staticMw: zeroByComponent(),
+    cellReads: 0,
+    settleNs: 0,
   };
 }
 
@@ -55,9 +55,12 @@ function addInto(total: Part, p: Part): void {
   for (const k of COMPONENT_KINDS) {
     total.energy[k] += p.energy[k];
     total.area[k] += p.area[k];
+    total.staticMw[k] += p.staticMw[k];
   }
   total.movedElements += p.movedElements;
   total.bufferBits += p.bufferBits;
+  total.cellReads += p.cellReads;
+  total.settleNs = Math.max(total.settleNs, p.settleNs);
 }
 
 export interface SpaceCost {
@@ -77,12 +80,15 @@ export class SpaceCostModel {
   private readonly headLatencyNs: number;
   private readonly stemLatencyNs: number;
   private readonly reductions: readonly number[];
+  private readonly analog: boolean;
+  private readonly net: Network;
+  /** Bits each moved activation value carries through global routing (0 on the analog platform). */
+  private readonly routedBitsPerValue: number;
 
   constructor(
     readonly channels: number,
     readonly layers: number,
-    private readonly tech: Tech,
-    private readonly dep: Deployment,
+    private readonly hw: Hardware,
   ) {
     // The union network: every non-none op on every edge, in a genotype-style op list.
     const all = (): GenotypeOp[] =>
@@ -93,10 +99,15 @@ export class SpaceCostModel {
       style: DARTS_STYLE,
     });
     const net = buildNetwork(union, { channels, layers });
+    this.net = net;
     this.reductions = net.reductions;
-    const ctx: DesignContext = { tech, dep, net, activationBits: dep.inputBits };
-    const costs = net.nodes.map((n) => costNode(n, ctx));
-    const part = (ids: number[]): Part => partOf(net, costs, ids);
+    this.analog = platformOf(hw.config) === "parallel-analog";
+    const ctx = designContext(net, hw);
+    this.routedBitsPerValue = routedBits([net.nodes[net.input]!], ctx) === 0 ? 0 : ctx.activationBits;
+    const designs = designsFor(hw.config);
+    const costs = net.nodes.map((n) => costNode(n, ctx, designs));
+    const delay = this.analog ? (l: LayerCost) => l.fillCycles : (l: LayerCost) => l.latencyNs;
+    const part = (ids: number[]): Part => partOf(net, costs, ids, delay);
 
     const byScope = new Map<string, number[]>();
     for (const n of net.nodes) {
@@ -131,13 +142,16 @@ export class SpaceCostModel {
             inputs: addNode.inputs.slice(0, n),
             dropPath: addNode.dropPath.slice(0, n),
           };
-          const c = costNode(probe, ctx);
+          const l = costNode(probe, ctx, designs);
           perCount.push({
-            energy: c.energyPj,
-            area: c.areaUm2,
-            latencyNs: c.latencyNs,
+            energy: l.energyPj,
+            area: l.areaUm2,
+            latencyNs: delay(l),
             movedElements: elems(probe),
-            bufferBits: c.bufferBits,
+            bufferBits: l.bufferBits,
+            staticMw: l.staticMw,
+            cellReads: l.cellReads,
+            settleNs: l.settleNs,
           });
         }
         sums.push(perCount);
@@ -182,8 +196,17 @@ export class SpaceCostModel {
       s0 = s1;
       s1 = Math.max(finish[2]!, finish[3]!, finish[4]!, finish[5]!);
     }
-    addRouting(total.energy, total.area, total.movedElements * this.dep.inputBits, this.tech);
-    const h = headline(total.energy, total.area, s1 + this.headLatencyNs, total.bufferBits, this.tech);
+    const { tech, config: hwConfig } = this.hw;
+    let latencyNs = s1 + this.headLatencyNs;
+    if (this.analog) {
+      // The same settling as costNetwork: cell reads last one cycle, static power the latency.
+      const a = analogTiming(total.settleNs, latencyNs, this.net, hwConfig, tech);
+      latencyNs = a.latencyNs;
+      total.energy.array += total.cellReads * c.cellReadEnergyPj(tech, hwConfig.conductance, a.cycleNs);
+      for (const k of COMPONENT_KINDS) total.energy[k] += total.staticMw[k] * latencyNs;
+    }
+    addRouting(total.energy, total.area, total.movedElements * this.routedBitsPerValue, tech);
+    const h = headline(total.energy, total.area, latencyNs, total.bufferBits, tech);
     return { areaMm2: h.areaMm2, energyUj: h.energyUj, latencyUs: h.latencyUs, powerMw: h.powerMw };
   }
 }
@@ -192,24 +215,32 @@ function elems(n: IrNode): number {
   return n.shape.c * n.shape.h * n.shape.w;
 }
 
-/** Sum of a group's costs and its longest internal path (inputs from outside start at 0). */
-function partOf(net: Network, costs: readonly LayerCost[], ids: readonly number[]): Part {
+/** Sum of a group's costs and its longest internal path in `delay` (inputs from outside start at 0). */
+function partOf(
+  net: Network,
+  costs: readonly LayerCost[],
+  ids: readonly number[],
+  delay: (l: LayerCost) => number,
+): Part {
   const p = emptyPart();
   const inGroup = new Set(ids);
   const finish = new Map<number, number>();
   for (const id of [...ids].sort((a, b) => a - b)) {
-    const c = costs[id]!;
+    const l = costs[id]!;
     for (const k of COMPONENT_KINDS) {
-      p.energy[k] += c.energyPj[k];
-      p.area[k] += c.areaUm2[k];
+      p.energy[k] += l.energyPj[k];
+      p.area[k] += l.areaUm2[k];
+      p.staticMw[k] += l.staticMw[k];
     }
     const node = net.nodes[id]!;
     if (node.kind !== "zeros") p.movedElements += elems(node);
-    p.bufferBits += c.bufferBits;
+    p.bufferBits += l.bufferBits;
+    p.cellReads += l.cellReads;
+    p.settleNs = Math.max(p.settleNs, l.settleNs);
     let start = 0;
     for (const j of nodeInputs(node)) if (inGroup.has(j)) start = Math.max(start, finish.get(j)!);
-    finish.set(id, start + c.latencyNs);
-    p.latencyNs = Math.max(p.latencyNs, start + c.latencyNs);
+    finish.set(id, start + delay(l));
+    p.latencyNs = Math.max(p.latencyNs, start + delay(l));
   }
   return p;
 }

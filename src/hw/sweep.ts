@@ -3,9 +3,8 @@ import { genotypeToConfiguration } from "../space/genotype.js";
 import { type SpaceView, sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
 import { type Summary, summarise } from "../util/stats.js";
-import type { Deployment } from "./deployment.js";
+import type { Hardware } from "./config.js";
 import { SpaceCostModel } from "./space-cost.js";
-import type { Tech } from "./tech.js";
 
 export const SWEEP_METRICS = ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const;
 export type SweepMetric = (typeof SWEEP_METRICS)[number];
@@ -24,15 +23,14 @@ export function sweep(
   view: SpaceView,
   channels: number,
   layers: number,
-  tech: Tech,
-  dep: Deployment,
+  hw: Hardware,
 ): SweepResult {
   const rng = new Rng(seed);
   const values = Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as number[]])) as Record<
     SweepMetric,
     number[]
   >;
-  const model = new SpaceCostModel(channels, layers, tech, dep);
+  const model = new SpaceCostModel(channels, layers, hw);
   for (let i = 0; i < n; i++) {
     const config =
       view === "genotype" ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng);

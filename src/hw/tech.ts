@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { mergeJson } from "../util/merge.js";
 
 const param = (unit: string, min = 0) =>
   z
@@ -50,7 +51,16 @@ export const TechSchema = z
         areaPerBit: param("um^2"),
       })
       .strict(),
-    dac: z.object({ power: param("uW"), area: param("um^2"), rate: param("GS/s", 1e-3) }).strict(),
+    dac: z
+      .object({
+        power: param("uW"),
+        area: param("um^2"),
+        rate: param("GS/s", 1e-3),
+        /** An 8-bit DAC (the parallel analog platform's image input), at `rate`. */
+        multiBitPower: param("uW"),
+        multiBitArea: param("um^2"),
+      })
+      .strict(),
     sampleHold: z.object({ energy: param("pJ"), area: param("um^2") }).strict(),
     digital: z
       .object({
@@ -74,19 +84,56 @@ export const TechSchema = z
       })
       .strict(),
     routing: z.object({ energyPerBitMm: param("pJ"), areaFactor: param("x") }).strict(),
+    /** Circuits of the parallel analog platform. */
+    analog: z
+      .object({
+        supply: param("V", 0.1),
+        /** Analog neurons: TIAs, summing amplifiers and integrators. */
+        amplifier: z
+          .object({
+            gmOverId: param("1/V", 1),
+            branches: param("x", 1),
+            loadCapacitance: param("fF", 1e-3),
+            noiseGain: param("x", 1),
+            inputNoise: param("nV/rtHz"),
+            outputSwing: param("V", 1e-3),
+            area: param("um^2"),
+            settlingTimeConstants: param("x", 1),
+          })
+          .strict(),
+        /** Analog ReLU at an amplifier's output. */
+        clamp: z.object({ area: param("um^2") }).strict(),
+        /** Winner-take-all circuit of an analog max pool. */
+        wta: z.object({ biasCurrent: param("uA"), areaPerInput: param("um^2") }).strict(),
+        /** Analog switches and MUX pass gates. */
+        switch: z
+          .object({
+            rOn: param("ohm"),
+            capacitance: param("fF"),
+            area: param("um^2"),
+            leakage: param("pA"),
+            perStage: param("switches"),
+          })
+          .strict(),
+        wire: z.object({ resistance: param("ohm/um"), capacitance: param("fF/um") }).strict(),
+        /** Sample-and-hold cell of the analog line buffers. */
+        hold: z
+          .object({ capacitance: param("fF", 1e-3), area: param("um^2"), leakage: param("fA") })
+          .strict(),
+      })
+      .strict(),
   })
   .strict();
 
 export type TechFile = z.infer<typeof TechSchema>;
 
 /** Plain numbers of a technology file, in its units (the cost model reads these). */
-export type Tech = {
-  [G in keyof TechFile]: TechFile[G] extends { value: number }
-    ? number
-    : TechFile[G] extends Record<string, unknown>
-      ? { [K in keyof TechFile[G]]: number }
-      : TechFile[G];
-};
+type Numbers<T> = T extends { value: number }
+  ? number
+  : T extends Record<string, unknown>
+    ? { readonly [K in keyof T]: Numbers<T[K]> }
+    : T;
+export type Tech = Numbers<TechFile>;
 
 export class TechError extends Error {
   override name = "TechError";
@@ -95,10 +142,18 @@ export class TechError extends Error {
 const TECH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tech");
 export const SHIPPED_TECH = ["neurosim-22nm", "mnsim-130nm"] as const;
 
+/** Shipped files, validated once per process. */
+const shipped = new Map<string, { file: TechFile; tech: Tech }>();
+
 /** A shipped name, or a JSON file that overrides fields of the file it names in "base" (default neurosim-22nm). */
 export function loadTech(spec = "neurosim-22nm"): { file: TechFile; tech: Tech } {
-  if ((SHIPPED_TECH as readonly string[]).includes(spec))
-    return validate(readJson(join(TECH_DIR, `${spec}.json`)), spec);
+  if ((SHIPPED_TECH as readonly string[]).includes(spec)) {
+    const cached = shipped.get(spec);
+    if (cached) return cached;
+    const t = validate(readJson(join(TECH_DIR, `${spec}.json`)), spec);
+    shipped.set(spec, t);
+    return t;
+  }
   if (!existsSync(spec))
     throw new TechError(
       `technology file '${spec}' not found; use one of ${SHIPPED_TECH.join(", ")} or a JSON file`,
@@ -110,7 +165,7 @@ export function loadTech(spec = "neurosim-22nm"): { file: TechFile; tech: Tech }
       `${spec}: base: unknown technology '${baseName}'; use one of ${SHIPPED_TECH.join(", ")}`,
     );
   const { base: _, ...overrides } = user;
-  const merged = deepMerge(readJson(join(TECH_DIR, `${baseName}.json`)), overrides);
+  const merged = mergeJson(readJson(join(TECH_DIR, `${baseName}.json`)), overrides);
   return validate(merged, spec);
 }
 
@@ -122,20 +177,13 @@ function readJson(path: string): unknown {
   }
 }
 
-function deepMerge(base: unknown, over: unknown): unknown {
-  if (over && typeof over === "object" && !Array.isArray(over) && base && typeof base === "object") {
-    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
-    return out;
-  }
-  return over;
-}
-
 export function validate(raw: unknown, where: string): { file: TechFile; tech: Tech } {
   const r = TechSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`);
-    throw new TechError(`${where}: invalid technology file:\n  ${lines.join("\n  ")}`);
+    throw new TechError(
+      `${where}: invalid technology file:\n  ${lines.join("\n  ")}\nEvery component needs value, unit and source (see tech/neurosim-22nm.json).`,
+    );
   }
   return { file: r.data, tech: numbers(r.data) as Tech };
 }

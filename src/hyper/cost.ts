@@ -5,9 +5,15 @@
  * switch nor leak), every activation crosses its MUXes (their energy and delay are on the
  * path), and activations travel across the larger chip.
  */
-import { type CostReport, costNetwork, movedElements, routingEnergyPj } from "../hw/cost.js";
-import type { Deployment } from "../hw/deployment.js";
-import type { Tech } from "../hw/tech.js";
+import type { Hardware } from "../hw/config.js";
+import {
+  type CostReport,
+  costNetwork,
+  designContext,
+  inferenceNodes,
+  routedBits,
+  routingEnergyPj,
+} from "../hw/cost.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { type CompiledConfiguration, compileConfiguration } from "./compiler.js";
@@ -42,20 +48,19 @@ const headlineOf = (r: CostReport): HeadlineCost => ({
 });
 
 /** The area side of a hypernetwork: costed once per hardware (it does not depend on the configuration). */
-export function hardwareCost(hw: HyperHardware, tech: Tech, dep: Deployment): CostReport {
-  return costNetwork(fullNetwork(hw), tech, dep);
+export function hardwareCost(h: HyperHardware, hw: Hardware): CostReport {
+  return costNetwork(fullNetwork(h), hw);
 }
 
 export function hyperCost(
   c: CompiledConfiguration,
-  tech: Tech,
-  dep: Deployment,
-  hardware: CostReport = hardwareCost(c.hardware, tech, dep),
+  hw: Hardware,
+  hardware: CostReport = hardwareCost(c.hardware, hw),
 ): HeadlineCost & { readonly activeArrays: number } {
   const net = configuredNetwork(c);
-  const active = costNetwork(net, tech, dep);
-  const movedBits = movedElements(net.nodes.filter((n) => n.scope.part !== "aux")) * dep.inputBits;
-  const routingPj = routingEnergyPj(movedBits, hardware.areaMm2 * 1e6, tech);
+  const active = costNetwork(net, hw);
+  const movedBits = routedBits(inferenceNodes(net), designContext(net, hw));
+  const routingPj = routingEnergyPj(movedBits, hardware.areaMm2 * 1e6, hw.tech);
   const energyUj = active.energyUj - active.breakdown.energyUjByComponent.routing + routingPj / 1e6;
   return {
     areaMm2: hardware.areaMm2,
@@ -71,17 +76,16 @@ export function hyperCost(
 export function compareDeployments(
   spec: HyperSpec,
   archs: readonly Architecture[],
-  tech: Tech,
-  dep: Deployment,
+  hw: Hardware,
 ): HyperComparison[] {
   let hardware: CostReport | null = null;
   return archs.map((arch) => {
     const c = compileConfiguration(spec, arch);
-    hardware ??= hardwareCost(c.hardware, tech, dep);
+    hardware ??= hardwareCost(c.hardware, hw);
     const individual = headlineOf(
-      costNetwork(buildNetwork(arch, { channels: spec.channels, layers: spec.layers }), tech, dep),
+      costNetwork(buildNetwork(arch, { channels: spec.channels, layers: spec.layers }), hw),
     );
-    const hyper = hyperCost(c, tech, dep, hardware);
+    const hyper = hyperCost(c, hw, hardware);
     return {
       genotype: arch.label,
       code: c.code,

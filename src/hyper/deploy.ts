@@ -8,9 +8,9 @@
  * hypernetwork, so both hardware receive the same numbers.
  */
 import { Model } from "../engine/model.js";
+import type { HardwareConfig } from "../hw/config.js";
 import type { ConvNode, Network } from "../ir/graph.js";
 import { hashString } from "../util/seed.js";
-import type { SimConfig } from "../xbar/config.js";
 import type { LogicalLayer } from "../xbar/layout.js";
 import { CrossbarSimulator, individualMapping, type Mapping } from "../xbar/simulator.js";
 import {
@@ -110,7 +110,7 @@ function embedLayer(src: LogicalLayer, node: ConvNode): LogicalLayer {
  * a 3×3 kernel drives only its 9 centre rows (the others are gated: not driven, no current).
  * Its devices are its own (seeded by the hypernetwork's layer names).
  */
-export function hyperMapping(cfg: SimConfig): Mapping {
+export function hyperMapping(cfg: HardwareConfig): Mapping {
   return { ...individualMapping(cfg), deviceKey: (l) => hashString(`hyper:${l.name}`) };
 }
 
@@ -118,7 +118,7 @@ export function hyperMapping(cfg: SimConfig): Mapping {
 export function hyperSimulator(
   c: CompiledConfiguration,
   individual: CrossbarSimulator,
-  cfg: SimConfig = individual.cfg,
+  cfg: HardwareConfig = individual.cfg,
 ): CrossbarSimulator {
   const model = hyperModel(c, individual.model);
   const sim = new CrossbarSimulator(model, cfg, hyperMapping(cfg));

@@ -7,10 +7,9 @@
  */
 
 import * as c from "../hw/components.js";
+import type { Hardware } from "../hw/config.js";
 import { costNetwork } from "../hw/cost.js";
-import type { Deployment } from "../hw/deployment.js";
 import type { LayerCost } from "../hw/designs.js";
-import type { Tech } from "../hw/tech.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import type { CompiledConfiguration } from "./compiler.js";
@@ -51,8 +50,7 @@ export function reconfigure(
   from: CompiledConfiguration,
   to: CompiledConfiguration,
   toArch: Architecture,
-  tech: Tech,
-  dep: Deployment,
+  hw: Hardware,
   sameWeights: (fromParam: string, toParam: string) => boolean = () => false,
 ): Reconfiguration {
   const before = new Map(from.switches.map((s) => [s.name, s.value]));
@@ -65,7 +63,7 @@ export function reconfigure(
   }
   const held = new Map(from.plan.map((s) => [s.target, s.source]));
   const net = configuredNetwork(to);
-  const cost = costNetwork(net, tech, dep, { perLayer: true });
+  const cost = costNetwork(net, hw, { perLayer: true });
   // Weight layers' costs by parameter prefix (batch norms are folded into them).
   const byParam = new Map<string, LayerCost>();
   for (const l of cost.layers!) {
@@ -84,8 +82,8 @@ export function reconfigure(
     arrays += layer.arrays;
     cells += layer.usedCells;
   }
-  const ind = costNetwork(buildNetwork(toArch, to.hardware.spec), tech, dep);
-  const rowsTimeUs = (dep.tile * c.programRowNs(tech)) / 1000; // arrays in parallel, row by row
+  const ind = costNetwork(buildNetwork(toArch, to.hardware.spec), hw);
+  const rowsTimeUs = (hw.config.tile * c.programRowNs(hw.tech)) / 1000; // arrays in parallel, row by row
   return {
     from: from.label,
     to: to.label,
@@ -94,7 +92,7 @@ export function reconfigure(
     arraysRewritten: arrays,
     arraysTotal: cost.arrays,
     cellsWritten: cells,
-    writeEnergyUj: (cells * c.programEnergyPj(tech)) / 1e6,
+    writeEnergyUj: (cells * c.programEnergyPj(hw.tech, hw.config.conductance)) / 1e6,
     writeTimeUs: arrays ? rowsTimeUs : 0,
     individual: {
       newHardwareAreaMm2: ind.areaMm2,

@@ -9,11 +9,11 @@
 import jstat from "jstat";
 import { Model } from "../engine/model.js";
 import { Tensor } from "../engine/tensor.js";
+import { type HardwareConfig, loadPreset, mergeConfig, parseHardwareConfig } from "../hw/config.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { Rng } from "../util/rng.js";
 import { deriveSeed } from "../util/seed.js";
-import { loadPreset, mergeConfig, type SimConfig, SimConfigSchema } from "../xbar/config.js";
 import { CrossbarSimulator } from "../xbar/simulator.js";
 import { compileConfiguration } from "./compiler.js";
 import { hyperSimulator } from "./deploy.js";
@@ -52,8 +52,8 @@ export interface EquivalenceOptions {
   readonly imageSize: number;
 }
 
-export const LOSSLESS: SimConfig = loadPreset("int8");
-export const LOSSY_ADC: SimConfig = SimConfigSchema.parse(
+export const LOSSLESS: HardwareConfig = loadPreset("int8");
+export const LOSSY_ADC: HardwareConfig = parseHardwareConfig(
   mergeConfig(LOSSLESS, { adc: { bits: 8, range: "calibrated" } }),
 );
 
@@ -82,7 +82,7 @@ export function checkEquivalence(
   const compiled = compileConfiguration(spec, arch);
   const model = randomModel(spec, arch, o.seed, o.imageSize);
   const x = randomImages(o.images, o.imageSize, deriveSeed(o.seed, 2));
-  const run = (cfg: SimConfig) => {
+  const run = (cfg: HardwareConfig) => {
     const ind = new CrossbarSimulator(model, cfg).calibrate(x);
     const hyp = hyperSimulator(compiled, ind, cfg);
     const logits = (s: CrossbarSimulator) => {
@@ -149,7 +149,7 @@ export interface NoisyComparison {
 export function compareUnderNoise(
   spec: HyperSpec,
   arch: Architecture,
-  cfg: SimConfig,
+  cfg: HardwareConfig,
   trials: number,
   o: EquivalenceOptions,
 ): NoisyComparison {

@@ -181,3 +181,24 @@ export function nodeInputs(node: IrNode): readonly number[] {
       return [node.input];
   }
 }
+
+/**
+ * ReLUs whose only reader (among the nodes kept) is a convolution: the engine fuses each into
+ * that convolution's input, which the crossbar then sees as unsigned.
+ */
+export function fusedRelus(net: Network, keep: (n: IrNode) => boolean = () => true): Set<number> {
+  const readers = new Int32Array(net.nodes.length);
+  const reader = new Int32Array(net.nodes.length).fill(-1);
+  for (const n of net.nodes) {
+    if (!keep(n)) continue;
+    for (const i of nodeInputs(n)) {
+      readers[i]!++;
+      reader[i] = n.id;
+    }
+  }
+  const fused = new Set<number>();
+  for (const n of net.nodes)
+    if (keep(n) && n.kind === "relu" && readers[n.id] === 1 && net.nodes[reader[n.id]!]!.kind === "conv")
+      fused.add(n.id);
+  return fused;
+}

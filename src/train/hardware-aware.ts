@@ -9,8 +9,8 @@
  * deployed ones alike.
  */
 import type { Model } from "../engine/model.js";
+import type { HardwareConfig } from "../hw/config.js";
 import { Rng } from "../util/rng.js";
-import type { SimConfig } from "../xbar/config.js";
 import type { LogicalLayer } from "../xbar/layout.js";
 import { programLayer } from "../xbar/program.js";
 import { quantizeWeights } from "../xbar/quantize.js";
@@ -37,7 +37,7 @@ const PROBE_WEIGHTS = 1 << 16;
  * its compensation, device-to-device variation, faults) and read back; one read-noise draw
  * adds to each sample. Measured, so it follows the device models rather than restating them.
  */
-export function measureWeightNoise(cfg: SimConfig, seed = 0): WeightNoise {
+export function measureWeightNoise(cfg: HardwareConfig, seed = 0): WeightNoise {
   const wMax = 2 ** (cfg.weightBits - 1) - 1;
   const codes = 2 * wMax + 1;
   const rows = Math.max(8, 2 ** Math.floor(Math.log2(PROBE_WEIGHTS / codes)));

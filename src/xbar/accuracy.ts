@@ -7,9 +7,9 @@ import { makeBatch, NO_AUGMENT } from "../data/augment.js";
 import type { Split } from "../data/cifar10.js";
 import type { Model } from "../engine/model.js";
 import { Tensor } from "../engine/tensor.js";
+import type { HardwareConfig } from "../hw/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { Rng } from "../util/rng.js";
-import type { SimConfig } from "./config.js";
 import { CrossbarSimulator } from "./simulator.js";
 
 export interface HardwareAccuracy {
@@ -23,7 +23,7 @@ export interface HardwareAccuracy {
 }
 
 /** `count` training images drawn with the calibration seed (no augmentation). */
-export function calibrationImages(train: Split, cfg: SimConfig): Tensor {
+export function calibrationImages(train: Split, cfg: HardwareConfig): Tensor {
   const count = Math.min(cfg.calibration.images, train.count);
   const order = new Rng(cfg.calibration.seed).shuffle(Array.from({ length: train.count }, (_, i) => i));
   const x = new Float32Array(count * 3072);
@@ -33,7 +33,7 @@ export function calibrationImages(train: Split, cfg: SimConfig): Tensor {
 
 export function hardwareAccuracy(
   model: Model,
-  cfg: SimConfig,
+  cfg: HardwareConfig,
   data: { test: Split; train: Split | null },
   opts: {
     trials: number;

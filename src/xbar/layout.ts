@@ -1,5 +1,5 @@
 /**
- * A weight layer as the crossbar sees it, and how its logical matrix is cut into arrays.
+ * A weight layer as the crossbar sees it; the mapper (src/hw/mapping.ts) cuts it into arrays.
  *
  * The logical matrix of a layer has one row per im2col input, r = (c·k + kh)·k + kw, and
  * one column per output channel. Dense convolutions, 1×1 convolutions, the stem and the
@@ -8,6 +8,7 @@
  * generator), never the array.
  */
 import type { ConvGeom } from "../engine/kernels/types.js";
+import { type ArrayPlacement, placeWeights, type WeightShape } from "../hw/mapping.js";
 import { roundHalfAway } from "./quantize.js";
 
 /** A layer's convolution geometry for one image (the kernels' ConvGeom without the batch). */
@@ -52,50 +53,21 @@ export function logicalWeight(l: LogicalLayer, r: number, o: number): number {
   return l.q[o * logicalRows(l) + r]!;
 }
 
-/** One physical array: the logical rows it drives and the logical outputs it holds. */
-export interface ArrayPlacement {
-  readonly rows: Int32Array;
-  readonly outputs: Int32Array;
+/** The weight shape of a deployed layer, for the mapper. */
+export function shapeOfLayer(l: LogicalLayer): WeightShape {
+  const kk = l.geom.k * l.geom.k;
+  return {
+    rows: logicalRows(l),
+    outputs: l.geom.oc,
+    kernelTaps: kk,
+    depthwise: l.depthwise,
+    ...(l.taps ? { driven: l.taps } : {}),
+  };
 }
 
-const range = (from: number, to: number): Int32Array =>
-  Int32Array.from({ length: to - from }, (_, i) => from + i);
-
-/**
- * Dense layers cut into row tiles of T rows × ⌊T / columnsPerWeight⌋ outputs; depthwise layers
- * packed block-diagonally, ⌊T/k²⌋ channels per array (fewer if their columns would not fit),
- * each channel driving only its `taps` rows when the layer is row-gated.
- */
+/** Individual deployment: the layer on arrays of its own, as the mapper places it. */
 export function individualLayout(l: LogicalLayer, tile: number, columnsPerWeight: number): ArrayPlacement[] {
-  const outsPerArray = Math.floor(tile / columnsPerWeight);
-  if (outsPerArray < 1)
-    throw new Error(`a ${tile}-column tile cannot hold one weight of ${columnsPerWeight} columns`);
-  const arrays: ArrayPlacement[] = [];
-  const { oc, k } = l.geom;
-  if (l.depthwise) {
-    const kk = k * k;
-    const per = Math.min(Math.floor(tile / kk), outsPerArray);
-    if (per < 1) throw new Error(`a ${tile}-row tile cannot hold a ${k}×${k} depthwise kernel`);
-    for (let c0 = 0; c0 < oc; c0 += per) {
-      const c1 = Math.min(oc, c0 + per);
-      const rows = l.taps
-        ? Int32Array.from({ length: (c1 - c0) * l.taps.length }, (_, i) => {
-            const t = l.taps!.length;
-            return (c0 + Math.floor(i / t)) * kk + l.taps![i % t]!;
-          })
-        : range(c0 * kk, c1 * kk);
-      arrays.push({ rows, outputs: range(c0, c1) });
-    }
-    return arrays;
-  }
-  const R = logicalRows(l);
-  for (let r0 = 0; r0 < R; r0 += tile)
-    for (let o0 = 0; o0 < oc; o0 += outsPerArray)
-      arrays.push({
-        rows: range(r0, Math.min(R, r0 + tile)),
-        outputs: range(o0, Math.min(oc, o0 + outsPerArray)),
-      });
-  return arrays;
+  return placeWeights(shapeOfLayer(l), tile, columnsPerWeight, l.name);
 }
 
 /** Input codes a layer's DAC accepts: unsigned 0 … 2^b − 1 after a ReLU, else ±(2^(b−1) − 1). */

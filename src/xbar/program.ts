@@ -15,11 +15,12 @@ import {
   stuckAt,
 } from "../device/models.js";
 import type { XbarLayer } from "../engine/kernels/types.js";
+import type { HardwareConfig } from "../hw/config.js";
+import { type ArrayPlacement, dacPhases } from "../hw/mapping.js";
 import { concatFloat32 } from "../util/arrays.js";
 import type { Rng } from "../util/rng.js";
 import { type ConductanceMap, levelStep, levels, slices } from "./conductance.js";
-import type { SimConfig } from "./config.js";
-import { type ArrayPlacement, codeRange, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
+import { codeRange, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
 
 /** Everything of an XbarLayer except what depends on the batch. */
 export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> & {
@@ -35,7 +36,7 @@ export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> &
   readonly direct: Float32Array | null;
 };
 
-export function deviceModel(cfg: SimConfig): DeviceModel {
+export function deviceModel(cfg: HardwareConfig): DeviceModel {
   const d = cfg.device;
   const stages = { programming: d.programmingNoise, drift: d.drift, read: d.readNoise };
   switch (d.model) {
@@ -49,7 +50,7 @@ export function deviceModel(cfg: SimConfig): DeviceModel {
 }
 
 /** True when devices store exactly their target and reads are exact. */
-export function devicesAreIdeal(cfg: SimConfig): boolean {
+export function devicesAreIdeal(cfg: HardwareConfig): boolean {
   const d = cfg.device;
   return (
     (d.model === "ideal" || (!d.programmingNoise && !d.readNoise && !d.drift)) &&
@@ -58,32 +59,8 @@ export function devicesAreIdeal(cfg: SimConfig): boolean {
   );
 }
 
-export function conductanceMap(cfg: SimConfig): ConductanceMap {
+export function conductanceMap(cfg: HardwareConfig): ConductanceMap {
   return { ...cfg.conductance, weightBits: cfg.weightBits };
-}
-
-/**
- * DAC phases for a layer's inputs, [sign, shift, mask] each with its digital weight.
- * Unsigned inputs (after a ReLU): one pass. Signed inputs (the stem's image, the classifier's
- * pooled features, a depthwise output feeding a 1×1): two phases, the positive part then the
- * magnitudes of the negative part, subtracted digitally. Bit-serial: one phase per bit.
- */
-export function dacPhases(
-  mode: SimConfig["dac"]["mode"],
-  inputBits: number,
-  signed: boolean,
-): { planes: Int32Array; planeWeight: Float32Array } {
-  const magBits = signed ? inputBits - 1 : inputBits;
-  const all = 2 ** magBits - 1;
-  const phases: [number, number, number, number][] = [];
-  for (const sign of signed ? [1, -1] : [1]) {
-    if (mode === "multi-bit") phases.push([sign, 0, all, sign]);
-    else for (let b = 0; b < magBits; b++) phases.push([sign, b, 1, sign * 2 ** b]);
-  }
-  return {
-    planes: Int32Array.from(phases.flatMap((p) => p.slice(0, 3))),
-    planeWeight: Float32Array.from(phases, (p) => p[3]),
-  };
 }
 
 /** The largest value one DAC phase applies to a row. */
@@ -97,7 +74,7 @@ function phaseMax(planes: Int32Array): number {
 export function programLayer(
   layer: LogicalLayer,
   placements: readonly ArrayPlacement[],
-  cfg: SimConfig,
+  cfg: HardwareConfig,
   rng: Rng,
 ): ProgrammedLayer {
   const map = conductanceMap(cfg);
@@ -170,7 +147,12 @@ export function programLayer(
   const compensation = cfg.device.drift && !ideal && drifted > 0 && programmed > 0 ? programmed / drifted : 1;
   // Gmin currents cancel in an analog subtraction; a unipolar ADC sees them.
   const g0 = analog ? 0 : map.gMin / step;
-  const { planes, planeWeight } = dacPhases(cfg.dac.mode, layer.inputBits, layer.inSigned);
+  const { planes, planeWeight } = dacPhases(
+    cfg.dac.mode,
+    layer.inputBits,
+    layer.inSigned,
+    cfg.dac.signedInputs,
+  );
   const bits = cfg.adc.bits;
   const adcMax = bits === null ? 0 : analog ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   const adcMin = bits === null || !analog ? 0 : -(2 ** (bits - 1));

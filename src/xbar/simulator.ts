@@ -11,14 +11,22 @@ import type { XbarLayer } from "../engine/kernels/types.js";
 import type { MatmulExecutor, Model } from "../engine/model.js";
 import * as ops from "../engine/ops.js";
 import { Tensor } from "../engine/tensor.js";
-import { columnsPerWeight } from "../hw/deployment.js";
+import { arrayConfig, columnsPerWeight, type HardwareConfig, hardwareOf } from "../hw/config.js";
+import { costNetwork } from "../hw/cost.js";
+import type { ArrayPlacement } from "../hw/mapping.js";
 import type { ConvNode, LinearNode } from "../ir/graph.js";
 import { concatFloat32 } from "../util/arrays.js";
 import { Rng } from "../util/rng.js";
 import { deriveSeed } from "../util/seed.js";
-import { ANALOG_VOLTAGE_BITS, arrayConfig, tiaOutput } from "./analog-chain.js";
-import type { SimConfig } from "./config.js";
-import { type ArrayPlacement, individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
+import {
+  ANALOG_VOLTAGE_BITS,
+  heldInput,
+  holdReadout,
+  type NeuronReadout,
+  neuronReadout,
+  tiaOutput,
+} from "./analog-chain.js";
+import { individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
 import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
 import { calibrate, quantizeWeights } from "./quantize.js";
 
@@ -76,8 +84,8 @@ export interface Mapping {
 }
 
 /** Individual deployment: each layer on arrays of its own (`individualLayout`). */
-export function individualMapping(cfg: SimConfig): Mapping {
-  const cpw = columnsPerWeight(deploymentOf(cfg));
+export function individualMapping(cfg: HardwareConfig): Mapping {
+  const cpw = columnsPerWeight(cfg);
   return { layout: (l) => individualLayout(l, cfg.tile, cpw), deviceKey: (l) => l.id };
 }
 
@@ -90,7 +98,7 @@ export class CrossbarSimulator {
 
   constructor(
     readonly model: Model,
-    readonly cfg: SimConfig,
+    readonly cfg: HardwareConfig,
     readonly mapping: Mapping = individualMapping(cfg),
   ) {
     if (!cfg.quantize) throw new Error("the fp32 preset runs the float network; it needs no simulator");
@@ -142,7 +150,7 @@ export class CrossbarSimulator {
           inputBits,
           signed,
           method,
-        ).scale * (analogInput ? cfg.analogChain.saturation : 1);
+        ).scale * (analogInput ? neuronReadout(cfg).saturation : 1);
       const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits);
       this.layers.set(id, {
         id,
@@ -170,7 +178,7 @@ export class CrossbarSimulator {
   }
 
   /** How the arrays are programmed and read: the analog chain drives them with one analog phase and no ADC. */
-  get arrayConfig(): SimConfig {
+  get arrayConfig(): HardwareConfig {
     return arrayConfig(this.cfg);
   }
 
@@ -231,6 +239,37 @@ export class CrossbarSimulator {
     }
   }
 
+  /** The analog neurons' readout (parallel analog platform). */
+  private get neurons(): NeuronReadout {
+    this.neuronCache ??= neuronReadout(this.cfg);
+    return this.neuronCache;
+  }
+  private neuronCache: NeuronReadout | null = null;
+  /** The cycle of the parallel analog platform running this network (the cost model's). */
+  private cycleCache: number | null = null;
+
+  /**
+   * A layer's input as it reaches the arrays: on the parallel analog platform a window over
+   * earlier rows reads them from sample-and-hold cells (noise and droop); the image, buffered
+   * digitally before its DAC, and 1×1 windows are read as they are.
+   */
+  private lineBuffered(node: ConvNode | LinearNode, p: ProgrammedLayer, x: Tensor): Float32Array {
+    if (
+      !this.cfg.analogChain.enabled ||
+      node.kind !== "conv" ||
+      node.k === 1 ||
+      node.input === this.model.net.input
+    )
+      return x.data;
+    this.cycleCache ??= costNetwork(this.model.net, hardwareOf(this.cfg)).analog!.cycleNs;
+    const g = p.layer.geom;
+    const image = this.model.net.nodes[this.model.net.input]!.shape;
+    const perPosition = (image.h * image.w) / (g.h * g.w) / this.cfg.analogChain.spatialParallelism;
+    const hold = holdReadout(this.cfg, (g.k - 1) * g.dil, g.w, perPosition, this.cycleCache);
+    const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 3);
+    return heldInput(x.data, x.shape[0]!, p.inScale * p.codeMax, hold, seed, this.imageOffset);
+  }
+
   /** Programmed state of a layer (after `program`). */
   programmedLayer(id: number): ProgrammedLayer | undefined {
     return this.programmed.get(id);
@@ -247,9 +286,10 @@ export class CrossbarSimulator {
       const size = n * g.oc * g.oh * g.ow;
       const y = out && out.length === size ? out : new Float32Array(size);
       const k = kernels();
+      const input = this.lineBuffered(node, p, x);
       if (p.direct) {
-        const input = { scale: p.inScale, reluIn: p.reluIn, lo: p.codeMin, hi: p.codeMax };
-        k.convForwardQuantized(geom, x.data, p.direct, y, input, p.outBias, p.outScale);
+        const quant = { scale: p.inScale, reluIn: p.reluIn, lo: p.codeMin, hi: p.codeMax };
+        k.convForwardQuantized(geom, input, p.direct, y, quant, p.outBias, p.outScale);
       } else {
         const layer: XbarLayer = {
           ...p,
@@ -257,12 +297,11 @@ export class CrossbarSimulator {
           seed: deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 1),
           imageOffset: this.imageOffset,
         };
-        k.xbarForward(layer, x.data, y, colMax?.get(node.id) ?? null);
+        k.xbarForward(layer, input, y, colMax?.get(node.id) ?? null);
       }
-      const chain = this.cfg.analogChain;
-      if (chain.enabled) {
+      if (this.cfg.analogChain.enabled) {
         const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 2);
-        tiaOutput(y, n, p.layer.outRange ?? 0, chain, seed, this.imageOffset, node.kind === "linear");
+        tiaOutput(y, n, p.layer.outRange ?? 0, this.neurons, seed, this.imageOffset, node.kind === "linear");
       }
       const shape = node.kind === "linear" ? [n, g.oc] : [n, g.oc, g.oh, g.ow];
       return new Tensor(shape, y);
@@ -272,18 +311,6 @@ export class CrossbarSimulator {
       linear: (node, x) => run(node, x),
     };
   }
-}
-
-export function deploymentOf(cfg: SimConfig) {
-  return {
-    tile: cfg.tile,
-    inputBits: cfg.inputBits,
-    weightBits: cfg.weightBits,
-    cellBits: cfg.conductance.cellBits,
-    adcBits: cfg.adc.bits ?? 16,
-    columnsPerAdc: cfg.adc.columnsPerAdc,
-    pairSubtraction: cfg.adc.pairSubtraction,
-  };
 }
 
 function record(

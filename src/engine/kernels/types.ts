@@ -69,7 +69,8 @@ export interface XbarLayer {
   /**
    * DAC phases, three ints each: [sign, shift, mask]. The phase applies
    * v = sel(x)·((|x| >> shift) & mask), sel(x) = [x > 0] for sign 1, [x < 0] for sign −1,
-   * sign(x) for sign 0, and weighs its result by planeWeight.
+   * sign(x) for sign 0, and weighs its result by planeWeight; sign 2 applies bit `shift` of
+   * x's two's complement code, (x >> shift) & mask.
    */
   readonly planes: Int32Array;
   readonly planeWeight: Float32Array;

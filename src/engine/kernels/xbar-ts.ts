@@ -36,6 +36,7 @@ export function phaseValue(planes: Int32Array, plane: number, v: number): number
   const sign = planes[plane * 3]!;
   const shift = planes[plane * 3 + 1]!;
   const mask = planes[plane * 3 + 2]!;
+  if (sign === 2) return (v >> shift) & mask; // a bit of the two's complement code
   if ((sign > 0 && v <= 0) || (sign < 0 && v >= 0) || v === 0) return 0;
   const mag = (Math.abs(v) >> shift) & mask;
   return sign === 0 && v < 0 ? -mag : mag;

@@ -1,0 +1,275 @@
+/**
+ * Hardware designs of the IR's operations on the parallel analog platform (the reference
+ * paper's): analog signals flow from layer to layer with no conversion in between.
+ *
+ * - The image is buffered digitally and enters through one 8-bit DAC per input channel, each
+ *   value converted once into the analog line buffer of the first layer.
+ * - Every weight layer's arrays sit where the mapper places them; a pair's currents are
+ *   subtracted in analog and the row tiles' currents summed on one wire (Kirchhoff) into a
+ *   TIA per output and slice; a summing amplifier weights the slices. ReLU is a clamp at the
+ *   amplifier's output, max pooling a winner-take-all circuit, average pooling and node sums
+ *   summing amplifiers, global pooling an integrator per channel. One ADC bank converts the
+ *   logits.
+ * - Output positions stream through the chain. A layer whose window spans earlier rows holds
+ *   them in analog line buffers (sample-and-hold cells). Every stage settles through its
+ *   amplifier, its series switches and its wire; the slowest stage sets the cycle (the
+ *   network-level part is in cost.ts). `spatialParallelism` copies of every layer's arrays and
+ *   neurons compute that many positions side by side.
+ *
+ * Static power (amplifier bias, leakage) is spent for the whole latency of an image; cell
+ * reads last one cycle. Both are settled in cost.ts once the cycle and the latency are known.
+ */
+import type { ConvNode, IrNode, Network } from "../ir/graph.js";
+import { nodeInputs } from "../ir/graph.js";
+import * as c from "./components.js";
+import { slicesPerWeight } from "./config.js";
+import {
+  type Design,
+  type DesignContext,
+  type DesignTable,
+  elements,
+  INPUT_ACTIVITY,
+  type LayerCost,
+  placementOf,
+  zeroByComponent,
+} from "./designs.js";
+
+/** Kinds that pass analog values on without a stage of their own (a switch or a wire at most). */
+const PASS_THROUGH = new Set<IrNode["kind"]>(["route", "concat", "shift", "relu", "bn"]);
+
+/** Image positions per output position: the stream's rate at a node of this shape. */
+function imagePositions(net: Network): number {
+  const s = net.nodes[net.input]!.shape;
+  return s.h * s.w;
+}
+
+/** Cycles between two values of a map of `positions` per image position (1 at the image's resolution). */
+function cyclesPerPosition(ctx: DesignContext, positions: number): number {
+  return imagePositions(ctx.net) / positions / ctx.hw.analogChain.spatialParallelism;
+}
+
+/** MUX stages (route nodes) on the wiring between the previous stage and `node`, on the longest input. */
+export function routeStagesInto(node: IrNode, net: Network): number {
+  let most = 0;
+  for (const i of nodeInputs(node)) {
+    const n = net.nodes[i]!;
+    if (!PASS_THROUGH.has(n.kind)) continue;
+    most = Math.max(most, (n.kind === "route" ? n.stages : 0) + routeStagesInto(n, net));
+  }
+  return most;
+}
+
+/** Settling time of the stage that ends at `node`, over `wireUm` of wire. */
+function settle(node: IrNode, ctx: DesignContext, wireUm: number): number {
+  const t = ctx.tech;
+  const a = ctx.hw.analogChain;
+  const switches = t.analog.switch.perStage + routeStagesInto(node, ctx.net);
+  return c.stageSettleNs(t, a.amplifierBandwidth, a.stageWireLength + wireUm, switches);
+}
+
+/** Input positions that must arrive before a window (k, dilation, padding) yields its first output. */
+export function windowLead(k: number, dilation: number, pad: number, inWidth: number): number {
+  const halo = Math.max(0, (k - 1) * dilation - pad);
+  return halo * inWidth + halo + 1;
+}
+
+/** Cycles from a windowed stage's first input to its first output: the lead at its input's rate, plus its own cycle. */
+function fill(node: IrNode, ctx: DesignContext, k: number, dilation: number, pad: number): number {
+  const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
+  return (
+    Math.ceil(windowLead(k, dilation, pad, inShape.w) * cyclesPerPosition(ctx, inShape.h * inShape.w)) + 1
+  );
+}
+
+/**
+ * Sample-and-hold cells of a window's line buffer: the rows its window spans, of every input
+ * channel (a 1×1 window streams straight through); their writes and leakage.
+ */
+function lineBuffer(node: IrNode, ctx: DesignContext, k: number, dilation: number): Partial<LayerCost> {
+  const t = ctx.tech;
+  const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
+  const cells = k > 1 ? ((k - 1) * dilation + 1) * inShape.w * inShape.c : 0;
+  const energyPj = zeroByComponent();
+  const areaUm2 = zeroByComponent();
+  const staticMw = zeroByComponent();
+  if (cells === 0) return { energyPj, areaUm2, staticMw };
+  energyPj.analogStorage = elements(inShape) * c.chargeEnergyPj(t, t.analog.hold.capacitance);
+  areaUm2.analogStorage = cells * t.analog.hold.area;
+  staticMw.analogStorage = cells * t.analog.hold.leakage * 1e-15 * t.analog.supply * 1e3;
+  return { energyPj, areaUm2, staticMw };
+}
+
+/** Adds b into a (energies, areas and static powers by component). */
+function merge(a: Partial<LayerCost>, b: Partial<LayerCost>): Partial<LayerCost> {
+  const out = { ...a, ...b };
+  for (const key of ["energyPj", "areaUm2", "staticMw"] as const) {
+    const x = a[key];
+    const y = b[key];
+    if (x && y) {
+      const sum = zeroByComponent();
+      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] = x[k] + y[k];
+      out[key] = sum;
+    }
+  }
+  return out;
+}
+
+/** The stage switches and wire that every value of `node`'s output crosses, and their leakage. */
+function stageWiring(node: IrNode, ctx: DesignContext, lanes: number, wireUm: number): Partial<LayerCost> {
+  const t = ctx.tech;
+  const { switch: sw, wire } = t.analog;
+  const values = elements(node.shape);
+  const length = ctx.hw.analogChain.stageWireLength + wireUm;
+  const energyPj = zeroByComponent();
+  energyPj.mux = values * sw.perStage * c.chargeEnergyPj(t, sw.capacitance);
+  energyPj.wire = values * c.chargeEnergyPj(t, wire.capacitance * length);
+  const areaUm2 = zeroByComponent();
+  areaUm2.mux = lanes * sw.perStage * sw.area;
+  const staticMw = zeroByComponent();
+  staticMw.mux = lanes * sw.perStage * sw.leakage * 1e-12 * t.analog.supply * 1e3;
+  return { energyPj, areaUm2, staticMw };
+}
+
+/** `count` analog neurons: area and bias power. */
+function neurons(ctx: DesignContext, count: number): Partial<LayerCost> {
+  const t = ctx.tech;
+  const areaUm2 = zeroByComponent();
+  areaUm2.amplifier = count * t.analog.amplifier.area;
+  const staticMw = zeroByComponent();
+  staticMw.amplifier = count * c.amplifierPowerMw(t, ctx.hw.analogChain.amplifierBandwidth);
+  return { areaUm2, staticMw, amplifiers: count };
+}
+
+function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
+  if (node.kind !== "conv" && node.kind !== "linear")
+    throw new Error(`internal: no crossbar design for ${node.kind}`);
+  const { tech: t, hw } = ctx;
+  const P = hw.analogChain.spatialParallelism;
+  const inNode = ctx.net.nodes[nodeInputs(node)[0]!]!;
+  const outC = node.kind === "conv" ? node.outC : node.outF;
+  const positions = node.kind === "conv" ? node.shape.h * node.shape.w : 1;
+  const pc = placementOf(node, hw);
+  const S = slicesPerWeight(hw);
+  const side = c.arraySideUm(t, hw.tile);
+  // One TIA per output and slice (row tiles summed on its input), a summing amplifier over the slices.
+  let r = neurons(ctx, P * (outC * S + (S > 1 ? outC : 0)));
+  r.areaUm2!.array = P * pc.arrays * c.arrayAreaUm2(t, hw.tile);
+  r = merge(r, stageWiring(node, ctx, P * outC, side));
+  const conv = node as ConvNode;
+  if (node.kind === "conv") r = merge(r, lineBuffer(node, ctx, conv.k, conv.dilation));
+  let dacs = 0;
+  let adcs = 0;
+  let conversions = 0;
+  if (inNode.kind === "input") {
+    // The image, buffered digitally, through one DAC per channel lane: every value converted once.
+    dacs = P * inNode.shape.c;
+    const energyPj = zeroByComponent();
+    energyPj.dac = elements(inNode.shape) * c.multiBitDacEnergyPj(t, hw.inputBits);
+    energyPj.buffer =
+      elements(inNode.shape) * hw.inputBits * (t.buffer.writeEnergyPerBit + t.buffer.readEnergyPerBit);
+    const areaUm2 = zeroByComponent();
+    areaUm2.dac = dacs * c.multiBitDacAreaUm2(t, hw.inputBits);
+    const bufferBits = (node.kind === "conv" ? conv.k : 1) * inNode.shape.w * inNode.shape.c * hw.inputBits;
+    areaUm2.buffer = bufferBits * t.buffer.areaPerBit;
+    r = merge(r, { energyPj, areaUm2, bufferBits });
+  }
+  if (node.kind === "linear") {
+    // The ADC bank at the logits.
+    const bits = hw.analogChain.finalAdcBits ?? 16;
+    adcs = outC;
+    conversions = outC;
+    const energyPj = zeroByComponent();
+    energyPj.adc = conversions * c.adcEnergyPj(t, bits);
+    const areaUm2 = zeroByComponent();
+    areaUm2.adc = adcs * c.adcAreaUm2(t, bits);
+    r = merge(r, { energyPj, areaUm2 });
+  }
+  return {
+    ...r,
+    arrays: P * pc.arrays,
+    usedCells: P * pc.usedCells,
+    devices: P * pc.devices,
+    dacs,
+    adcs,
+    conversions,
+    cellReads: positions * INPUT_ACTIVITY * pc.usedCells,
+    settleNs: settle(node, ctx, side),
+    fillCycles: node.kind === "conv" ? fill(node, ctx, conv.k, conv.dilation, conv.pad) : 1,
+  };
+}
+
+/** A per-channel analog unit over a window (pooling): its neurons or WTA, line buffer, stage and fill. */
+function windowUnit(node: IrNode, ctx: DesignContext, unit: Partial<LayerCost>): Partial<LayerCost> {
+  if (node.kind !== "maxpool" && node.kind !== "avgpool") return {};
+  const lanes = ctx.hw.analogChain.spatialParallelism * node.shape.c;
+  let r = merge(unit, lineBuffer(node, ctx, node.k, 1));
+  r = merge(r, stageWiring(node, ctx, lanes, 0));
+  return { ...r, settleNs: settle(node, ctx, 0), fillCycles: fill(node, ctx, node.k, 1, node.pad) };
+}
+
+const wiring: Design = () => ({});
+
+export const ANALOG_DESIGNS: DesignTable = {
+  input: wiring,
+  conv: analogCrossbar,
+  linear: analogCrossbar,
+  bn: wiring, // folded into the weights; its bias is an offset current at the TIA
+  relu: (node, ctx) => {
+    const areaUm2 = zeroByComponent();
+    areaUm2.analogUnit = ctx.hw.analogChain.spatialParallelism * node.shape.c * ctx.tech.analog.clamp.area;
+    return { areaUm2 };
+  },
+  maxpool: (node, ctx) => {
+    if (node.kind !== "maxpool") return {};
+    const t = ctx.tech;
+    const inputs = ctx.hw.analogChain.spatialParallelism * node.shape.c * node.k * node.k;
+    const areaUm2 = zeroByComponent();
+    areaUm2.analogUnit = inputs * t.analog.wta.areaPerInput;
+    const staticMw = zeroByComponent();
+    staticMw.analogUnit = inputs * t.analog.wta.biasCurrent * t.analog.supply * 1e-3;
+    return windowUnit(node, ctx, { areaUm2, staticMw });
+  },
+  avgpool: (node, ctx) => {
+    if (node.kind !== "avgpool") return {};
+    // A summing amplifier per lane; k switched feedback taps set the border-dependent divisor.
+    const lanes = ctx.hw.analogChain.spatialParallelism * node.shape.c;
+    const r = neurons(ctx, lanes);
+    r.areaUm2!.mux = lanes * node.k * ctx.tech.analog.switch.area;
+    return windowUnit(node, ctx, r);
+  },
+  add: (node, ctx) => {
+    if (node.kind !== "add" || node.inputs.length < 2) return {};
+    // Node sums: the inputs' voltages summed by one amplifier per lane.
+    const lanes = ctx.hw.analogChain.spatialParallelism * node.shape.c;
+    const r = merge(neurons(ctx, lanes), stageWiring(node, ctx, lanes, 0));
+    return { ...r, settleNs: settle(node, ctx, 0), fillCycles: 1 };
+  },
+  gap: (node, ctx) => {
+    if (node.kind !== "gap") return {};
+    // An integrator per channel accumulates every position of the map (all copies feed it).
+    const inShape = ctx.net.nodes[node.input]!.shape;
+    const positions = inShape.h * inShape.w;
+    const r = merge(neurons(ctx, node.shape.c), stageWiring(node, ctx, node.shape.c, 0));
+    return {
+      ...r,
+      settleNs: settle(node, ctx, 0),
+      fillCycles: Math.ceil(positions * cyclesPerPosition(ctx, positions)) + 1,
+    };
+  },
+  concat: wiring,
+  shift: wiring,
+  zeros: wiring,
+  route: (node, ctx) => {
+    if (node.kind !== "route") return {};
+    // Analog MUX: pass gates per lane; their RC joins the next stage's settling (routeStagesInto).
+    const t = ctx.tech;
+    const lanes = ctx.hw.analogChain.spatialParallelism * node.shape.c;
+    const energyPj = zeroByComponent();
+    energyPj.mux = elements(node.shape) * node.stages * c.chargeEnergyPj(t, t.analog.switch.capacitance);
+    const areaUm2 = zeroByComponent();
+    areaUm2.mux = lanes * node.switches * t.analog.switch.area;
+    const staticMw = zeroByComponent();
+    staticMw.mux = lanes * node.switches * t.analog.switch.leakage * 1e-12 * t.analog.supply * 1e3;
+    return { energyPj, areaUm2, staticMw };
+  },
+};
