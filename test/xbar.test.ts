@@ -173,10 +173,17 @@ describe("crossbar simulator", () => {
       const want = integerReference(l, x, 6);
       const p = sim.programmedLayer(id)!;
       assert.ok(p.arrays >= 1 && p.planeWeight.length >= 3, "bit-serial phases on real tiles");
-      for (const k of native ? [native, tsKernels] : [tsKernels]) {
-        const got = runLayer(k, p, x, 6);
-        assert.deepEqual(got, want, `${l.name} tiles (${k.name})`);
-        assert.deepEqual(runLayer(k, exactIntegerLayer(l), x, 6), want, `${l.name} exact path (${k.name})`);
+      // The TypeScript twin, many times slower, on the first two images.
+      for (const [k, n] of native
+        ? ([
+            [native, 6],
+            [tsKernels, 2],
+          ] as const)
+        : ([[tsKernels, 6]] as const)) {
+        const xs = x.subarray(0, (x.length / 6) * n);
+        const ref = want.subarray(0, (want.length / 6) * n);
+        assert.deepEqual(runLayer(k, p, xs, n), ref, `${l.name} tiles (${k.name})`);
+        assert.deepEqual(runLayer(k, exactIntegerLayer(l), xs, n), ref, `${l.name} exact path (${k.name})`);
       }
       checked++;
     }
@@ -214,8 +221,20 @@ describe("crossbar simulator", () => {
       const digital = programLayer(l, individualLayout(l, 128, 6), tiles, new Rng(1));
       assert.equal(p.colOut.length * 2, digital.colOut.length, `${l.name}: one readout per pair`);
       assert.equal(p.g0, 0, "Gmin currents cancel in the subtraction");
-      for (const k of native ? [native, tsKernels] : [tsKernels])
-        assert.deepEqual(runLayer(k, p, inputs.get(id)!, 6), integerReference(l, inputs.get(id)!, 6), l.name);
+      const x = inputs.get(id)!;
+      const want = integerReference(l, x, 6);
+      // The TypeScript twin, many times slower, on the first two images.
+      for (const [k, n] of native
+        ? ([
+            [native, 6],
+            [tsKernels, 2],
+          ] as const)
+        : ([[tsKernels, 6]] as const))
+        assert.deepEqual(
+          runLayer(k, p, x.subarray(0, (x.length / 6) * n), n),
+          want.subarray(0, (want.length / 6) * n),
+          `${l.name} (${k.name})`,
+        );
     }
   });
 
