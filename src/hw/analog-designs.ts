@@ -67,28 +67,46 @@ function settle(node: IrNode, ctx: DesignContext, wireUm: number): number {
   return c.stageSettleNs(t, a.amplifierBandwidth, a.stageWireLength + wireUm, switches);
 }
 
-/** Input positions that must arrive before a window (k, dilation, padding) yields its first output. */
-export function windowLead(k: number, dilation: number, pad: number, inWidth: number): number {
-  const halo = Math.max(0, (k - 1) * dilation - pad);
+/** A k×k window: its dilation, padding and, when row-gated, the taps it drives. */
+export interface Window {
+  readonly k: number;
+  readonly dilation: number;
+  readonly pad: number;
+  readonly taps?: readonly number[];
+}
+
+/** Rows (and columns) of the driven taps, as offsets within the k×k window. */
+function tapSpan(w: Window): { lo: number; hi: number } {
+  if (!w.taps) return { lo: 0, hi: w.k - 1 };
+  const rows = w.taps.map((t) => Math.floor(t / w.k));
+  return { lo: Math.min(...rows), hi: Math.max(...rows) };
+}
+
+/**
+ * Input positions that must arrive before a window yields its first output: the rows and
+ * columns its lowest driven tap reaches past the output's position (a row-gated 3×3 kernel in
+ * a 5×5 unit reaches as far as a 3×3 one).
+ */
+export function windowLead(w: Window, inWidth: number): number {
+  const halo = Math.max(0, tapSpan(w).hi * w.dilation - w.pad);
   return halo * inWidth + halo + 1;
 }
 
 /** Cycles from a windowed stage's first input to its first output: the lead at its input's rate, plus its own cycle. */
-function fill(node: IrNode, ctx: DesignContext, k: number, dilation: number, pad: number): number {
+function fill(node: IrNode, ctx: DesignContext, w: Window): number {
   const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
-  return (
-    Math.ceil(windowLead(k, dilation, pad, inShape.w) * cyclesPerPosition(ctx, inShape.h * inShape.w)) + 1
-  );
+  return Math.ceil(windowLead(w, inShape.w) * cyclesPerPosition(ctx, inShape.h * inShape.w)) + 1;
 }
 
 /**
- * Sample-and-hold cells of a window's line buffer: the rows its window spans, of every input
- * channel (a 1×1 window streams straight through); their writes and leakage.
+ * Sample-and-hold cells of a window's line buffer: the rows its driven taps span, of every
+ * input channel (a 1×1 window streams straight through); their writes and leakage.
  */
-function lineBuffer(node: IrNode, ctx: DesignContext, k: number, dilation: number): Partial<LayerCost> {
+function lineBuffer(node: IrNode, ctx: DesignContext, w: Window): Partial<LayerCost> {
   const t = ctx.tech;
   const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
-  const cells = k > 1 ? ((k - 1) * dilation + 1) * inShape.w * inShape.c : 0;
+  const { lo, hi } = tapSpan(w);
+  const cells = w.k > 1 ? ((hi - lo) * w.dilation + 1) * inShape.w * inShape.c : 0;
   const energyPj = zeroByComponent();
   const areaUm2 = zeroByComponent();
   const staticMw = zeroByComponent();
@@ -156,7 +174,11 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   r.areaUm2!.array = P * pc.arrays * c.arrayAreaUm2(t, hw.tile);
   r = merge(r, stageWiring(node, ctx, P * outC, side));
   const conv = node as ConvNode;
-  if (node.kind === "conv") r = merge(r, lineBuffer(node, ctx, conv.k, conv.dilation));
+  const window: Window | null =
+    node.kind === "conv"
+      ? { k: conv.k, dilation: conv.dilation, pad: conv.pad, ...(conv.taps ? { taps: conv.taps } : {}) }
+      : null;
+  if (window) r = merge(r, lineBuffer(node, ctx, window));
   let dacs = 0;
   let adcs = 0;
   let conversions = 0;
@@ -194,7 +216,7 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     conversions,
     cellReads: positions * INPUT_ACTIVITY * pc.usedCells,
     settleNs: settle(node, ctx, side),
-    fillCycles: node.kind === "conv" ? fill(node, ctx, conv.k, conv.dilation, conv.pad) : 1,
+    fillCycles: window ? fill(node, ctx, window) : 1,
   };
 }
 
@@ -202,9 +224,10 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
 function windowUnit(node: IrNode, ctx: DesignContext, unit: Partial<LayerCost>): Partial<LayerCost> {
   if (node.kind !== "maxpool" && node.kind !== "avgpool") return {};
   const lanes = ctx.hw.analogChain.spatialParallelism * node.shape.c;
-  let r = merge(unit, lineBuffer(node, ctx, node.k, 1));
+  const window = { k: node.k, dilation: 1, pad: node.pad };
+  let r = merge(unit, lineBuffer(node, ctx, window));
   r = merge(r, stageWiring(node, ctx, lanes, 0));
-  return { ...r, settleNs: settle(node, ctx, 0), fillCycles: fill(node, ctx, node.k, 1, node.pad) };
+  return { ...r, settleNs: settle(node, ctx, 0), fillCycles: fill(node, ctx, window) };
 }
 
 const wiring: Design = () => ({});

@@ -265,7 +265,10 @@ export class CrossbarSimulator {
     const g = p.layer.geom;
     const image = this.model.net.nodes[this.model.net.input]!.shape;
     const perPosition = (image.h * image.w) / (g.h * g.w) / this.cfg.analogChain.spatialParallelism;
-    const hold = holdReadout(this.cfg, (g.k - 1) * g.dil, g.w, perPosition, this.cycleCache);
+    const taps = p.layer.taps;
+    const rows = taps ? taps.map((t) => Math.floor(t / g.k)) : [0, g.k - 1];
+    const held = (Math.max(...rows) - Math.min(...rows)) * g.dil;
+    const hold = holdReadout(this.cfg, held, g.w, perPosition, this.cycleCache);
     const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 3);
     return heldInput(x.data, x.shape[0]!, p.inScale * p.codeMax, hold, seed, this.imageOffset);
   }
