@@ -237,6 +237,40 @@ describe("parallel analog platform", () => {
     assert.equal(s.fillCycles, 1);
   });
 
+  it("hand-computed layers: ReLU clamps, an average pool, global pooling and the ADC bank at the logits", () => {
+    const b = new IrBuilder();
+    const x = b.input({ c: 4, h: 8, w: 8 });
+    const pw = b.conv(x, { path: "pw", part: "op" }, "pw", { outC: 6, k: 1 });
+    const relu = b.relu(pw, { path: "r", part: "op" });
+    const avg = b.pool("avgpool", relu, { path: "a", part: "op" }, 3, 1, 1);
+    const gap = b.globalPool(avg, { path: "global_pooling", part: "head" });
+    const fc = b.linear(gap, { path: "classifier", part: "head" }, "classifier", 10);
+    const net = oneLayerNet(b, x, fc);
+    const ctx = designContext(net, analog);
+    const designs = designsFor(analog.config);
+    const amp = c.amplifierPowerMw(t, 100);
+    // A 2-transistor clamp per channel, nothing on the path.
+    const r = costNode(net.nodes[relu]!, ctx, designs);
+    assert.equal(r.areaUm2.analogUnit, 6 * 2);
+    assert.equal(r.settleNs + r.fillCycles, 0);
+    // A summing amplifier per channel, 3 switched divisor taps, a 3-row line buffer.
+    const a = costNode(net.nodes[avg]!, ctx, designs);
+    assert.equal(a.amplifiers, 6);
+    assert.ok(relClose(a.staticMw.amplifier, 6 * amp, 1e-12));
+    assert.ok(relClose(a.areaUm2.mux, 6 * 3 * 0.1 + 6 * 1 * 0.1, 1e-12)); // divisor taps + stage switch
+    assert.ok(relClose(a.areaUm2.analogStorage, 3 * 8 * 6 * 10, 1e-12));
+    // An integrator per channel: its first (only) output after the whole 8×8 map.
+    const g = costNode(net.nodes[gap]!, ctx, designs);
+    assert.equal(g.amplifiers, 6);
+    assert.equal(g.fillCycles, 64 + 1);
+    // The classifier: 10 outputs × 2 slices of TIAs + 10 slice sums; the bank of 10 8-bit ADCs.
+    const f = costNode(net.nodes[fc]!, ctx, designs);
+    assert.equal(f.amplifiers, 30);
+    assert.equal(f.adcs, 10);
+    assert.equal(f.conversions, 10);
+    assert.ok(relClose(f.energyPj.adc, 10 * c.adcEnergyPj(t, 8), 1e-12));
+  });
+
   it("an analog MUX adds its pass gates to the next stage's settling (hypernetwork, node variant)", async () => {
     const { compileConfiguration } = await import("../src/hyper/compiler.js");
     const { configuredNetwork } = await import("../src/hyper/network.js");
