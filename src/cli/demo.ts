@@ -175,7 +175,7 @@ export function registerDemo(program: Command): void {
           out.line(comparisonTable(h.rows));
         }
         out.line(
-          `published (${PUBLISHED_RATIOS.source}): power ${PUBLISHED_RATIOS.power}, latency ×${PUBLISHED_RATIOS.latency}, area ×${PUBLISHED_RATIOS.area}; README explains the differences.`,
+          `published (${PUBLISHED_RATIOS.source}): power ${PUBLISHED_RATIOS.power}, latency ×${PUBLISHED_RATIOS.latency}, area ×${PUBLISHED_RATIOS.area}; docs/hypernetwork.md explains the differences.`,
         );
         out.line(
           `\nAccuracy on CIFAR-10 (shipped weights, C=16 L=8; first ${opts.limit} test images, rram on the first ${Math.min(opts.limit, DEMO_NOISY_IMAGES)}; calibration on ${DEMO_CALIBRATION_IMAGES} training images):`,
