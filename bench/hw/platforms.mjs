@@ -4,9 +4,13 @@
 // Usage: node bench/hw/platforms.mjs   (after `npm ci`; prints markdown)
 import { execFileSync } from "node:child_process";
 
-const run = (args) => JSON.parse(execFileSync("node", ["bin/memhyper.js", ...args, "--json"], { encoding: "utf8" }));
+const run = (args) =>
+  JSON.parse(execFileSync("node", ["bin/memhyper.js", ...args, "--json"], { encoding: "utf8" }));
 const nets = ["DARTS_V1", "DARTS_V2", "PDARTS"];
-const sizes = [[16, 8], [36, 20]];
+const sizes = [
+  [16, 8],
+  [36, 20],
+];
 const presets = ["default", "analog-chain"];
 const pct = (part, whole) => `${((100 * part) / whole).toFixed(0)} %`;
 const top = (by, total, n = 3) =>
@@ -18,13 +22,26 @@ const top = (by, total, n = 3) =>
     .join(", ");
 const f = (x, d = 3) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(d));
 
-console.log("| genotype | C | cells | platform | area mm² | energy µJ/img | latency µs/img | img/s | power mW | arrays | ADCs | analog neurons |");
+console.log(
+  "| genotype | C | cells | platform | area mm² | energy µJ/img | latency µs/img | img/s | power mW | arrays | ADCs | analog neurons |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 const rows = [];
 for (const g of nets)
   for (const [c, l] of sizes)
     for (const p of presets) {
-      const r = run(["hw", "report", "--genotype", g, "--channels", String(c), "--layers", String(l), "--preset", p]);
+      const r = run([
+        "hw",
+        "report",
+        "--genotype",
+        g,
+        "--channels",
+        String(c),
+        "--layers",
+        String(l),
+        "--preset",
+        p,
+      ]);
       rows.push({ g, c, l, p, r });
       console.log(
         `| ${g} | ${c} | ${l} | ${r.platform} (\`${p}\`) | ${f(r.areaMm2)} | ${f(r.energyUj)} | ${f(r.latencyUs)} | ${f(r.throughputImgPerSec)} | ${f(r.powerMw)} | ${r.arrays} | ${r.adcs} | ${r.analog ? r.analog.amplifiers : 0} |`,

@@ -1,4 +1,5 @@
 /** The `memhyper` command line: a thin shell over the library. */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
@@ -9,6 +10,11 @@ import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
 import { registerTrain } from "./train.js";
 
+/** The one version source: package.json. */
+const VERSION: string = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+).version;
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
   program
@@ -16,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       "DARTS-space architectures on simulated memristive crossbars: accuracy, hardware cost, hypernetwork",
     )
-    .version("0.1.0")
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError("(run with --help for usage)");
