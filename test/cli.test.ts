@@ -44,6 +44,13 @@ describe("CLI", () => {
     assert.equal(JSON.parse(a).samples.length, 3);
   });
 
+  it("an error cuts a long token to a readable length, with its length", () => {
+    const r = run("net", "info", "--genotype", "a".repeat(2000));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unknown genotype name 'a{38}…a{38}' \(2000 characters\)/);
+    assert.ok(r.stderr.length < 300, `${r.stderr.length} characters`);
+  });
+
   it("errors exit non-zero and name the offending token on stderr", () => {
     const r = run("net", "info", "--genotype", "PDART");
     assert.notEqual(r.code, 0);

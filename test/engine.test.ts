@@ -11,9 +11,9 @@ import { buildNetwork } from "../src/ir/network.js";
 import { architectureFromConfiguration, resolveArchitecture } from "../src/space/architecture.js";
 import { sampleConfiguration } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
-import { assertClose, gradCheck, randomTensor, withKernels } from "./helpers.js";
+import { assertClose, gradCheck, randomTensor, requiredNative, withKernels } from "./helpers.js";
 
-const native = nativeKernels();
+const native = requiredNative(nativeKernels());
 
 function awayFromZero(t: Tensor, margin = 0.05): Tensor {
   for (let i = 0; i < t.size; i++)

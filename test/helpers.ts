@@ -81,3 +81,15 @@ export function gradCheck(
     }
   });
 }
+
+/**
+ * The native kernels, or null where the addon is not built (the native suites then skip).
+ * With MEMHYPER_REQUIRE_NATIVE=1 (CI) a missing addon fails loudly instead.
+ */
+export function requiredNative<T>(native: T | null): T | null {
+  if (!native && process.env.MEMHYPER_REQUIRE_NATIVE === "1")
+    throw new Error(
+      "MEMHYPER_REQUIRE_NATIVE=1 but the native addon is not built: run `npm ci` (node-gyp, g++) and look at its build log",
+    );
+  return native;
+}

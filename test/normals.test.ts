@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import { nativeKernels, tsKernels } from "../src/engine/kernels/index.js";
 import { fillNormals, NORMAL_LANES } from "../src/util/normals.js";
 import { Rng } from "../src/util/rng.js";
+import { requiredNative } from "./helpers.js";
 
-const native = nativeKernels();
+const native = requiredNative(nativeKernels());
 
 describe("read-noise normals", () => {
   it("lane 0 is the xoshiro128** stream of new Rng(seed): pairs 0, 8, 16 by hand", () => {

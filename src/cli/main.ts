@@ -43,9 +43,23 @@ export async function main(argv: string[]): Promise<number> {
       // Commander has already printed its message (help and version exit 0).
       return err.exitCode;
     }
-    process.stderr.write(`memhyper: error: ${(err as Error).message}\n`);
+    process.stderr.write(`memhyper: error: ${clipTokens((err as Error).message)}\n`);
     return 2;
   }
+}
+
+/** Longest quoted token an error message echoes whole. */
+const TOKEN_CHARS = 80;
+
+/**
+ * Cuts every quoted token of a message to a readable length (a pasted 2,000-character code
+ * is echoed by its head and tail and its length).
+ */
+export function clipTokens(message: string): string {
+  return message.replace(/'([^'\n]{81,})'/g, (_, t: string) => {
+    const half = TOKEN_CHARS / 2 - 2;
+    return `'${t.slice(0, half)}…${t.slice(-half)}' (${t.length} characters)`;
+  });
 }
 
 function allCommands(cmd: Command): Command[] {

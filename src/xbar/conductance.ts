@@ -39,6 +39,15 @@ export function validateMap(m: ConductanceMap): void {
     throw new Error(`cellBits must be an integer 1..8, got ${m.cellBits}`);
 }
 
+/**
+ * The level (digit) that slice `slice` of integer weight q puts on the device of sign `sign`
+ * (+1: G⁺, −1: G⁻) of its pair, with `levels` per device: the base-levels digit of |q| on the
+ * device of q's sign, 0 (Gmin) on the other.
+ */
+export function pairDigit(q: number, slice: number, sign: 1 | -1, levels: number): number {
+  return q * sign > 0 ? Math.floor(Math.abs(q) / levels ** slice) % levels : 0;
+}
+
 export function weightsToConductances(q: Int32Array, m: ConductanceMap): PairSlices {
   validateMap(m);
   const S = slices(m);
@@ -51,11 +60,9 @@ export function weightsToConductances(q: Int32Array, m: ConductanceMap): PairSli
     const v = q[i]!;
     if (v > qmax || v < -qmax)
       throw new Error(`weight code ${v} exceeds ±${qmax} for ${m.weightBits}-bit weights`);
-    let mag = Math.abs(v);
-    const target = v >= 0 ? gPos : gNeg;
     for (let s = 0; s < S; s++) {
-      target[s]![i] = m.gMin + (mag % L) * step;
-      mag = Math.floor(mag / L);
+      gPos[s]![i] = m.gMin + pairDigit(v, s, 1, L) * step;
+      gNeg[s]![i] = m.gMin + pairDigit(v, s, -1, L) * step;
     }
   }
   return { gPos, gNeg };

@@ -19,7 +19,7 @@ import type { HardwareConfig } from "../hw/config.js";
 import { type ArrayPlacement, dacPhases } from "../hw/mapping.js";
 import { concatFloat32 } from "../util/arrays.js";
 import type { Rng } from "../util/rng.js";
-import { type ConductanceMap, levelStep, levels, slices } from "./conductance.js";
+import { type ConductanceMap, levelStep, levels, pairDigit, slices } from "./conductance.js";
 import { codeRange, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
 
 /** Everything of an XbarLayer except what depends on the batch. */
@@ -101,11 +101,9 @@ export function programLayer(
     let j = 0;
     for (const o of a.outputs) {
       for (let s = 0; s < S; s++) {
-        for (const sign of [1, -1]) {
-          for (let i = 0; i < nr; i++) {
-            const q = logicalWeight(layer, a.rows[i]!, o);
-            digits[j * nr + i] = q * sign > 0 ? Math.floor(Math.abs(q) / L ** s) % L : 0;
-          }
+        for (const sign of [1, -1] as const) {
+          for (let i = 0; i < nr; i++)
+            digits[j * nr + i] = pairDigit(logicalWeight(layer, a.rows[i]!, o), s, sign, L);
           colOut.push(o);
           colWeight.push(sign * L ** s);
           j++;
