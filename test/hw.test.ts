@@ -7,7 +7,7 @@ import { hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src
 import { costNetwork, designContext } from "../src/hw/cost.js";
 import { costNode } from "../src/hw/designs.js";
 import { SpaceCostModel } from "../src/hw/space-cost.js";
-import { histogramSvg, sweep } from "../src/hw/sweep.js";
+import { histogramSvg, SWEEP_LABELS, sweep } from "../src/hw/sweep.js";
 import { loadTech, SHIPPED_TECH, TechError } from "../src/hw/tech.js";
 import { IrBuilder } from "../src/ir/builder.js";
 import type { Network } from "../src/ir/graph.js";
@@ -260,7 +260,7 @@ describe("whole-space sweep", () => {
     assert.ok(
       a.metrics.areaMm2.min <= a.metrics.areaMm2.median && a.metrics.areaMm2.median <= a.metrics.areaMm2.max,
     );
-    const svg = histogramSvg(a, "test", [
+    const svg = histogramSvg(a.values, SWEEP_LABELS, "test", [
       { label: "X", values: { areaMm2: 1, energyUj: 1, latencyUs: 1, powerMw: 1 } },
     ]);
     assert.match(svg, /^<svg [^>]*>.*<\/svg>\n$/s);

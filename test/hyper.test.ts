@@ -11,6 +11,7 @@ import { hyperMapping, hyperSimulator } from "../src/hyper/deploy.js";
 import { hyperHardware } from "../src/hyper/hardware.js";
 import { CENTRE_TAPS, configuredNetwork } from "../src/hyper/network.js";
 import { reconfigure } from "../src/hyper/reconfigure.js";
+import { hyperSweep, RATIO_METRICS } from "../src/hyper/sweep.js";
 import {
   checkEquivalence,
   compareUnderNoise,
@@ -334,5 +335,30 @@ describe("hyper CLI", () => {
     const r = run("config", code, "--variant", "node");
     assert.equal(r.status, 2);
     assert.match(r.stderr, /node 3 has 3 inputs/);
+  });
+});
+
+describe("hypernetwork sweep", () => {
+  const spec = { channels: 8, layers: 5, variant: "edge" } as const;
+  it("is deterministic per seed, and each sample's ratios are those of hyper compare on its configuration", () => {
+    const a = hyperSweep(spec, 6, 3, "edge", hw);
+    assert.deepEqual(a, hyperSweep(spec, 6, 3, "edge", hw));
+    const first = architectureFromConfiguration(sampleConfiguration(new Rng(3)));
+    const [row] = compareDeployments(spec, [first], hw);
+    // The sweep costs individual deployment with the whole-space evaluator (equal to 1e-9).
+    for (const m of RATIO_METRICS)
+      assert.ok(
+        Math.abs(a.values[m][0]! - row![m]) <= 1e-9 * row![m],
+        `${m}: ${a.values[m][0]} vs ${row![m]}`,
+      );
+    assert.ok(a.metrics.latencyRatio.p99 <= a.metrics.latencyRatio.max);
+    assert.ok(a.metrics.latencyRatio.median <= a.metrics.latencyRatio.p99);
+  });
+
+  it("refuses the edge-complete view on the node variant, naming the fix", () => {
+    assert.throws(
+      () => hyperSweep({ ...spec, variant: "node" }, 1, 1, "edge", hw),
+      /--view genotype, or --variant edge/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 /** `memhyper hw report` and `memhyper hw sweep`: the cost model. */
 import type { Command } from "commander";
 import { costNetwork } from "../hw/cost.js";
-import { histogramSvg, SWEEP_METRICS, sweep } from "../hw/sweep.js";
+import { histogramSvg, SWEEP_LABELS, SWEEP_METRICS, sweep } from "../hw/sweep.js";
 import { buildNetwork } from "../ir/network.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { writeFileAtomic } from "../util/atomic.js";
@@ -174,7 +174,8 @@ export function registerHw(program: Command): void {
           writeFileAtomic(
             o.svg,
             histogramSvg(
-              r,
+              r.values,
+              SWEEP_LABELS,
               `${o.samples} random ${o.view}-view architectures, C=${o.channels} L=${o.layers}, ${hardware.config.name} on ${file.name}`,
               marks,
             ),

@@ -7,11 +7,13 @@ import { Model } from "../engine/model.js";
 import { decodeSafetensors, loadModelWeights } from "../engine/safetensors.js";
 import type { Tensor } from "../engine/tensor.js";
 import { platformOf, resolveHardwareConfig } from "../hw/config.js";
+import { histogramSvg } from "../hw/sweep.js";
 import { type CompiledConfiguration, compileConfiguration, formatListing } from "../hyper/compiler.js";
 import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
 import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
 import { type HyperSpec, VARIANTS } from "../hyper/hardware.js";
 import { reconfigure } from "../hyper/reconfigure.js";
+import { hyperSweep, RATIO_LABELS, RATIO_METRICS } from "../hyper/sweep.js";
 import { checkEquivalence, type EquivalenceCase, welchTest } from "../hyper/verify.js";
 import { buildNetwork } from "../ir/network.js";
 import {
@@ -21,7 +23,9 @@ import {
   resolveArchitecture,
 } from "../space/architecture.js";
 import { CATALOGUE } from "../space/catalogue.js";
+import type { SpaceView } from "../space/sample.js";
 import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
+import { writeFileAtomic } from "../util/atomic.js";
 import { Rng } from "../util/rng.js";
 import { hardwareAccuracy } from "../xbar/accuracy.js";
 import { devicesAreIdeal } from "../xbar/program.js";
@@ -134,12 +138,17 @@ export function registerHyper(program: Command): void {
         .description("hypernetwork cost against individual deployment, per architecture"),
     ),
   )
-    .option("--genotypes <list>", "comma-separated architectures", "DARTS_V1,DARTS_V2,PDARTS")
-    .action((o: HyperOptions & HardwareOptions & { genotypes: string }) => {
+    .option("--genotypes <list>", "comma-separated catalogue names or codes", "DARTS_V1,DARTS_V2,PDARTS")
+    .option(
+      "--arch <spec>",
+      "an architecture (name, Genotype(...) string, 21-hex-digit code or file); repeatable, replaces --genotypes",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action((o: HyperOptions & HardwareOptions & { genotypes: string; arch?: string[] }) => {
       const out = makeOut(!!o.json);
       const hardware = hardwareFromOptions(o);
       const file = hardware.techFile;
-      const archs = o.genotypes.split(",").map((g) => resolveArchitecture(g));
+      const archs = (o.arch ?? o.genotypes.split(",")).map((g) => resolveArchitecture(g));
       const rows = compareDeployments(spec(o), archs, hardware);
       out.result(
         {
@@ -162,6 +171,80 @@ export function registerHyper(program: Command): void {
         },
       );
     });
+
+  addHardwareOptions(
+    addHyperOptions(
+      hyper
+        .command("sweep")
+        .description(
+          "distribution of the hypernetwork's cost ratios over random configurations of the space",
+        ),
+    ),
+  )
+    .requiredOption("--samples <n>", "configurations", parseIntOption("samples", 1, 1_000_000))
+    .requiredOption("--seed <n>", "seed", parseIntOption("seed", 0, 2 ** 32 - 1))
+    .addOption(
+      new Option("--view <view>", "edge-complete or genotype view")
+        .choices(["edge", "genotype"])
+        .default("edge"),
+    )
+    .option("--svg <file>", "write histograms of the ratios as SVG")
+    .action(
+      (
+        o: HyperOptions & HardwareOptions & { samples: number; seed: number; view: SpaceView; svg?: string },
+      ) => {
+        const out = makeOut(!!o.json);
+        const hardware = hardwareFromOptions(o);
+        const bar =
+          process.stderr.isTTY && !o.json
+            ? new SingleBar({ format: "sweep {bar} {value}/{total}", stream: process.stderr })
+            : null;
+        bar?.start(o.samples, 0);
+        const started = performance.now();
+        const r = hyperSweep(spec(o), o.samples, o.seed, o.view, hardware, () => bar?.increment());
+        bar?.stop();
+        const seconds = (performance.now() - started) / 1000;
+        if (o.svg)
+          writeFileAtomic(
+            o.svg,
+            histogramSvg(
+              r.values,
+              RATIO_LABELS,
+              `${o.samples} random ${o.view}-view configurations on the ${o.variant} variant, C=${o.channels} L=${o.layers}, ${hardware.config.name}`,
+            ),
+          );
+        out.result(
+          {
+            ...spec(o),
+            samples: r.samples,
+            seed: r.seed,
+            view: r.view,
+            preset: hardware.config.name,
+            hardware: hardware.config,
+            seconds,
+            metrics: r.metrics,
+            published: PUBLISHED_RATIOS,
+          },
+          () => {
+            out.line(
+              `${r.samples} random ${r.view}-view configurations on the ${o.variant}-variant hypernetwork, C=${o.channels} L=${o.layers}, ${hardware.config.name} (${seconds.toFixed(1)} s)`,
+            );
+            out.line(
+              table(
+                ["ratio", "min", "p10", "median", "p90", "p99", "max"],
+                RATIO_METRICS.map((m) => {
+                  const x = r.metrics[m];
+                  return [m, x.min, x.p10, x.median, x.p90, x.p99, x.max].map((v) =>
+                    typeof v === "number" ? v.toFixed(3) : v,
+                  );
+                }),
+              ),
+            );
+            if (o.svg) out.line(`histograms written to ${o.svg}`);
+          },
+        );
+      },
+    );
 
   addHyperOptions(
     hyper

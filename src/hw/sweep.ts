@@ -44,25 +44,27 @@ export function sweep(
   return { samples: n, seed, view, metrics, values };
 }
 
-const LABELS: Record<SweepMetric, string> = {
+export const SWEEP_LABELS: Record<SweepMetric, string> = {
   areaMm2: "area (mm²)",
   energyUj: "energy per image (µJ)",
   latencyUs: "latency per image (µs)",
   powerMw: "power (mW)",
 };
 
-/** Four histograms (one per metric) in one SVG, with marks for named architectures. */
-export function histogramSvg(
-  result: SweepResult,
+/** Histograms (one per metric, two per row) in one SVG, with marks for named architectures. */
+export function histogramSvg<M extends string>(
+  values: Record<M, readonly number[]>,
+  labels: Record<M, string>,
   title: string,
-  marks: { label: string; values: Record<SweepMetric, number> }[] = [],
+  marks: { label: string; values: Record<M, number> }[] = [],
   bins = 40,
 ): string {
   const W = 420;
   const H = 220;
   const pad = { l: 48, r: 12, t: 28, b: 40 };
-  const panels = SWEEP_METRICS.map((m, i) => {
-    const xs = result.values[m];
+  const metrics = Object.keys(labels) as M[];
+  const panels = metrics.map((m, i) => {
+    const xs = values[m];
     const lo = Math.min(...xs, ...marks.map((k) => k.values[m]));
     const hi = Math.max(...xs, ...marks.map((k) => k.values[m]));
     const width = (hi - lo) / bins || 1;
@@ -86,12 +88,13 @@ export function histogramSvg(
       .join("");
     const ox = (i % 2) * W;
     const oy = Math.floor(i / 2) * H + 30;
-    return `<g transform="translate(${ox},${oy})"><text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${LABELS[m]}</text>${bars}${markLines}<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#333"/><text x="${pad.l}" y="${H - pad.b + 16}" font-size="11">${fmt(lo)}</text><text x="${W - pad.r}" y="${H - pad.b + 16}" font-size="11" text-anchor="end">${fmt(hi)}</text><text x="${pad.l - 6}" y="${pad.t + 8}" font-size="11" text-anchor="end">${top}</text></g>`;
+    return `<g transform="translate(${ox},${oy})"><text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${labels[m]}</text>${bars}${markLines}<line x1="${pad.l}" x2="${W - pad.r}" y1="${H - pad.b}" y2="${H - pad.b}" stroke="#333"/><text x="${pad.l}" y="${H - pad.b + 16}" font-size="11">${fmt(lo)}</text><text x="${W - pad.r}" y="${H - pad.b + 16}" font-size="11" text-anchor="end">${fmt(hi)}</text><text x="${pad.l - 6}" y="${pad.t + 8}" font-size="11" text-anchor="end">${top}</text></g>`;
   });
   const legend = marks
     .map((k, j) => `<tspan fill="${["#e45756", "#f58518", "#54a24b"][j % 3]}"> ■ ${k.label}</tspan>`)
     .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${2 * H + 40}" font-family="sans-serif"><text x="10" y="20" font-size="14">${title}${legend}</text>${panels.join("")}</svg>\n`;
+  const rows = Math.ceil(metrics.length / 2);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${rows * H + 40}" font-family="sans-serif"><text x="10" y="20" font-size="14">${title}${legend}</text>${panels.join("")}</svg>\n`;
 }
 
 function fmt(x: number): string {
