@@ -148,7 +148,8 @@ describe("parallel analog platform", () => {
     }
     assert.equal(r.adcs, 10);
     assert.equal(r.conversionsPerImage, 10);
-    assert.equal(r.dacs, 3);
+    // One DAC per driven row of the stem's one array (3C = 24 outputs fit): 3 channels × 3 × 3 taps.
+    assert.equal(r.dacs, 27);
     for (const k of ["sampleHold", "shiftAdd", "digital"] as const)
       assert.equal(r.breakdown.areaMm2ByComponent[k], 0, k);
     for (const k of ["amplifier", "analogUnit", "analogStorage", "wire", "mux"] as const)
@@ -221,7 +222,7 @@ describe("parallel analog platform", () => {
     assert.equal(l.fillCycles, 11);
     assert.ok(relClose(l.settleNs, settle, 1e-12));
     assert.equal(l.adcs + l.dacs, 0);
-    // The 1×1 conv reads the image: one 8-bit DAC per channel, every value converted once.
+    // The 1×1 conv reads the image: one 8-bit DAC per driven row (4), one conversion per row and position.
     const first = costNode(net.nodes[pw]!, ctx, designsFor(analog.config));
     assert.equal(first.dacs, 4);
     assert.ok(relClose(first.energyPj.dac, 256 * 0.4992, 1e-12));

@@ -53,7 +53,7 @@ for (const { g, c, l, p, r } of rows) {
   const b = r.breakdown;
   const time = r.analog
     ? `${r.analog.streamCycles} stream + ${r.analog.fillCycles} fill cycles of ${r.analog.cycleNs.toFixed(2)} ns`
-    : "critical path of layer-by-layer bit-serial reads";
+    : "bit-serial layers one after another, 84 % ADC conversion";
   console.log(
     `| ${g} | ${c} | ${l} | ${p} | ${top(b.areaMm2ByComponent, r.areaMm2)}; routing ${pct(b.areaMm2ByComponent.routing, r.areaMm2)} | ${top(b.energyUjByComponent, r.energyUj)} | ${time} |`,
   );

@@ -2,8 +2,8 @@
  * Hardware designs of the IR's operations on the parallel analog platform (the reference
  * paper's): analog signals flow from layer to layer with no conversion in between.
  *
- * - The image is buffered digitally and enters through one 8-bit DAC per input channel, each
- *   value converted once into the analog line buffer of the first layer.
+ * - Only the image passes DACs: it stays digital in a line buffer, and a multi-bit DAC per
+ *   driven row of the first layer's arrays applies its codes.
  * - Every weight layer's arrays sit where the mapper places them; a pair's currents are
  *   subtracted in analog and the row tiles' currents summed on one wire (Kirchhoff) into a
  *   TIA per output and slice; a summing amplifier weights the slices. ReLU is a clamp at the
@@ -178,23 +178,25 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     node.kind === "conv"
       ? { k: conv.k, dilation: conv.dilation, pad: conv.pad, ...(conv.taps ? { taps: conv.taps } : {}) }
       : null;
-  if (window) r = merge(r, lineBuffer(node, ctx, window));
   let dacs = 0;
   let adcs = 0;
   let conversions = 0;
   if (inNode.kind === "input") {
-    // The image, buffered digitally, through one DAC per channel lane: every value converted once.
-    dacs = P * inNode.shape.c;
+    // The image stays digital in a line buffer of its window's rows; a multi-bit DAC per
+    // driven row applies its codes, as in the simulator, whose first layer reads exact codes.
+    dacs = P * pc.rowsDriven;
+    const bits = hw.inputBits;
     const energyPj = zeroByComponent();
-    energyPj.dac = elements(inNode.shape) * c.multiBitDacEnergyPj(t, hw.inputBits);
+    energyPj.dac = positions * pc.rowsDriven * c.multiBitDacEnergyPj(t, bits);
     energyPj.buffer =
-      elements(inNode.shape) * hw.inputBits * (t.buffer.writeEnergyPerBit + t.buffer.readEnergyPerBit);
+      elements(inNode.shape) * bits * t.buffer.writeEnergyPerBit +
+      positions * pc.rowsDriven * bits * t.buffer.readEnergyPerBit;
     const areaUm2 = zeroByComponent();
-    areaUm2.dac = dacs * c.multiBitDacAreaUm2(t, hw.inputBits);
-    const bufferBits = (node.kind === "conv" ? conv.k : 1) * inNode.shape.w * inNode.shape.c * hw.inputBits;
+    areaUm2.dac = dacs * c.multiBitDacAreaUm2(t, bits);
+    const bufferBits = (window ? window.k : 1) * inNode.shape.w * inNode.shape.c * bits;
     areaUm2.buffer = bufferBits * t.buffer.areaPerBit;
     r = merge(r, { energyPj, areaUm2, bufferBits });
-  }
+  } else if (window) r = merge(r, lineBuffer(node, ctx, window));
   if (node.kind === "linear") {
     // The ADC bank at the logits.
     const bits = hw.analogChain.finalAdcBits ?? 16;
