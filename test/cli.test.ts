@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { runCli } from "./helpers.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/run.ts", ...args], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const run = runCli;
 
 describe("CLI", () => {
   it("space count --json prints exactly one JSON object", () => {

@@ -1,8 +1,12 @@
 /** Test helpers: seeded tensors, finite-difference gradient checks, closeness. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { type Kernels, kernels, setBackend } from "../src/engine/kernels/index.js";
 import { Tape } from "../src/engine/tape.js";
 import { Tensor } from "../src/engine/tensor.js";
+import type { IrBuilder } from "../src/ir/builder.js";
+import type { Network } from "../src/ir/graph.js";
 import type { Rng } from "../src/util/rng.js";
 
 export function randomTensor(shape: number[], rng: Rng, requiresGrad = false, scale = 1): Tensor {
@@ -92,4 +96,31 @@ export function requiredNative<T>(native: T | null): T | null {
       "MEMHYPER_REQUIRE_NATIVE=1 but the native addon is not built: run `npm ci` (node-gyp, g++) and look at its build log",
     );
   return native;
+}
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Runs the CLI from the sources as a user would: exit code, stdout, stderr. */
+export function runCli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/run.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A network of the nodes an IrBuilder holds, from `input` to `logits` (hand-built test cases). */
+export function builtNetwork(b: IrBuilder, input: number, logits: number, channels = 0): Network {
+  return {
+    channels,
+    layers: 0,
+    classes: 0,
+    nodes: b.nodes,
+    params: b.params,
+    input,
+    logits,
+    auxLogits: null,
+    reductions: [],
+    cellOutputs: [],
+  };
 }

@@ -17,6 +17,7 @@ import { genotypeToConfiguration } from "../src/space/genotype.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
 import { summarise } from "../src/util/stats.js";
+import { builtNetwork } from "./helpers.js";
 
 // 128×128 tiles, 8-bit inputs bit-serial, 8-bit weights in 4-bit cells, 8-bit ADC shared by 8 columns
 const hw = hardwareOf(loadPreset("default"));
@@ -27,19 +28,7 @@ const hwWith = (over: unknown) => hardwareOf(parseHardwareConfig(mergeConfig(hw.
 function oneLayer(build: (b: IrBuilder, x: number) => number, c = 4, size = 8): Network {
   const b = new IrBuilder();
   const x = b.input({ c, h: size, w: size });
-  const y = build(b, x);
-  return {
-    channels: c,
-    layers: 0,
-    classes: 0,
-    nodes: b.nodes,
-    params: b.params,
-    input: x,
-    logits: y,
-    auxLogits: null,
-    reductions: [],
-    cellOutputs: [],
-  };
+  return builtNetwork(b, x, build(b, x), c);
 }
 
 describe("cost model: hand-computed cases", () => {

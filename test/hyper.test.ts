@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
 import { costNetwork, designContext } from "../src/hw/cost.js";
 import { costNode } from "../src/hw/designs.js";
@@ -34,6 +32,7 @@ import { PRIMITIVES } from "../src/space/primitives.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
+import { runCli } from "./helpers.js";
 
 const SMALL = { channels: 4, layers: 3 } as const;
 const EQ = { seed: 7, images: 2, imageSize: 8, lossy: false } as const;
@@ -261,16 +260,11 @@ describe("Welch's t-test", () => {
 });
 
 describe("hyper CLI", () => {
-  const root = fileURLToPath(new URL("..", import.meta.url));
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "src/cli/run.ts", "hyper", ...args], {
-      cwd: root,
-      encoding: "utf8",
-    });
+  const run = (...args: string[]) => runCli("hyper", ...args);
 
   it("config --json gives the 21-hex-digit code and the switches", () => {
     const r = run("config", "DARTS_V2", "--json");
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.equal(o.code, resolveArchitecture("DARTS_V2").code);
     assert.match(o.code, /^[0-9a-f]{21}$/);
@@ -290,7 +284,7 @@ describe("hyper CLI", () => {
       "8",
       "--json",
     );
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.equal(o.checked, catalogueFor("edge").ok.length + 3);
     assert.equal(o.mismatches, 0);
@@ -298,7 +292,7 @@ describe("hyper CLI", () => {
 
   it("compare --json gives the ratio fields for each genotype", () => {
     const r = run("compare", "--genotypes", "DARTS_V1,PDARTS", "--json");
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.deepEqual(
       o.rows.map((x: { genotype: string }) => x.genotype),
@@ -322,10 +316,10 @@ describe("hyper CLI", () => {
         trials,
       );
     const q = stats("int8", "5");
-    assert.notEqual(q.status, 0);
+    assert.notEqual(q.code, 0);
     assert.match(q.stderr, /no device noise.*rram, pcm, analog-chain.*hyper verify/);
     const t = stats("rram", "2");
-    assert.notEqual(t.status, 0);
+    assert.notEqual(t.code, 0);
     assert.match(t.stderr, /--trials must be at least 3/);
   });
 
@@ -333,7 +327,7 @@ describe("hyper CLI", () => {
     const normal = new Array(14).fill(3);
     const code = encodeConfiguration({ normal, reduce: normal });
     const r = run("config", code, "--variant", "node");
-    assert.equal(r.status, 2);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /node 3 has 3 inputs/);
   });
 });

@@ -3,7 +3,6 @@
  * figures stay pinned, and the parallel analog platform is priced from its components.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,13 +24,12 @@ import { costNode } from "../src/hw/designs.js";
 import { loadTech, TechError } from "../src/hw/tech.js";
 import { compareDeployments } from "../src/hyper/cost.js";
 import { IrBuilder } from "../src/ir/builder.js";
-import type { Network } from "../src/ir/graph.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { CATALOGUE } from "../src/space/catalogue.js";
 import { Rng } from "../src/util/rng.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
-import { randomTensor } from "./helpers.js";
+import { builtNetwork, randomTensor, runCli } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const preset = (name: string) => hardwareOf(loadPreset(name));
@@ -111,28 +109,13 @@ describe("one mapper", () => {
     const b = new IrBuilder();
     const x = b.input({ c: 200, h: 4, w: 4 });
     const y = b.conv(x, { path: "pw", part: "op" }, "pw", { outC: 64, k: 1 });
-    const net = oneLayerNet(b, x, y);
+    const net = builtNetwork(b, x, y);
     const l = costNode(net.nodes[1]!, designContext(net, hw));
     // ⌊128/6⌋ = 21 outputs per array: 64 outputs on 4 column groups × 2 row tiles.
     assert.equal(l.arrays, 8);
     assert.equal(l.devices, 200 * 64 * 6);
   });
 });
-
-function oneLayerNet(b: IrBuilder, x: number, y: number): Network {
-  return {
-    channels: 0,
-    layers: 0,
-    classes: 0,
-    nodes: b.nodes,
-    params: b.params,
-    input: x,
-    logits: y,
-    auxLogits: null,
-    reductions: [],
-    cellOutputs: [],
-  };
-}
 
 describe("parallel analog platform", () => {
   const analog = preset("analog-chain");
@@ -204,7 +187,7 @@ describe("parallel analog platform", () => {
     const conv = b.conv(pw, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 });
     const pool = b.pool("maxpool", conv, { path: "p", part: "op" }, 3, 1, 1);
     const sum = b.add([conv, pool], [false, false], { path: "s", part: "op" });
-    const net = oneLayerNet(b, x, sum);
+    const net = builtNetwork(b, x, sum);
     const ctx = designContext(net, analog);
     const amp = c.amplifierPowerMw(t, 100);
     const side = c.arraySideUm(t, 128);
@@ -246,7 +229,7 @@ describe("parallel analog platform", () => {
     const avg = b.pool("avgpool", relu, { path: "a", part: "op" }, 3, 1, 1);
     const gap = b.globalPool(avg, { path: "global_pooling", part: "head" });
     const fc = b.linear(gap, { path: "classifier", part: "head" }, "classifier", 10);
-    const net = oneLayerNet(b, x, fc);
+    const net = builtNetwork(b, x, fc);
     const ctx = designContext(net, analog);
     const designs = designsFor(analog.config);
     const amp = c.amplifierPowerMw(t, 100);
@@ -306,21 +289,17 @@ describe("bad hardware input", () => {
     );
   });
 
-  const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "src/cli/run.ts", ...args], {
-      cwd: root,
-      encoding: "utf8",
-    });
+  const cli = runCli;
 
   it("cost commands reject fp32, which describes no hardware, with one clear message", () => {
     const r = cli("hw", "report", "--genotype", "PDARTS", "--preset", "fp32");
-    assert.notEqual(r.status, 0);
+    assert.notEqual(r.code, 0);
     assert.match(r.stderr, /preset fp32 is the float network and describes no hardware/);
   });
 
   it("hw report --preset analog-chain --json: today's keys, the analog components, the resolved configuration", () => {
     const r = cli("hw", "report", "--genotype", "DARTS_V1", "--preset", "analog-chain", "--json");
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     for (const k of [
       "areaMm2",

@@ -24,13 +24,13 @@ import { nodeInputs } from "../ir/graph.js";
 import * as c from "./components.js";
 import { slicesPerWeight } from "./config.js";
 import {
-  type Design,
   type DesignContext,
   type DesignTable,
   elements,
   INPUT_ACTIVITY,
   type LayerCost,
   placementOf,
+  wiring,
   zeroByComponent,
 } from "./designs.js";
 
@@ -75,8 +75,8 @@ export interface Window {
   readonly taps?: readonly number[];
 }
 
-/** Rows (and columns) of the driven taps, as offsets within the k×k window. */
-function tapSpan(w: Window): { lo: number; hi: number } {
+/** Rows of the driven taps, as offsets within the k×k window. */
+export function tapSpan(w: Pick<Window, "k" | "taps">): { lo: number; hi: number } {
   if (!w.taps) return { lo: 0, hi: w.k - 1 };
   const rows = w.taps.map((t) => Math.floor(t / w.k));
   return { lo: Math.min(...rows), hi: Math.max(...rows) };
@@ -231,8 +231,6 @@ function windowUnit(node: IrNode, ctx: DesignContext, unit: Partial<LayerCost>):
   r = merge(r, stageWiring(node, ctx, lanes, 0));
   return { ...r, settleNs: settle(node, ctx, 0), fillCycles: fill(node, ctx, window) };
 }
-
-const wiring: Design = () => ({});
 
 export const ANALOG_DESIGNS: DesignTable = {
   input: wiring,

@@ -144,7 +144,7 @@ export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}):
     conversions += l.conversions;
     bufferBits += l.bufferBits;
   }
-  addRouting(energy, area, routedBits(nodes, ctx), tech);
+  addRouting(energy, area, movedElements(nodes) * routedBitsPerValue(ctx.hw, ctx.activationBits), tech);
   energyByOp.routing = energy.routing;
   areaByOp.routing = area.routing;
 
@@ -201,8 +201,25 @@ export function analogTiming(
   };
 }
 
-/** A layer's analog costs once the cycle and the latency are known: cell reads of one cycle, static power for the latency. */
-export function settleAnalogLayer(
+/**
+ * Adds the parallel analog platform's energy that waits for the cycle and the latency: cell
+ * reads lasting one cycle, static power spent for the whole latency.
+ */
+export function addAnalogEnergy(
+  energy: ByComponent,
+  cellReads: number,
+  staticMw: ByComponent,
+  cycleNs: number,
+  latencyNs: number,
+  cfg: HardwareConfig,
+  tech: Tech,
+): void {
+  energy.array += cellReads * c.cellReadEnergyPj(tech, cfg.conductance, cycleNs);
+  for (const k of COMPONENT_KINDS) energy[k] += staticMw[k] * latencyNs;
+}
+
+/** A layer's costs once the cycle and the latency are known. */
+function settleAnalogLayer(
   l: LayerCost,
   cycleNs: number,
   latencyNs: number,
@@ -210,14 +227,13 @@ export function settleAnalogLayer(
   tech: Tech,
 ): LayerCost {
   const energyPj = { ...l.energyPj };
-  energyPj.array += l.cellReads * c.cellReadEnergyPj(tech, cfg.conductance, cycleNs);
-  for (const k of COMPONENT_KINDS) energyPj[k] += l.staticMw[k] * latencyNs;
+  addAnalogEnergy(energyPj, l.cellReads, l.staticMw, cycleNs, latencyNs, cfg, tech);
   return { ...l, energyPj, latencyNs: l.fillCycles * cycleNs };
 }
 
-/** Activation bits that global routing moves: none on the parallel analog platform (its stage wires are priced per stage). */
-export function routedBits(nodes: readonly IrNode[], ctx: DesignContext): number {
-  return ctx.hw.analogChain.enabled ? 0 : movedElements(nodes) * ctx.activationBits;
+/** Bits each moved activation value carries through global routing: none on the parallel analog platform (its stage wires are priced per stage). */
+export function routedBitsPerValue(cfg: HardwareConfig, activationBits: number): number {
+  return cfg.analogChain.enabled ? 0 : activationBits;
 }
 
 /** Activation values every node hands on (constant zeros move nothing). */

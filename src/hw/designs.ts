@@ -227,7 +227,8 @@ function digitalUnit(
   return { energyPj, areaUm2, latencyNs: node.shape.h * node.shape.w * c.cycleNs(t), bufferBits };
 }
 
-const wiring: Design = () => ({});
+/** Wiring, folded or constant nodes: nothing of their own. */
+export const wiring: Design = () => ({});
 
 export const DESIGNS: DesignTable = {
   input: wiring,

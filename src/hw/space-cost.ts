@@ -19,9 +19,16 @@ import {
 } from "../space/cell.js";
 import { DARTS_STYLE, type GenotypeOp } from "../space/genotype.js";
 import { NUM_OPS, PRIMITIVES } from "../space/primitives.js";
-import * as c from "./components.js";
 import { type Hardware, platformOf } from "./config.js";
-import { addRouting, analogTiming, designContext, designsFor, headline, routedBits } from "./cost.js";
+import {
+  addAnalogEnergy,
+  addRouting,
+  analogTiming,
+  designContext,
+  designsFor,
+  headline,
+  routedBitsPerValue,
+} from "./cost.js";
 import { type ByComponent, COMPONENT_KINDS, costNode, type LayerCost, zeroByComponent } from "./designs.js";
 
 /** Summed cost of a group of IR nodes. */
@@ -103,7 +110,7 @@ export class SpaceCostModel {
     this.reductions = net.reductions;
     this.analog = platformOf(hw.config) === "parallel-analog";
     const ctx = designContext(net, hw);
-    this.routedBitsPerValue = routedBits([net.nodes[net.input]!], ctx) === 0 ? 0 : ctx.activationBits;
+    this.routedBitsPerValue = routedBitsPerValue(ctx.hw, ctx.activationBits);
     const designs = designsFor(hw.config);
     const costs = net.nodes.map((n) => costNode(n, ctx, designs));
     const delay = this.analog ? (l: LayerCost) => l.fillCycles : (l: LayerCost) => l.latencyNs;
@@ -202,8 +209,7 @@ export class SpaceCostModel {
       // The same settling as costNetwork: cell reads last one cycle, static power the latency.
       const a = analogTiming(total.settleNs, latencyNs, this.net, hwConfig, tech);
       latencyNs = a.latencyNs;
-      total.energy.array += total.cellReads * c.cellReadEnergyPj(tech, hwConfig.conductance, a.cycleNs);
-      for (const k of COMPONENT_KINDS) total.energy[k] += total.staticMw[k] * latencyNs;
+      addAnalogEnergy(total.energy, total.cellReads, total.staticMw, a.cycleNs, latencyNs, hwConfig, tech);
     }
     addRouting(total.energy, total.area, total.movedElements * this.routedBitsPerValue, tech);
     const h = headline(total.energy, total.area, latencyNs, total.bufferBits, tech);

@@ -9,9 +9,9 @@ import type { Hardware } from "../hw/config.js";
 import {
   type CostReport,
   costNetwork,
-  designContext,
   inferenceNodes,
-  routedBits,
+  movedElements,
+  routedBitsPerValue,
   routingEnergyPj,
 } from "../hw/cost.js";
 import { buildNetwork } from "../ir/network.js";
@@ -59,7 +59,7 @@ export function hyperCost(
 ): HeadlineCost & { readonly activeArrays: number } {
   const net = configuredNetwork(c);
   const active = costNetwork(net, hw);
-  const movedBits = routedBits(inferenceNodes(net), designContext(net, hw));
+  const movedBits = movedElements(inferenceNodes(net)) * routedBitsPerValue(hw.config, hw.config.inputBits);
   const routingPj = routingEnergyPj(movedBits, hardware.areaMm2 * 1e6, hw.tech);
   const energyUj = active.energyUj - active.breakdown.energyUjByComponent.routing + routingPj / 1e6;
   return {

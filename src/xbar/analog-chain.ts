@@ -15,7 +15,7 @@
  */
 import * as c from "../hw/components.js";
 import type { HardwareConfig } from "../hw/config.js";
-import { loadTech } from "../hw/tech.js";
+import { loadTech, type Tech } from "../hw/tech.js";
 import { Rng } from "../util/rng.js";
 import { deriveSeed } from "../util/seed.js";
 import { roundHalfAway } from "./quantize.js";
@@ -34,9 +34,8 @@ export interface NeuronReadout {
 }
 
 /** The neurons' noise and saturation of a configuration, from its technology file. */
-export function neuronReadout(cfg: HardwareConfig): NeuronReadout {
+export function neuronReadout(cfg: HardwareConfig, tech: Tech = loadTech(cfg.tech).tech): NeuronReadout {
   const a = cfg.analogChain;
-  const { tech } = loadTech(cfg.tech);
   return {
     noise: c.amplifierNoiseRelative(tech, a.amplifierBandwidth),
     saturation: 1 / a.calibratedSwing,
@@ -91,13 +90,12 @@ export interface HoldReadout {
  * haloRows·width positions.
  */
 export function holdReadout(
-  cfg: HardwareConfig,
+  tech: Tech,
   haloRows: number,
   width: number,
   cyclesPerPosition: number,
   cycleNs: number,
 ): HoldReadout {
-  const { tech } = loadTech(cfg.tech);
   const holdNs = haloRows * width * cyclesPerPosition * cycleNs;
   return { noise: c.holdNoiseRelative(tech), droop: c.holdDroopPerNs(tech) * holdNs };
 }

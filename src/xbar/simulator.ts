@@ -11,9 +11,11 @@ import type { XbarLayer } from "../engine/kernels/types.js";
 import type { MatmulExecutor, Model } from "../engine/model.js";
 import * as ops from "../engine/ops.js";
 import { Tensor } from "../engine/tensor.js";
+import { tapSpan } from "../hw/analog-designs.js";
 import { arrayConfig, columnsPerWeight, type HardwareConfig, hardwareOf } from "../hw/config.js";
 import { costNetwork } from "../hw/cost.js";
 import type { ArrayPlacement } from "../hw/mapping.js";
+import type { Tech } from "../hw/tech.js";
 import type { ConvNode, LinearNode } from "../ir/graph.js";
 import { concatFloat32 } from "../util/arrays.js";
 import { Rng } from "../util/rng.js";
@@ -75,6 +77,13 @@ function geometryOf(node: ConvNode | LinearNode, x: Tensor): LayerGeometry {
     oh: node.shape.h,
     ow: node.shape.w,
   };
+}
+
+/** The parallel analog platform's components as the simulator applies them. */
+interface AnalogState {
+  readonly neurons: NeuronReadout;
+  readonly tech: Tech;
+  readonly cycleNs: number;
 }
 
 /** Where a layer's weights sit: its arrays, and the identity of its devices (seeds their randomness). */
@@ -150,7 +159,7 @@ export class CrossbarSimulator {
           inputBits,
           signed,
           method,
-        ).scale * (analogInput ? neuronReadout(cfg).saturation : 1);
+        ).scale * (analogInput ? this.analog.neurons.saturation : 1);
       const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits);
       this.layers.set(id, {
         id,
@@ -239,14 +248,23 @@ export class CrossbarSimulator {
     }
   }
 
-  /** The analog neurons' readout (parallel analog platform). */
-  private get neurons(): NeuronReadout {
-    this.neuronCache ??= neuronReadout(this.cfg);
-    return this.neuronCache;
+  /**
+   * The parallel analog platform's priced components as the simulator applies them: the
+   * neurons' readout, the technology, and the cycle of this network (the cost model's).
+   * Computed once, off the per-batch path.
+   */
+  private get analog(): AnalogState {
+    if (!this.analogCache) {
+      const hw = hardwareOf(this.cfg);
+      this.analogCache = {
+        neurons: neuronReadout(this.cfg, hw.tech),
+        tech: hw.tech,
+        cycleNs: costNetwork(this.model.net, hw).analog!.cycleNs,
+      };
+    }
+    return this.analogCache;
   }
-  private neuronCache: NeuronReadout | null = null;
-  /** The cycle of the parallel analog platform running this network (the cost model's). */
-  private cycleCache: number | null = null;
+  private analogCache: AnalogState | null = null;
 
   /**
    * A layer's input as it reaches the arrays: on the parallel analog platform a window over
@@ -261,14 +279,12 @@ export class CrossbarSimulator {
       node.input === this.model.net.input
     )
       return x.data;
-    this.cycleCache ??= costNetwork(this.model.net, hardwareOf(this.cfg)).analog!.cycleNs;
+    const { tech, cycleNs } = this.analog;
     const g = p.layer.geom;
     const image = this.model.net.nodes[this.model.net.input]!.shape;
     const perPosition = (image.h * image.w) / (g.h * g.w) / this.cfg.analogChain.spatialParallelism;
-    const taps = p.layer.taps;
-    const rows = taps ? taps.map((t) => Math.floor(t / g.k)) : [0, g.k - 1];
-    const held = (Math.max(...rows) - Math.min(...rows)) * g.dil;
-    const hold = holdReadout(this.cfg, held, g.w, perPosition, this.cycleCache);
+    const span = tapSpan({ k: g.k, ...(p.layer.taps ? { taps: p.layer.taps } : {}) });
+    const hold = holdReadout(tech, (span.hi - span.lo) * g.dil, g.w, perPosition, cycleNs);
     const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 3);
     return heldInput(x.data, x.shape[0]!, p.inScale * p.codeMax, hold, seed, this.imageOffset);
   }
@@ -304,7 +320,15 @@ export class CrossbarSimulator {
       }
       if (this.cfg.analogChain.enabled) {
         const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 2);
-        tiaOutput(y, n, p.layer.outRange ?? 0, this.neurons, seed, this.imageOffset, node.kind === "linear");
+        tiaOutput(
+          y,
+          n,
+          p.layer.outRange ?? 0,
+          this.analog.neurons,
+          seed,
+          this.imageOffset,
+          node.kind === "linear",
+        );
       }
       const shape = node.kind === "linear" ? [n, g.oc] : [n, g.oc, g.oh, g.ow];
       return new Tensor(shape, y);

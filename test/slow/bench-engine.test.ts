@@ -1,17 +1,9 @@
 /** End-to-end: the engine benchmark's JSON contract (about half a minute of timed work). */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { runCli } from "../helpers.js";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/run.ts", ...args], {
-    cwd: root,
-    encoding: "utf8",
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const run = runCli;
 
 describe("bench engine (slow)", () => {
   it("bench engine --json keeps its contract: the three workloads, their rounds, the memory target", () => {
