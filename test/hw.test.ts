@@ -24,6 +24,8 @@ const hw = hardwareOf(loadPreset("default"));
 const { tech } = hw;
 /** The default hardware with some fields overridden. */
 const hwWith = (over: unknown) => hardwareOf(parseHardwareConfig(mergeConfig(hw.config, over)));
+/** Every array a full 128×128 tile (layout.arrayWidth "tile"). */
+const tiles = hwWith({ layout: { arrayWidth: "tile" } });
 
 function oneLayer(build: (b: IrBuilder, x: number) => number, c = 4, size = 8): Network {
   const b = new IrBuilder();
@@ -36,11 +38,18 @@ describe("cost model: hand-computed cases", () => {
     const net = oneLayer((b, x) =>
       b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),
     );
-    const l = costNode(net.nodes[1]!, designContext(net, hw));
+    const l = costNode(net.nodes[1]!, designContext(net, tiles));
     // rows 4·3·3 = 36, columns 8 weights × 2 slices × 2 (differential) = 32: one 128×128 array.
     assert.equal(l.arrays, 1);
     assert.equal(l.usedCells, 36 * 32);
     assert.equal(l.adcs, 16); // 128 columns / 8 per ADC
+    // Fitted, the array is 128 rows × 32 columns: 4 ADCs, a quarter of the tile's cells, same work.
+    const fitted = costNode(net.nodes[1]!, designContext(net, hw));
+    assert.equal(fitted.adcs, 4);
+    assert.ok(Math.abs(fitted.areaUm2.array - l.areaUm2.array / 4) < 1e-9);
+    assert.ok(Math.abs(fitted.areaUm2.adc - l.areaUm2.adc / 4) < 1e-9);
+    assert.equal(fitted.latencyNs, l.latencyNs);
+    assert.deepEqual(fitted.energyPj, l.energyPj);
     // 64 positions × 8 input bits × 32 columns converted
     assert.equal(l.conversions, 64 * 8 * 32);
     // SAR ADC at 8 bits: power 0.538·8 + 4.375 = 8.679 µW for (8+1)·1 ns → 0.078111 pJ per conversion
@@ -58,10 +67,10 @@ describe("cost model: hand-computed cases", () => {
     const net = oneLayer((b, x) =>
       b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),
     );
-    const digital = costNode(net.nodes[1]!, designContext(net, hw));
+    const digital = costNode(net.nodes[1]!, designContext(net, tiles));
     const analog = costNode(
       net.nodes[1]!,
-      designContext(net, hwWith({ adc: { pairSubtraction: "analog" } })),
+      designContext(net, hwWith({ layout: { arrayWidth: "tile" }, adc: { pairSubtraction: "analog" } })),
     );
     // 8 weights × 2 slices = 16 pair currents per input bit; 128 columns = 64 pairs / 8 per ADC.
     assert.equal(analog.conversions, 64 * 8 * 16);

@@ -35,12 +35,17 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const preset = (name: string) => hardwareOf(loadPreset(name));
 const withOver = (h: Hardware, over: unknown) => hardwareOf(parseHardwareConfig(mergeConfig(h.config, over)));
 const relClose = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.abs(b);
+const LEVERS_OFF = {
+  layout: { arrayWidth: "tile", lineBuffers: "per-unit" },
+  hypernetwork: { periphery: "per-unit" },
+};
 
 describe("default hardware: today's figures", () => {
   // Recorded from `memhyper hw report` and `memhyper hyper compare` before the hardware
   // configuration existed; the hypernetwork issue measures against exactly these.
   const pinned = JSON.parse(readFileSync(join(root, "test/fixtures/cost-baseline.json"), "utf8"));
-  const hw = preset("default");
+  // Today's default with the hypernetwork issue's design levers switched off.
+  const hw = withOver(preset("default"), LEVERS_OFF);
   /** Every number of `want` at its path in `got`, to float64 rounding of a reordered sum. */
   const same = (got: unknown, want: unknown, path: string): void => {
     if (typeof want === "number") {
@@ -57,6 +62,19 @@ describe("default hardware: today's figures", () => {
       const [g, cs, ls] = key.split(" ");
       const net = buildNetwork(resolveArchitecture(g!), { channels: +cs!.slice(2), layers: +ls!.slice(2) });
       same(costNetwork(net, hw), want, key);
+    }
+  });
+
+  it("with the layout levers on, individual deployment's area and energy only fall, at the same latency", () => {
+    const levers = preset("default");
+    for (const key of Object.keys(pinned.reports)) {
+      const want = pinned.reports[key];
+      const [g, cs, ls] = key.split(" ");
+      const net = buildNetwork(resolveArchitecture(g!), { channels: +cs!.slice(2), layers: +ls!.slice(2) });
+      const got = costNetwork(net, levers);
+      assert.ok(got.areaMm2 < want.areaMm2, `${key}: area ${got.areaMm2} vs ${want.areaMm2}`);
+      assert.ok(got.energyUj <= want.energyUj, `${key}: energy ${got.energyUj} vs ${want.energyUj}`);
+      assert.ok(relClose(got.latencyUs, want.latencyUs, 1e-12), `${key}: latency`);
     }
   });
 
@@ -199,8 +217,8 @@ describe("parallel analog platform", () => {
     assert.ok(relClose(l.staticMw.amplifier, 24 * amp, 1e-12));
     assert.ok(relClose(l.areaUm2.amplifier, 24 * 40, 1e-12));
     // Line buffer: 3 rows × 8 columns × 4 channels of 20 fF hold cells (10 µm² each).
-    assert.ok(relClose(l.areaUm2.analogStorage, 96 * 10, 1e-12));
-    assert.ok(relClose(l.energyPj.analogStorage, 256 * 20e-3 * 1.1 ** 2, 1e-12));
+    assert.ok(relClose(l.lineBuffer!.areaUm2.analogStorage, 96 * 10, 1e-12));
+    assert.ok(relClose(l.lineBuffer!.energyPj.analogStorage, 256 * 20e-3 * 1.1 ** 2, 1e-12));
     // First output after rows 0–1 and column 1 of row 1: 8 + 1 + 1 = 10 positions, then its own cycle.
     assert.equal(l.fillCycles, 11);
     assert.ok(relClose(l.settleNs, settle, 1e-12));
@@ -242,7 +260,7 @@ describe("parallel analog platform", () => {
     assert.equal(a.amplifiers, 6);
     assert.ok(relClose(a.staticMw.amplifier, 6 * amp, 1e-12));
     assert.ok(relClose(a.areaUm2.mux, 6 * 3 * 0.1 + 6 * 1 * 0.1, 1e-12)); // divisor taps + stage switch
-    assert.ok(relClose(a.areaUm2.analogStorage, 3 * 8 * 6 * 10, 1e-12));
+    assert.ok(relClose(a.lineBuffer!.areaUm2.analogStorage, 3 * 8 * 6 * 10, 1e-12));
     // An integrator per channel: its first (only) output after the whole 8×8 map.
     const g = costNode(net.nodes[gap]!, ctx, designs);
     assert.equal(g.amplifiers, 6);

@@ -12,6 +12,7 @@ import { type CompiledConfiguration, compileConfiguration, formatListing } from 
 import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
 import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
 import { type HyperSpec, VARIANTS } from "../hyper/hardware.js";
+import { type AblationRow, ablation, baselineSettings, LEVERS } from "../hyper/levers.js";
 import { reconfigure } from "../hyper/reconfigure.js";
 import { hyperSweep, RATIO_LABELS, RATIO_METRICS } from "../hyper/sweep.js";
 import { checkEquivalence, type EquivalenceCase, welchTest } from "../hyper/verify.js";
@@ -114,6 +115,53 @@ export function comparisonTable(rows: readonly HyperComparison[]): string {
   );
 }
 
+const span = (values: readonly number[], digits: number): string => {
+  const lo = Math.min(...values).toFixed(digits);
+  const hi = Math.max(...values).toFixed(digits);
+  return lo === hi ? lo : `${lo}–${hi}`;
+};
+
+/** One row per ablation step: the ranges of the ratios over the architectures, and the areas. */
+export function ablationTable(rows: readonly AblationRow[]): string {
+  return table(
+    [
+      "levers",
+      ...LEVERS.map((l) => l.field),
+      "individual mm²",
+      "hyper mm²",
+      "area ×",
+      "power ×",
+      "latency ×",
+      "energy ×",
+    ],
+    rows.map((r) => [
+      r.label,
+      ...LEVERS.map((l) => r.settings[l.field]!),
+      span(
+        r.rows.map((x) => x.individual.areaMm2),
+        2,
+      ),
+      r.rows[0]!.hyper.areaMm2.toFixed(2),
+      span(
+        r.rows.map((x) => x.areaRatio),
+        2,
+      ),
+      span(
+        r.rows.map((x) => x.powerRatio),
+        3,
+      ),
+      span(
+        r.rows.map((x) => x.latencyRatio),
+        3,
+      ),
+      span(
+        r.rows.map((x) => x.energyRatio),
+        3,
+      ),
+    ]),
+  );
+}
+
 export function registerHyper(program: Command): void {
   const hyper = program
     .command("hyper")
@@ -144,33 +192,42 @@ export function registerHyper(program: Command): void {
       "an architecture (name, Genotype(...) string, 21-hex-digit code or file); repeatable, replaces --genotypes",
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .action((o: HyperOptions & HardwareOptions & { genotypes: string; arch?: string[] }) => {
-      const out = makeOut(!!o.json);
-      const hardware = hardwareFromOptions(o);
-      const file = hardware.techFile;
-      const archs = (o.arch ?? o.genotypes.split(",")).map((g) => resolveArchitecture(g));
-      const rows = compareDeployments(spec(o), archs, hardware);
-      out.result(
-        {
+    .option("--ablation", "one row per design lever: all on, each switched off, none")
+    .action(
+      (o: HyperOptions & HardwareOptions & { genotypes: string; arch?: string[]; ablation?: boolean }) => {
+        const out = makeOut(!!o.json);
+        const hardware = hardwareFromOptions(o);
+        const file = hardware.techFile;
+        const archs = (o.arch ?? o.genotypes.split(",")).map((g) => resolveArchitecture(g));
+        const title = `hypernetwork (${o.variant} variant) against individual deployment, C=${o.channels} L=${o.layers}, ${hardware.config.name} (${platformOf(hardware.config)}) on ${file.name}`;
+        const common = {
           ...spec(o),
           preset: hardware.config.name,
           platform: platformOf(hardware.config),
           tech: file.name,
           hardware: hardware.config,
-          rows,
+          baseline: baselineSettings(hardware.config),
           published: PUBLISHED_RATIOS,
-        },
-        () => {
-          out.line(
-            `hypernetwork (${o.variant} variant) against individual deployment, C=${o.channels} L=${o.layers}, ${hardware.config.name} (${platformOf(hardware.config)}) on ${file.name}`,
-          );
+        };
+        const published = `published (${PUBLISHED_RATIOS.source}): power ${PUBLISHED_RATIOS.power}, latency ×${PUBLISHED_RATIOS.latency}, area ×${PUBLISHED_RATIOS.area}`;
+        if (o.ablation) {
+          const rows = ablation(spec(o), archs, hardware);
+          out.result({ ...common, ablation: rows }, () => {
+            out.line(`${title}: design levers (${archs.map((a) => a.label).join(", ")})`);
+            out.line(ablationTable(rows));
+            out.line(published);
+          });
+          return;
+        }
+        const rows = compareDeployments(spec(o), archs, hardware);
+        out.result({ ...common, rows }, () => {
+          out.line(title);
           out.line(comparisonTable(rows));
-          out.line(
-            `published (${PUBLISHED_RATIOS.source}): power ${PUBLISHED_RATIOS.power}, latency ×${PUBLISHED_RATIOS.latency}, area ×${PUBLISHED_RATIOS.area}`,
-          );
-        },
-      );
-    });
+          out.line(common.baseline);
+          out.line(published);
+        });
+      },
+    );
 
   addHardwareOptions(
     addHyperOptions(

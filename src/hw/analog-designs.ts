@@ -29,7 +29,9 @@ import {
   elements,
   INPUT_ACTIVITY,
   type LayerCost,
+  lineBufferKey,
   placementOf,
+  poolAccess,
   wiring,
   zeroByComponent,
 } from "./designs.js";
@@ -59,12 +61,24 @@ export function routeStagesInto(node: IrNode, net: Network): number {
   return most;
 }
 
-/** Settling time of the stage that ends at `node`, over `wireUm` of wire. */
+/**
+ * Settling time of the stage that ends at `node`, over `wireUm` of wire; a unit on pooled
+ * neurons adds its pool's MUX stages and settles once per pass.
+ */
 function settle(node: IrNode, ctx: DesignContext, wireUm: number): number {
   const t = ctx.tech;
   const a = ctx.hw.analogChain;
-  const switches = t.analog.switch.perStage + routeStagesInto(node, ctx.net);
-  return c.stageSettleNs(t, a.amplifierBandwidth, a.stageWireLength + wireUm, switches);
+  const pool = poolAccess(node, ctx);
+  const switches = t.analog.switch.perStage + routeStagesInto(node, ctx.net) + pool.muxStages;
+  return pool.passes * c.stageSettleNs(t, a.amplifierBandwidth, a.stageWireLength + wireUm, switches);
+}
+
+/** Charging the pool MUX's switches that `values` signals cross. */
+function poolSwitching(node: IrNode, ctx: DesignContext, values: number): Partial<LayerCost> {
+  const energyPj = zeroByComponent();
+  energyPj.mux =
+    values * poolAccess(node, ctx).muxStages * c.chargeEnergyPj(ctx.tech, ctx.tech.analog.switch.capacitance);
+  return { energyPj };
 }
 
 /** A k×k window: its dilation, padding and, when row-gated, the taps it drives. */
@@ -102,19 +116,19 @@ function fill(node: IrNode, ctx: DesignContext, w: Window): number {
  * Sample-and-hold cells of a window's line buffer: the rows its driven taps span, of every
  * input channel (a 1×1 window streams straight through); their writes and leakage.
  */
-function lineBuffer(node: IrNode, ctx: DesignContext, w: Window): Partial<LayerCost> {
+function lineBuffer(node: IrNode, ctx: DesignContext, w: Window, lanes: number): Partial<LayerCost> {
   const t = ctx.tech;
   const inShape = ctx.net.nodes[nodeInputs(node)[0]!]!.shape;
   const { lo, hi } = tapSpan(w);
   const cells = w.k > 1 ? ((hi - lo) * w.dilation + 1) * inShape.w * inShape.c : 0;
+  if (cells === 0) return {};
   const energyPj = zeroByComponent();
   const areaUm2 = zeroByComponent();
   const staticMw = zeroByComponent();
-  if (cells === 0) return { energyPj, areaUm2, staticMw };
   energyPj.analogStorage = elements(inShape) * c.chargeEnergyPj(t, t.analog.hold.capacitance);
   areaUm2.analogStorage = cells * t.analog.hold.area;
   staticMw.analogStorage = cells * t.analog.hold.leakage * 1e-15 * t.analog.supply * 1e3;
-  return { energyPj, areaUm2, staticMw };
+  return { lineBuffer: { key: lineBufferKey(node, ctx), energyPj, areaUm2, staticMw, bufferBits: 0, lanes } };
 }
 
 /** Adds b into a (energies, areas and static powers by component). */
@@ -171,8 +185,9 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   const side = c.arraySideUm(t, hw.tile);
   // One TIA per output and slice (row tiles summed on its input), a summing amplifier over the slices.
   let r = neurons(ctx, P * (outC * S + (S > 1 ? outC : 0)));
-  r.areaUm2!.array = P * pc.arrays * c.arrayAreaUm2(t, hw.tile);
+  r.areaUm2!.array = P * (pc.columns / hw.tile) * c.arrayAreaUm2(t, hw.tile);
   r = merge(r, stageWiring(node, ctx, P * outC, side));
+  r = merge(r, poolSwitching(node, ctx, positions * outC * S));
   const conv = node as ConvNode;
   const window: Window | null =
     node.kind === "conv"
@@ -194,9 +209,16 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     const areaUm2 = zeroByComponent();
     areaUm2.dac = dacs * c.multiBitDacAreaUm2(t, bits);
     const bufferBits = (window ? window.k : 1) * inNode.shape.w * inNode.shape.c * bits;
-    areaUm2.buffer = bufferBits * t.buffer.areaPerBit;
-    r = merge(r, { energyPj, areaUm2, bufferBits });
-  } else if (window) r = merge(r, lineBuffer(node, ctx, window));
+    const bufferArea = zeroByComponent();
+    bufferArea.buffer = bufferBits * t.buffer.areaPerBit;
+    const lb = {
+      key: lineBufferKey(node, ctx),
+      energyPj: zeroByComponent(),
+      staticMw: zeroByComponent(),
+      lanes: dacs * bits,
+    };
+    r = merge(r, { energyPj, lineBuffer: { ...lb, areaUm2: bufferArea, bufferBits } });
+  } else if (window) r = merge(r, lineBuffer(node, ctx, window, P * pc.rowsDriven));
   if (node.kind === "linear") {
     // The ADC bank at the logits.
     const bits = hw.analogChain.finalAdcBits ?? 16;
@@ -219,6 +241,7 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     cellReads: positions * INPUT_ACTIVITY * pc.usedCells,
     settleNs: settle(node, ctx, side),
     fillCycles: window ? fill(node, ctx, window) : 1,
+    peripheryLanes: P * outC * S,
   };
 }
 
@@ -227,9 +250,16 @@ function windowUnit(node: IrNode, ctx: DesignContext, unit: Partial<LayerCost>):
   if (node.kind !== "maxpool" && node.kind !== "avgpool") return {};
   const lanes = ctx.hw.analogChain.spatialParallelism * node.shape.c;
   const window = { k: node.k, dilation: 1, pad: node.pad };
-  let r = merge(unit, lineBuffer(node, ctx, window));
+  // The unit's window lanes (peripheryLanes) are the buffer's outputs.
+  let r = merge(unit, lineBuffer(node, ctx, window, 0));
   r = merge(r, stageWiring(node, ctx, lanes, 0));
-  return { ...r, settleNs: settle(node, ctx, 0), fillCycles: fill(node, ctx, window) };
+  r = merge(r, poolSwitching(node, ctx, elements(node.shape) * node.k * node.k));
+  return {
+    ...r,
+    settleNs: settle(node, ctx, 0),
+    fillCycles: fill(node, ctx, window),
+    peripheryLanes: lanes * node.k * node.k,
+  };
 }
 
 export const ANALOG_DESIGNS: DesignTable = {

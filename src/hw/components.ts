@@ -160,3 +160,9 @@ export function chargeEnergyPj(t: Tech, fF: number): number {
 export function arraySideUm(t: Tech, tile: number): number {
   return tile * Math.sqrt(cellAreaUm2(t) * t.array.wiringAreaFactor);
 }
+
+/** Series switches and pass gates per lane of an n-input MUX built as a binary tree. */
+export function muxShape(inputs: number): { stages: number; switches: number } {
+  if (inputs <= 1) return { stages: 1, switches: 1 }; // an on/off switch that opens the path
+  return { stages: Math.ceil(Math.log2(inputs)), switches: 2 * (inputs - 1) };
+}

@@ -117,6 +117,38 @@ export const HardwareConfigSchema = z
         stageWireLength: z.number().min(0).finite(),
       })
       .strict(),
+    /** How weight layers and their buffers are laid out (individual deployment and hypernetwork alike). */
+    layout: z
+      .object({
+        /**
+         * "tile": every array is a full T×T tile with periphery for every column; "fitted": an
+         * array is only as wide as the weight columns placed on it (a depthwise layer's
+         * block-diagonal channels, a layer with fewer outputs than a tile holds), periphery for
+         * those columns only.
+         */
+        arrayWidth: z.enum(["tile", "fitted"]),
+        /**
+         * "per-unit": every windowed unit has its own line buffer; "per-source": units that read
+         * the same activation share one, as tall as the widest window among them.
+         */
+        lineBuffers: z.enum(["per-unit", "per-source"]),
+      })
+      .strict(),
+    /** The all-inclusive hypernetwork's periphery. */
+    hypernetwork: z
+      .object({
+        /**
+         * "per-unit": every unit carries its own converters or neurons; "pooled": the units of one
+         * kind in a cell share a pool switched to the active ones (a configuration is static).
+         */
+        periphery: z.enum(["per-unit", "pooled"]),
+        /**
+         * Active inputs per node the pool serves at once (2: the genotype view, no waiting); a
+         * configuration that needs more time-multiplexes the pool.
+         */
+        poolInputsPerNode: int(1, 5),
+      })
+      .strict(),
     /** Where each number comes from, by field path (e.g. "conductance.gMax"). */
     sources: z.record(z.string(), z.string().min(3)),
   })

@@ -17,6 +17,8 @@ import {
   type DesignContext,
   type DesignTable,
   type LayerCost,
+  type LineBuffer,
+  type PoolAccess,
   totalOf,
   zeroByComponent,
 } from "./designs.js";
@@ -59,6 +61,124 @@ export interface CostOptions {
   readonly perLayer?: boolean;
   /** Design table (default: the platform's). */
   readonly designs?: DesignTable;
+  /** Periphery pooled between units (the hypernetwork's): the pool each node draws from. */
+  readonly pools?: PeripheryPools;
+}
+
+/**
+ * A pool of periphery (ADC banks, neurons, pooling units) shared by `candidates` units of
+ * one kind, `size` of them at a time, behind a banded concentrator: each pool entry is a MUX
+ * over `candidates − size + 1` units, which routes any `size` active units (Hall's condition
+ * holds on the band). More active units than `size` take turns: ⌈active / size⌉ passes.
+ */
+export interface PeripheryPool {
+  readonly key: string;
+  readonly size: number;
+  readonly candidates: number;
+}
+export type PeripheryPools = (node: IrNode, net: Network) => PeripheryPool | undefined;
+
+/** Components a pool shares: converters, sample-and-holds, shift-adds, column MUXes, digital units, neurons, analog units. */
+const POOLED_COMPONENTS: readonly ComponentKind[] = [
+  "adc",
+  "sampleHold",
+  "shiftAdd",
+  "mux",
+  "digital",
+  "amplifier",
+  "analogUnit",
+];
+
+/** A unit's own line buffer (digital SRAM or sample-and-hold cells), pooled with its unit. */
+const BUFFER_COMPONENTS: readonly ComponentKind[] = ["buffer", "analogStorage"];
+
+/** MUX stages between a unit and its pool. */
+export function concentratorStages(p: PeripheryPool): number {
+  return p.size < p.candidates ? c.muxShape(p.candidates - p.size + 1).stages : 0;
+}
+
+/** What each present node of a pool sees: its MUX stages and its passes over the pool. */
+function poolAccessOf(
+  net: Network,
+  nodes: readonly IrNode[],
+  pools: PeripheryPools,
+): (node: IrNode) => PoolAccess | undefined {
+  const active = new Map<string, number>();
+  for (const n of nodes) {
+    const p = pools(n, net);
+    if (p) active.set(p.key, (active.get(p.key) ?? 0) + 1);
+  }
+  return (node) => {
+    const p = pools(node, net);
+    if (!p) return undefined;
+    return { muxStages: concentratorStages(p), passes: Math.ceil(active.get(p.key)! / p.size) };
+  };
+}
+
+/**
+ * Pooled periphery's area and static power: a pool of `size` entries, each as large as its
+ * largest member's periphery, plus its concentrator's switches, spread over the members present.
+ */
+function poolPeriphery(
+  layers: readonly LayerCost[],
+  nodes: readonly IrNode[],
+  pools: PeripheryPools,
+  ctx: DesignContext,
+): LayerCost[] {
+  const groups = new Map<string, { pool: PeripheryPool; members: number[] }>();
+  nodes.forEach((n, i) => {
+    const p = pools(n, ctx.net);
+    if (!p) return;
+    const g = groups.get(p.key) ?? { pool: p, members: [] };
+    g.members.push(i);
+    groups.set(p.key, g);
+  });
+  // A line buffer read by one unit only belongs to that unit and joins its pool.
+  const readers = new Map<number, number>();
+  for (const l of layers)
+    if (l.lineBuffer) readers.set(l.lineBuffer.key, (readers.get(l.lineBuffer.key) ?? 0) + 1);
+  const ownBuffer = (l: LayerCost): boolean => l.lineBuffer !== null && readers.get(l.lineBuffer.key) === 1;
+  const out = [...layers];
+  const analog = ctx.hw.analogChain.enabled;
+  const t = ctx.tech;
+  const switchArea = analog ? t.analog.switch.area : t.switches.muxArea;
+  for (const { pool, members } of groups.values()) {
+    const factor = zeroByComponent();
+    const pooledShare = (kinds: readonly ComponentKind[], who: readonly number[]): number => {
+      const entries = Math.min(pool.size, who.length);
+      for (const k of kinds) {
+        let sum = 0;
+        let most = 0;
+        for (const i of who) {
+          sum += layers[i]!.areaUm2[k];
+          most = Math.max(most, layers[i]!.areaUm2[k]);
+        }
+        factor[k] = sum > 0 ? (entries * most) / sum : 1;
+      }
+      return who.length ? entries / who.length : 0;
+    };
+    const share = pooledShare(POOLED_COMPONENTS, members);
+    const buffered = members.filter((i) => ownBuffer(layers[i]!));
+    const bufferShare = pooledShare(BUFFER_COMPONENTS, buffered);
+    const fanIn = pool.candidates - pool.size + 1;
+    const switchesPerLane = fanIn > 1 ? c.muxShape(fanIn).switches : 0;
+    for (const i of members) {
+      const l = layers[i]!;
+      const areaUm2 = { ...l.areaUm2 };
+      const staticMw = { ...l.staticMw };
+      const own = ownBuffer(l);
+      for (const k of own ? [...POOLED_COMPONENTS, ...BUFFER_COMPONENTS] : POOLED_COMPONENTS) {
+        areaUm2[k] *= factor[k];
+        staticMw[k] *= factor[k];
+      }
+      const bufferLanes = own ? bufferShare * l.lineBuffer!.lanes : 0;
+      const switches = (share * l.peripheryLanes + bufferLanes) * switchesPerLane;
+      areaUm2.mux += switches * switchArea;
+      if (analog) staticMw.mux += switches * t.analog.switch.leakage * 1e-12 * t.analog.supply * 1e3;
+      out[i] = { ...l, areaUm2, staticMw };
+    }
+  }
+  return out;
 }
 
 /** The design table of a configuration's platform. */
@@ -85,10 +205,12 @@ export function inferenceNodes(net: Network): IrNode[] {
 export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}): CostReport {
   const { tech } = hw;
   const cfg = hw.config;
-  const ctx = designContext(net, hw, opts.activationBits);
   const nodes = inferenceNodes(net);
+  const plain = designContext(net, hw, opts.activationBits);
+  const ctx = opts.pools ? { ...plain, pooled: poolAccessOf(net, nodes, opts.pools) } : plain;
   const designs = opts.designs ?? designsFor(cfg);
-  let layers = nodes.map((n) => costNode(n, ctx, designs));
+  let layers = chargeLineBuffers(nodes.map((n) => costNode(n, ctx, designs)));
+  if (opts.pools) layers = poolPeriphery(layers, nodes, opts.pools, ctx);
   const analog = platformOf(cfg) === "parallel-analog";
 
   let latencyNs: number;
@@ -229,6 +351,43 @@ function settleAnalogLayer(
   const energyPj = { ...l.energyPj };
   addAnalogEnergy(energyPj, l.cellReads, l.staticMw, cycleNs, latencyNs, cfg, tech);
   return { ...l, energyPj, latencyNs: l.fillCycles * cycleNs };
+}
+
+/**
+ * Line buffers charged once per key (per source: the tallest of the units sharing it covers
+ * the others), each added into the layer that owns it; the other readers' buffers are dropped.
+ */
+export function chargeLineBuffers(layers: readonly LayerCost[]): LayerCost[] {
+  const owner = new Map<number, number>();
+  layers.forEach((l, i) => {
+    if (!l.lineBuffer) return;
+    const o = owner.get(l.lineBuffer.key);
+    if (o === undefined || lineBufferArea(l.lineBuffer) > lineBufferArea(layers[o]!.lineBuffer!))
+      owner.set(l.lineBuffer.key, i);
+  });
+  const out = [...layers];
+  for (const i of owner.values()) {
+    const l = layers[i]!;
+    const b = l.lineBuffer!;
+    out[i] = {
+      ...l,
+      energyPj: addComponents(l.energyPj, b.energyPj),
+      areaUm2: addComponents(l.areaUm2, b.areaUm2),
+      staticMw: addComponents(l.staticMw, b.staticMw),
+      bufferBits: l.bufferBits + b.bufferBits,
+    };
+  }
+  return out;
+}
+
+export function lineBufferArea(b: LineBuffer): number {
+  return totalOf(b.areaUm2);
+}
+
+function addComponents(a: ByComponent, b: ByComponent): ByComponent {
+  const sum = zeroByComponent();
+  for (const k of COMPONENT_KINDS) sum[k] = a[k] + b[k];
+  return sum;
 }
 
 /** Bits each moved activation value carries through global routing: none on the parallel analog platform (its stage wires are priced per stage). */

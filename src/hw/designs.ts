@@ -103,6 +103,42 @@ export interface LayerCost {
   readonly fillCycles: number;
   /** Analog neurons (TIAs, summing amplifiers, integrators). */
   readonly amplifiers: number;
+  /** The line buffer the node's window reads (priced apart: units may share it); null if none. */
+  readonly lineBuffer: LineBuffer | null;
+  /** Signals entering the node's periphery (ADC or neuron inputs): the lanes a pool's MUX switches. */
+  readonly peripheryLanes: number;
+}
+
+/** A line buffer: the rows of an activation a windowed unit reads, with what it costs. */
+export interface LineBuffer {
+  /** What it buffers: the activation's producer (layout.lineBuffers per-source) or the reading unit (per-unit). */
+  readonly key: number;
+  readonly energyPj: ByComponent;
+  readonly areaUm2: ByComponent;
+  readonly staticMw: ByComponent;
+  readonly bufferBits: number;
+  /** Signals it drives into its unit each cycle (a pool of line buffers switches them). */
+  readonly lanes: number;
+}
+
+/** Nodes a shared line buffer looks through: a ReLU or an on/off switch passes the same values on. */
+function passesValues(n: IrNode): boolean {
+  return n.kind === "relu" || (n.kind === "route" && n.switches === 1);
+}
+
+/** The key of the line buffer `node` reads (see LineBuffer.key). */
+export function lineBufferKey(node: IrNode, ctx: DesignContext): number {
+  if (ctx.hw.layout.lineBuffers === "per-unit") return node.id;
+  let id = nodeInputs(node)[0]!;
+  for (let n = ctx.net.nodes[id]!; passesValues(n); n = ctx.net.nodes[id]!) id = nodeInputs(n)[0]!;
+  return id;
+}
+
+/** A digital line buffer of `bits` SRAM bits read by `node`, driving `lanes` signals into it. */
+function digitalLineBuffer(node: IrNode, ctx: DesignContext, bits: number, lanes: number): LineBuffer {
+  const areaUm2 = zeroByComponent();
+  areaUm2.buffer = bits * ctx.tech.buffer.areaPerBit;
+  return { key: lineBufferKey(node, ctx), energyPj: ZERO, areaUm2, staticMw: ZERO, bufferBits: bits, lanes };
 }
 
 export interface DesignContext {
@@ -114,13 +150,47 @@ export interface DesignContext {
   readonly activationBits: number;
   /** ReLUs fused into the convolution that reads them (that convolution's input is unsigned). */
   readonly fused: ReadonlySet<number>;
+  /** How a unit reaches pooled periphery (the hypernetwork's), if it does. */
+  readonly pooled?: (node: IrNode) => PoolAccess | undefined;
 }
 
-/** The mapper's placement of a weight layer, and its counts. */
-export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): PlacementCounts {
+/** A unit's way to a pooled periphery: MUX stages in series, and passes when the pool is oversubscribed. */
+export interface PoolAccess {
+  readonly muxStages: number;
+  /** ⌈active units / pool size⌉: 1 when every active unit has its own pool entry. */
+  readonly passes: number;
+}
+
+const NO_POOL: PoolAccess = { muxStages: 0, passes: 1 };
+
+export function poolAccess(node: IrNode, ctx: DesignContext): PoolAccess {
+  return ctx.pooled?.(node) ?? NO_POOL;
+}
+
+/** A placement's physical arrays: the columns they are built with and the ADCs reading them. */
+export interface PhysicalArrays extends PlacementCounts {
+  /** Physical columns of all arrays (T each, or only the used ones of fitted arrays). */
+  readonly columns: number;
+  /** ADCs of all arrays, each reading `columnsPerAdc` readouts of its own array. */
+  readonly adcs: number;
+}
+
+/** The mapper's placement of a weight layer, its counts and the arrays it is built on. */
+export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): PhysicalArrays {
   const shape = shapeOfNode(node);
   const cpw = columnsPerWeight(hw);
-  return countPlacement(placeWeights(shape, hw.tile, cpw, node.scope.path), shape, cpw);
+  const placed = placeWeights(shape, hw.tile, cpw, node.scope.path);
+  // A fitted array is only as wide as the weight columns placed on it.
+  const fitted = hw.layout.arrayWidth === "fitted";
+  const cpr = columnsPerReadout(hw);
+  let columns = 0;
+  let adcs = 0;
+  for (const a of placed) {
+    const cols = fitted ? a.outputs.length * cpw : hw.tile;
+    columns += cols;
+    adcs += Math.ceil(cols / cpr / hw.adc.columnsPerAdc);
+  }
+  return { ...countPlacement(placed, shape, cpw), columns, adcs };
 }
 
 /** DAC phases of one output position of a weight layer (the simulator runs the same phases). */
@@ -153,21 +223,24 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     node.kind === "conv"
       ? node.k * inShape.w * inShape.c * ctx.activationBits
       : node.inF * ctx.activationBits;
-  const { arrays, usedCells, devices, rowTiles, weightColumns, rowsDriven } = placementOf(node, d);
+  const { arrays, usedCells, devices, rowTiles, weightColumns, rowsDriven, columns, adcs } = placementOf(
+    node,
+    d,
+  );
   const cycles = positions * phasesOf(node, ctx);
   // With analog pair subtraction two physical columns make one ADC input.
   const cpr = columnsPerReadout(d);
   const conversions = (cycles * weightColumns) / cpr;
-  const adcsPerArray = Math.ceil(T / cpr / d.adc.columnsPerAdc);
   const adcBits = d.adc.bits ?? LOSSLESS_ADC_BITS;
   const multiBit = d.dac.mode === "multi-bit";
+  const pool = poolAccess(node, ctx);
   const energyPj = zeroByComponent();
   energyPj.array = cycles * INPUT_ACTIVITY * usedCells * c.cellReadEnergyPj(t, d.conductance);
   energyPj.dac = cycles * rowsDriven * (multiBit ? c.multiBitDacEnergyPj(t, d.inputBits) : c.dacEnergyPj(t));
   energyPj.adc = conversions * c.adcEnergyPj(t, adcBits);
   energyPj.sampleHold = conversions * t.sampleHold.energy;
   energyPj.shiftAdd = conversions * t.digital.shiftAddEnergy;
-  energyPj.mux = conversions * t.switches.muxEnergy;
+  energyPj.mux = conversions * (1 + pool.muxStages) * t.switches.muxEnergy;
   // Partial sums of row tiles, then the folded-BN bias, per output value.
   energyPj.digital = positions * outC * rowTiles * c.addEnergyPj(t, ACC_BITS);
   // A dilated kernel runs on the undilated array; its input address generator computes
@@ -178,27 +251,32 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     elements(inShape) * ctx.activationBits * t.buffer.readEnergyPerBit +
     positions * outC * ctx.activationBits * t.buffer.writeEnergyPerBit;
   const areaUm2 = zeroByComponent();
-  areaUm2.array = arrays * c.arrayAreaUm2(t, T);
+  areaUm2.array = (columns / T) * c.arrayAreaUm2(t, T);
   areaUm2.dac = arrays * T * (multiBit ? c.multiBitDacAreaUm2(t, d.inputBits) : t.dac.area);
-  areaUm2.adc = arrays * adcsPerArray * c.adcAreaUm2(t, adcBits);
-  areaUm2.sampleHold = (arrays * T * t.sampleHold.area) / cpr;
-  areaUm2.shiftAdd = arrays * adcsPerArray * t.digital.shiftAddArea;
-  areaUm2.mux = (arrays * T * t.switches.muxArea) / cpr;
+  areaUm2.adc = adcs * c.adcAreaUm2(t, adcBits);
+  areaUm2.sampleHold = (columns * t.sampleHold.area) / cpr;
+  areaUm2.shiftAdd = adcs * t.digital.shiftAddArea;
+  areaUm2.mux = (columns * t.switches.muxArea) / cpr;
   areaUm2.digital = (outC * ACC_BITS + (dilated ? ADDRESS_BITS : 0)) * t.digital.addAreaPerBit;
-  areaUm2.buffer = lineBufferBits * t.buffer.areaPerBit;
-  const perPhaseNs = c.arrayReadNs(t) + d.adc.columnsPerAdc * c.adcConversionNs(t, adcBits);
-  const latencyNs = positions * ((cycles / positions) * perPhaseNs + c.cycleNs(t));
+  // A pooled ADC bank's MUX stages sit between the columns and the sample-and-hold.
+  const perPhaseNs =
+    c.arrayReadNs(t) +
+    pool.muxStages * t.switches.muxDelay +
+    d.adc.columnsPerAdc * c.adcConversionNs(t, adcBits);
+  const latencyNs = pool.passes * positions * ((cycles / positions) * perPhaseNs + c.cycleNs(t));
   return {
     arrays,
     usedCells,
     devices,
-    adcs: arrays * adcsPerArray,
+    adcs,
     dacs: arrays * T,
     conversions,
     energyPj,
     areaUm2,
     latencyNs,
-    bufferBits: lineBufferBits,
+    // Row drivers take one bit per row and phase (bit-serial) or the whole code (multi-bit).
+    lineBuffer: digitalLineBuffer(node, ctx, lineBufferBits, rowsDriven * (multiBit ? d.inputBits : 1)),
+    peripheryLanes: columns / cpr,
   };
 }
 
@@ -222,9 +300,20 @@ function digitalUnit(
   const bufferBits = lineRows * inShape.w * inShape.c * ctx.activationBits;
   const areaUm2 = zeroByComponent();
   areaUm2.digital = node.shape.c * unitAreaUm2;
-  areaUm2.buffer = bufferBits * t.buffer.areaPerBit;
+  // A pooled unit reads its window (lineRows² values per lane) through the pool's MUX stages.
+  const pool = poolAccess(node, ctx);
+  const windowBits = lineRows * lineRows * ctx.activationBits;
+  energyPj.mux = out * windowBits * pool.muxStages * t.switches.muxEnergy;
   // One lane per channel processes one output position per clock cycle.
-  return { energyPj, areaUm2, latencyNs: node.shape.h * node.shape.w * c.cycleNs(t), bufferBits };
+  const cycle = c.cycleNs(t) + pool.muxStages * t.switches.muxDelay;
+  return {
+    energyPj,
+    areaUm2,
+    latencyNs: pool.passes * node.shape.h * node.shape.w * cycle,
+    // The unit's window lanes (peripheryLanes) are the buffer's outputs.
+    lineBuffer: bufferBits > 0 ? digitalLineBuffer(node, ctx, bufferBits, 0) : null,
+    peripheryLanes: node.shape.c * windowBits,
+  };
 }
 
 /** Wiring, folded or constant nodes: nothing of their own. */
@@ -322,6 +411,8 @@ export function costNode(node: IrNode, ctx: DesignContext, designs: DesignTable 
     settleNs: r.settleNs ?? 0,
     fillCycles: r.fillCycles ?? 0,
     amplifiers: r.amplifiers ?? 0,
+    lineBuffer: r.lineBuffer ?? null,
+    peripheryLanes: r.peripheryLanes ?? 0,
   };
 }
 

@@ -27,9 +27,17 @@ import {
   designContext,
   designsFor,
   headline,
+  lineBufferArea,
   routedBitsPerValue,
 } from "./cost.js";
-import { type ByComponent, COMPONENT_KINDS, costNode, type LayerCost, zeroByComponent } from "./designs.js";
+import {
+  type ByComponent,
+  COMPONENT_KINDS,
+  costNode,
+  type LayerCost,
+  type LineBuffer,
+  zeroByComponent,
+} from "./designs.js";
 
 /** Summed cost of a group of IR nodes. */
 interface Part {
@@ -43,6 +51,8 @@ interface Part {
   staticMw: ByComponent;
   cellReads: number;
   settleNs: number;
+  /** Line buffers its units read, by key (charged once per key, the largest). */
+  lineBuffers: Map<number, LineBuffer>;
 }
 
 function emptyPart(): Part {
@@ -55,7 +65,27 @@ function emptyPart(): Part {
     staticMw: zeroByComponent(),
     cellReads: 0,
     settleNs: 0,
+    lineBuffers: new Map(),
   };
+}
+
+function claimLineBuffer(p: Part, b: LineBuffer | null): void {
+  if (!b) return;
+  const had = p.lineBuffers.get(b.key);
+  if (!had || lineBufferArea(b) > lineBufferArea(had)) p.lineBuffers.set(b.key, b);
+}
+
+/** Adds a part's line buffers (each key once) into its energy, area, static power and bits. */
+function settleLineBuffers(p: Part): void {
+  for (const b of p.lineBuffers.values()) {
+    for (const k of COMPONENT_KINDS) {
+      p.energy[k] += b.energyPj[k];
+      p.area[k] += b.areaUm2[k];
+      p.staticMw[k] += b.staticMw[k];
+    }
+    p.bufferBits += b.bufferBits;
+  }
+  p.lineBuffers.clear();
 }
 
 function addInto(total: Part, p: Part): void {
@@ -68,6 +98,7 @@ function addInto(total: Part, p: Part): void {
   total.bufferBits += p.bufferBits;
   total.cellReads += p.cellReads;
   total.settleNs = Math.max(total.settleNs, p.settleNs);
+  for (const b of p.lineBuffers.values()) claimLineBuffer(total, b);
 }
 
 export interface SpaceCost {
@@ -159,6 +190,7 @@ export class SpaceCostModel {
             staticMw: l.staticMw,
             cellReads: l.cellReads,
             settleNs: l.settleNs,
+            lineBuffers: new Map(),
           });
         }
         sums.push(perCount);
@@ -203,6 +235,7 @@ export class SpaceCostModel {
       s0 = s1;
       s1 = Math.max(finish[2]!, finish[3]!, finish[4]!, finish[5]!);
     }
+    settleLineBuffers(total);
     const { tech, config: hwConfig } = this.hw;
     let latencyNs = s1 + this.headLatencyNs;
     if (this.analog) {
@@ -243,6 +276,7 @@ function partOf(
     p.bufferBits += l.bufferBits;
     p.cellReads += l.cellReads;
     p.settleNs = Math.max(p.settleNs, l.settleNs);
+    claimLineBuffer(p, l.lineBuffer);
     let start = 0;
     for (const j of nodeInputs(node)) if (inGroup.has(j)) start = Math.max(start, finish.get(j)!);
     finish.set(id, start + delay(l));

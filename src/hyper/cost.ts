@@ -7,13 +7,17 @@
  */
 import type { Hardware } from "../hw/config.js";
 import {
+  type CostOptions,
   type CostReport,
   costNetwork,
   inferenceNodes,
   movedElements,
+  type PeripheryPool,
+  type PeripheryPools,
   routedBitsPerValue,
   routingEnergyPj,
 } from "../hw/cost.js";
+import { type IrNode, type Network, nodeInputs } from "../ir/graph.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { type CompiledConfiguration, compileConfiguration } from "./compiler.js";
@@ -49,7 +53,61 @@ const headlineOf = (r: CostReport): HeadlineCost => ({
 
 /** The area side of a hypernetwork: costed once per hardware (it does not depend on the configuration). */
 export function hardwareCost(h: HyperHardware, hw: Hardware): CostReport {
-  return costNetwork(fullNetwork(h), hw);
+  return costNetwork(fullNetwork(h), hw, poolOptions(h, hw));
+}
+
+const SLOT_PATH = /^cells\.(\d+)\.slots\.(\d+)$/;
+const POOLED_KINDS = new Set<IrNode["kind"]>(["conv", "maxpool", "avgpool"]);
+
+/**
+ * Which pool a unit's layer draws from: units of one cell doing the same job (the same layer of
+ * the same unit kind, on the same input shape) share one; null for everything else.
+ */
+function poolMember(node: IrNode, net: Network): { key: string; cell: number; slot: number } | null {
+  const m = SLOT_PATH.exec(node.scope.path);
+  if (!m || node.scope.part !== "op" || !POOLED_KINDS.has(node.kind)) return null;
+  const role = node.kind === "conv" ? node.param.slice(node.scope.path.length + 1) : node.kind;
+  const s = net.nodes[nodeInputs(node)[0]!]!.shape;
+  return { key: `${m[1]}|${role}|${s.c}x${s.h}x${s.w}`, cell: Number(m[1]), slot: Number(m[2]) };
+}
+
+/**
+ * The hypernetwork's periphery pools (hypernetwork.periphery "pooled"): for each job of each
+ * cell, as many entries as the configurations with `poolInputsPerNode` active inputs per node
+ * can use at once (2: every genotype runs without waiting).
+ */
+export function peripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | undefined {
+  const { periphery, poolInputsPerNode } = hw.config.hypernetwork;
+  if (periphery !== "pooled") return undefined;
+  const full = fullNetwork(h);
+  const perNode = new Map<string, Map<number, number>>();
+  for (const n of full.nodes) {
+    const m = poolMember(n, full);
+    if (!m) continue;
+    const node = h.cells[m.cell]!.slots[m.slot]!.node;
+    const counts = perNode.get(m.key) ?? new Map<number, number>();
+    counts.set(node, (counts.get(node) ?? 0) + 1);
+    perNode.set(m.key, counts);
+  }
+  const pools = new Map<string, PeripheryPool>();
+  for (const [key, counts] of perNode) {
+    let size = 0;
+    let candidates = 0;
+    for (const n of counts.values()) {
+      size += Math.min(poolInputsPerNode, n);
+      candidates += n;
+    }
+    pools.set(key, { key, size, candidates });
+  }
+  return (node, net) => {
+    const m = poolMember(node, net);
+    return m ? pools.get(m.key) : undefined;
+  };
+}
+
+function poolOptions(h: HyperHardware, hw: Hardware): CostOptions {
+  const pools = peripheryPools(h, hw);
+  return pools ? { pools } : {};
 }
 
 export function hyperCost(
@@ -58,7 +116,7 @@ export function hyperCost(
   hardware: CostReport = hardwareCost(c.hardware, hw),
 ): HeadlineCost & { readonly activeArrays: number } {
   const net = configuredNetwork(c);
-  const active = costNetwork(net, hw);
+  const active = costNetwork(net, hw, poolOptions(c.hardware, hw));
   const movedBits = movedElements(inferenceNodes(net)) * routedBitsPerValue(hw.config, hw.config.inputBits);
   const routingPj = routingEnergyPj(movedBits, hardware.areaMm2 * 1e6, hw.tech);
   const energyUj = active.energyUj - active.breakdown.energyUjByComponent.routing + routingPj / 1e6;

@@ -92,9 +92,3 @@ export function hyperHardware(spec: HyperSpec): HyperHardware {
   }
   return { spec, reductions, cells };
 }
-
-/** Series switches and pass gates per lane of an n-input MUX built as a binary tree. */
-export function muxShape(inputs: number): { stages: number; switches: number } {
-  if (inputs <= 1) return { stages: 1, switches: 1 }; // an on/off switch that opens the path
-  return { stages: Math.ceil(Math.log2(inputs)), switches: 2 * (inputs - 1) };
-}

@@ -5,6 +5,8 @@
  * crossbar simulator and is costed by the cost model. `fullNetwork` has every unit of every
  * slot, for the area of the whole hardware.
  */
+
+import { muxShape } from "../hw/components.js";
 import type { IrBuilder } from "../ir/builder.js";
 import type { Network, Scope } from "../ir/graph.js";
 import { buildNetworkFrame, cellNode, factorizedReduce } from "../ir/network.js";
@@ -17,7 +19,7 @@ import {
   type UniversalSetting,
   universalParams,
 } from "./compiler.js";
-import { type HyperHardware, isStrided, muxShape, type Slot } from "./hardware.js";
+import { type HyperHardware, isStrided, type Slot } from "./hardware.js";
 
 /** The centre 3×3 taps of a 5×5 window, row-major: the rows a 3×3 kernel drives. */
 export const CENTRE_TAPS: readonly number[] = [6, 7, 8, 11, 12, 13, 16, 17, 18];
