@@ -76,7 +76,7 @@ export interface PeripheryPool {
   readonly size: number;
   readonly candidates: number;
 }
-export type PeripheryPools = (node: IrNode, net: Network) => PeripheryPool | undefined;
+export type PeripheryPools = (node: IrNode) => PeripheryPool | undefined;
 
 /** Components a pool shares: converters, sample-and-holds, shift-adds, column MUXes, digital units, neurons, analog units. */
 const POOLED_COMPONENTS: readonly ComponentKind[] = [
@@ -98,18 +98,14 @@ export function concentratorStages(p: PeripheryPool): number {
 }
 
 /** What each present node of a pool sees: its MUX stages and its passes over the pool. */
-function poolAccessOf(
-  net: Network,
-  nodes: readonly IrNode[],
-  pools: PeripheryPools,
-): (node: IrNode) => PoolAccess | undefined {
+function poolAccessOf(nodes: readonly IrNode[], pools: PeripheryPools): (node: IrNode) => PoolAccess | undefined {
   const active = new Map<string, number>();
   for (const n of nodes) {
-    const p = pools(n, net);
+    const p = pools(n);
     if (p) active.set(p.key, (active.get(p.key) ?? 0) + 1);
   }
   return (node) => {
-    const p = pools(node, net);
+    const p = pools(node);
     if (!p) return undefined;
     return { muxStages: concentratorStages(p), passes: Math.ceil(active.get(p.key)! / p.size) };
   };
@@ -127,7 +123,7 @@ function poolPeriphery(
 ): LayerCost[] {
   const groups = new Map<string, { pool: PeripheryPool; members: number[] }>();
   nodes.forEach((n, i) => {
-    const p = pools(n, ctx.net);
+    const p = pools(n);
     if (!p) return;
     const g = groups.get(p.key) ?? { pool: p, members: [] };
     g.members.push(i);
@@ -207,7 +203,7 @@ export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}):
   const cfg = hw.config;
   const nodes = inferenceNodes(net);
   const plain = designContext(net, hw, opts.activationBits);
-  const ctx = opts.pools ? { ...plain, pooled: poolAccessOf(net, nodes, opts.pools) } : plain;
+  const ctx = opts.pools ? { ...plain, pooled: poolAccessOf(nodes, opts.pools) } : plain;
   const designs = opts.designs ?? designsFor(cfg);
   let layers = chargeLineBuffers(nodes.map((n) => costNode(n, ctx, designs)));
   if (opts.pools) layers = poolPeriphery(layers, nodes, opts.pools, ctx);

@@ -17,7 +17,7 @@ import {
   routedBitsPerValue,
   routingEnergyPj,
 } from "../hw/cost.js";
-import { type IrNode, type Network, nodeInputs } from "../ir/graph.js";
+import type { IrNode } from "../ir/graph.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { type CompiledConfiguration, compileConfiguration } from "./compiler.js";
@@ -61,13 +61,14 @@ const POOLED_KINDS = new Set<IrNode["kind"]>(["conv", "maxpool", "avgpool"]);
 
 /**
  * Which pool a unit's layer draws from: units of one cell doing the same job (the same layer of
- * the same unit kind, on the same input shape) share one; null for everything else.
+ * the same unit kind, with the same output shape: the periphery sits on the output side, so a
+ * strided unit and an unstrided one share it) share one; null for everything else.
  */
-function poolMember(node: IrNode, net: Network): { key: string; cell: number; slot: number } | null {
+function poolMember(node: IrNode): { key: string; cell: number; slot: number } | null {
   const m = SLOT_PATH.exec(node.scope.path);
   if (!m || node.scope.part !== "op" || !POOLED_KINDS.has(node.kind)) return null;
   const role = node.kind === "conv" ? node.param.slice(node.scope.path.length + 1) : node.kind;
-  const s = net.nodes[nodeInputs(node)[0]!]!.shape;
+  const s = node.shape;
   return { key: `${m[1]}|${role}|${s.c}x${s.h}x${s.w}`, cell: Number(m[1]), slot: Number(m[2]) };
 }
 
@@ -82,7 +83,7 @@ export function peripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools |
   const full = fullNetwork(h);
   const perNode = new Map<string, Map<number, number>>();
   for (const n of full.nodes) {
-    const m = poolMember(n, full);
+    const m = poolMember(n);
     if (!m) continue;
     const node = h.cells[m.cell]!.slots[m.slot]!.node;
     const counts = perNode.get(m.key) ?? new Map<number, number>();
@@ -99,8 +100,8 @@ export function peripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools |
     }
     pools.set(key, { key, size, candidates });
   }
-  return (node, net) => {
-    const m = poolMember(node, net);
+  return (node) => {
+    const m = poolMember(node);
     return m ? pools.get(m.key) : undefined;
   };
 }
