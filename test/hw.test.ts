@@ -234,22 +234,25 @@ describe("technology files", () => {
 
 describe("whole-space sweep", () => {
   for (const preset of ["default", "analog-chain"])
-    it(`the union-network evaluator equals costNetwork on random architectures of both views (${preset})`, () => {
-      const h = hardwareOf(loadPreset(preset));
-      const model = new SpaceCostModel(8, 5, h);
-      const rng = new Rng(21);
-      for (let i = 0; i < 30; i++) {
-        const config = i % 2 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
-        const a = costNetwork(
-          buildNetwork(architectureFromConfiguration(config), { channels: 8, layers: 5 }),
-          h,
+    for (const lineBuffers of ["per-source", "per-unit"])
+      it(`the union-network evaluator equals costNetwork on random architectures of both views (${preset}, ${lineBuffers} line buffers)`, () => {
+        const h = hardwareOf(
+          parseHardwareConfig(mergeConfig(loadPreset(preset), { layout: { lineBuffers } })),
         );
-        const b = model.evaluate(config);
-        // Both sum the same terms in another order: float64 rounding, far below 1e-9.
-        for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const)
-          assert.ok(Math.abs(a[m] - b[m]) <= 1e-9 * Math.abs(a[m]), `${m}: ${a[m]} vs ${b[m]}`);
-      }
-    });
+        const model = new SpaceCostModel(8, 5, h);
+        const rng = new Rng(21);
+        for (let i = 0; i < 30; i++) {
+          const config = i % 2 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
+          const a = costNetwork(
+            buildNetwork(architectureFromConfiguration(config), { channels: 8, layers: 5 }),
+            h,
+          );
+          const b = model.evaluate(config);
+          // Both sum the same terms in another order: float64 rounding, far below 1e-9.
+          for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw"] as const)
+            assert.ok(Math.abs(a[m] - b[m]) <= 1e-9 * Math.abs(a[m]), `${m}: ${a[m]} vs ${b[m]}`);
+        }
+      });
 
   it("is deterministic per seed and writes an SVG histogram", () => {
     const a = sweep(200, 4, "edge", 8, 5, hw);

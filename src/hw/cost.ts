@@ -98,7 +98,10 @@ export function concentratorStages(p: PeripheryPool): number {
 }
 
 /** What each present node of a pool sees: its MUX stages and its passes over the pool. */
-function poolAccessOf(nodes: readonly IrNode[], pools: PeripheryPools): (node: IrNode) => PoolAccess | undefined {
+function poolAccessOf(
+  nodes: readonly IrNode[],
+  pools: PeripheryPools,
+): (node: IrNode) => PoolAccess | undefined {
   const active = new Map<string, number>();
   for (const n of nodes) {
     const p = pools(n);

@@ -1,0 +1,199 @@
+/**
+ * The hypernetwork's design levers: fitted arrays, line buffers shared per source, and pooled
+ * periphery behind banded concentrators that time-multiplex when oversubscribed.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as c from "../src/hw/components.js";
+import { type Hardware, hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
+import { costNetwork } from "../src/hw/cost.js";
+import { compileConfiguration } from "../src/hyper/compiler.js";
+import { hardwareCost, peripheryPools } from "../src/hyper/cost.js";
+import { hyperHardware } from "../src/hyper/hardware.js";
+import { configuredNetwork, fullNetwork } from "../src/hyper/network.js";
+import { IrBuilder } from "../src/ir/builder.js";
+import { architectureFromConfiguration } from "../src/space/architecture.js";
+import { genotypeToConfiguration } from "../src/space/genotype.js";
+import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
+import { Rng } from "../src/util/rng.js";
+import { builtNetwork, runCli } from "./helpers.js";
+
+const withOver = (h: Hardware, over: unknown) => hardwareOf(parseHardwareConfig(mergeConfig(h.config, over)));
+const digital = hardwareOf(loadPreset("default"));
+
+/** Whether a bipartite graph (each active input's allowed outputs) has a matching covering every input. */
+function matches(allowed: readonly number[][]): boolean {
+  const owner = new Map<number, number>();
+  const tryAssign = (i: number, seen: Set<number>): boolean => {
+    for (const o of allowed[i]!) {
+      if (seen.has(o)) continue;
+      seen.add(o);
+      const j = owner.get(o);
+      if (j === undefined || tryAssign(j, seen)) {
+        owner.set(o, i);
+        return true;
+      }
+    }
+    return false;
+  };
+  return allowed.every((_, i) => tryAssign(i, new Set()));
+}
+
+/** Band of fan-in f: pool entry e reaches candidates e … e+f−1. */
+const bandRoutes = (p: number, fanIn: number, active: number[]): boolean =>
+  matches(active.map((a) => Array.from({ length: p }, (_, e) => e).filter((e) => a >= e && a < e + fanIn)));
+
+describe("banded concentrator", () => {
+  it("routes every set of at most P active units of N with fan-in N−P+1, and fan-in N−P does not", () => {
+    for (let n = 2; n <= 12; n++)
+      for (let p = 1; p < n; p++) {
+        let shortFails = false;
+        for (let mask = 1; mask < 1 << n; mask++) {
+          const active = [...Array(n).keys()].filter((i) => mask & (1 << i));
+          if (active.length > p) continue;
+          assert.ok(bandRoutes(p, n - p + 1, active), `N=${n} P=${p} active ${active}`);
+          if (!bandRoutes(p, n - p, active)) shortFails = true;
+        }
+        assert.ok(shortFails, `N=${n} P=${p}: a narrower band should fail some set`);
+      }
+  });
+});
+
+describe("shared line buffers", () => {
+  it("units reading one activation share the tallest window's buffer; per unit, each has its own", () => {
+    const b = new IrBuilder();
+    const x = b.input({ c: 4, h: 8, w: 8 });
+    const s = (path: string) => ({ path, part: "op" as const });
+    const a = b.conv(b.relu(x, s("a")), s("a"), "a", { outC: 4, k: 3, pad: 1, groups: 4 });
+    const d = b.conv(b.relu(x, s("d")), s("d"), "d", { outC: 4, k: 5, pad: 2, groups: 4 });
+    const m = b.pool("maxpool", x, s("m"), 3, 1, 1);
+    const net = builtNetwork(b, x, b.add([a, d, m], [false, false, false], s("sum")));
+    const bits = (h: Hardware) =>
+      costNetwork(net, h).breakdown.areaMm2ByComponent.buffer / digital.tech.buffer.areaPerBit;
+    // 8 columns × 4 channels × 8 bits per buffered row: 5 rows shared; 3 + 5 + 3 rows apart.
+    assert.ok(Math.abs(bits(digital) * 1e6 - 5 * 8 * 4 * 8) < 1e-6);
+    const apart = withOver(digital, { layout: { lineBuffers: "per-unit" } });
+    assert.ok(Math.abs(bits(apart) * 1e6 - 11 * 8 * 4 * 8) < 1e-6);
+  });
+});
+
+describe("pooled periphery", () => {
+  const spec = { channels: 4, layers: 4, variant: "edge" as const };
+  const h = hyperHardware(spec);
+  const unpooled = withOver(digital, { hypernetwork: { periphery: "per-unit" } });
+
+  it("a normal cell holds 8 universal units' ADCs for 14 slots, plus a 7-input MUX per pool lane", () => {
+    const pooled = costNetwork(fullNetwork(h), digital, {
+      perLayer: true,
+      pools: peripheryPools(h, digital),
+    });
+    const apart = costNetwork(fullNetwork(h), unpooled, { perLayer: true });
+    const dw1 = (r: typeof pooled) =>
+      r.layers!.filter((l) => /^cells\.0\.slots\.\d+$/.test(l.scope) && l.op !== "none" && l.adcs > 0);
+    const sum = (ls: ReturnType<typeof dw1>, f: (l: ReturnType<typeof dw1>[number]) => number) =>
+      ls.reduce((t, l) => t + f(l), 0);
+    // Every slot of cell 0 is alike: 8 of 14 of its converters remain.
+    const adcPooled = sum(dw1(pooled), (l) => l.areaUm2.adc);
+    const adcApart = sum(dw1(apart), (l) => l.areaUm2.adc);
+    assert.ok(Math.abs(adcPooled / adcApart - 8 / 14) < 1e-12, `${adcPooled / adcApart}`);
+    // A 7-input binary-tree MUX: 12 pass gates per lane, on 8 entries' lanes: the converters'
+    // inputs, and the rows that a unit's own line buffer (read by it alone) drives.
+    const readers = new Map<number, number>();
+    for (const l of apart.layers!)
+      if (l.lineBuffer) readers.set(l.lineBuffer.key, (readers.get(l.lineBuffer.key) ?? 0) + 1);
+    const own = (l: ReturnType<typeof dw1>[number]) =>
+      l.lineBuffer && readers.get(l.lineBuffer.key) === 1 ? l.lineBuffer.lanes : 0;
+    const muxAdded =
+      sum(dw1(pooled), (l) => l.areaUm2.mux) - (8 / 14) * sum(dw1(apart), (l) => l.areaUm2.mux);
+    const lanes = (8 / 14) * sum(dw1(apart), (l) => l.peripheryLanes + own(l));
+    assert.equal(c.muxShape(7).switches, 12);
+    assert.ok(
+      Math.abs(muxAdded - lanes * 12 * digital.tech.switches.muxArea) < 1e-9 * muxAdded,
+      `${muxAdded}`,
+    );
+    assert.ok(hardwareCost(h, digital).areaMm2 < hardwareCost(h, unpooled).areaMm2);
+  });
+
+  it("time-multiplexes exactly the units of a cell's job that outnumber its pool", () => {
+    const pools = peripheryPools(h, digital)!;
+    const rng = new Rng(5);
+    // Expected by hand: every job of every cell has 8 entries (2 inputs × 4 nodes; FR units: 8 of 8).
+    let seenOver = 0;
+    let seenUnder = 0;
+    for (let i = 0; i < 24; i++) {
+      const config = i % 3 === 0 ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng);
+      const comp = compileConfiguration(spec, architectureFromConfiguration(config));
+      // Active units per cell and job: stage-1 layers serve every universal unit, stage-2
+      // layers only the sep_convs (dil_conv bypasses them), pool units their mode.
+      const perCell = new Map<string, number>();
+      const count = (key: string) => perCell.set(key, (perCell.get(key) ?? 0) + 1);
+      for (const s of comp.settings) {
+        if (s.unit === "universal") {
+          count(`${s.slot.cell}|stage1`);
+          if (s.universal!.stage2) count(`${s.slot.cell}|stage2`);
+        } else if (s.unit === "pool") count(`${s.slot.cell}|${s.pool}pool`);
+        else if (s.unit === "fr") count(`${s.slot.cell}|fr`);
+      }
+      const net = configuredNetwork(comp);
+      const withPools = costNetwork(net, digital, { perLayer: true, pools });
+      const without = costNetwork(net, digital, { perLayer: true });
+      let over = false;
+      withPools.layers!.forEach((l, j) => {
+        const p = pools(net.nodes[l.node]!);
+        if (!p) return;
+        assert.equal(p.size, 8);
+        const node = net.nodes[l.node]!;
+        const job =
+          node.kind !== "conv"
+            ? node.kind
+            : node.param.includes(".fr.")
+              ? "fr"
+              : /\.(dw2|pw2)$/.test(node.param)
+                ? "stage2"
+                : "stage1";
+        const active = perCell.get(`${node.scope.cell}|${job}`)!;
+        const passes = Math.ceil(active / 8);
+        if (passes > 1 && job === "stage1") over = true;
+        // MUX stages add at most 3 × 0.02 ns to a ≥ 1 ns step.
+        const r = l.latencyNs / without.layers![j]!.latencyNs;
+        assert.ok(r >= passes && r <= passes * 1.06 + 1e-12, `${l.scope} ${job}: ×${r}, ${active} active`);
+      });
+      if (over) {
+        seenOver++;
+        assert.ok(withPools.latencyUs > 1.06 * without.latencyUs, "an oversubscribed cell takes longer");
+      } else {
+        seenUnder++;
+        assert.ok(withPools.latencyUs <= 1.06 * without.latencyUs);
+      }
+    }
+    assert.ok(seenOver > 0 && seenUnder > 0, `${seenOver} oversubscribed, ${seenUnder} not`);
+  });
+
+  it("hyper compare --ablation: all levers, each off, none; 'no lever' is today's per-unit design", () => {
+    const r = runCli("hyper", "compare", "--ablation", "--json", "--channels", "8", "--layers", "5");
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(
+      out.ablation.map((a: { label: string }) => a.label),
+      [
+        "all levers",
+        "without fitted arrays",
+        "without shared line buffers",
+        "without pooled periphery",
+        "no lever",
+      ],
+    );
+    const none = out.ablation[4].settings;
+    assert.deepEqual(none, {
+      "layout.arrayWidth": "tile",
+      "layout.lineBuffers": "per-unit",
+      "hypernetwork.periphery": "per-unit",
+    });
+    const area = (i: number) => out.ablation[i].rows[0].areaRatio;
+    for (let i = 1; i < 5; i++) assert.ok(area(0) < area(i), `lever ${i} lowers the area ratio`);
+    assert.match(
+      out.baseline,
+      /individual deployment: layout.arrayWidth fitted, layout.lineBuffers per-source/,
+    );
+  });
+});
