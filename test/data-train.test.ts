@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CIFAR_MEAN, CIFAR_STD, DARTS_AUGMENT, makeBatch, NO_AUGMENT } from "../src/data/augment.js";
-import { DatasetError, loadSplit, RECORD_BYTES, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
+import { DatasetError, loadSplit, RECORD_BYTES, TEST_FILE } from "../src/data/cifar10.js";
 import { Model } from "../src/engine/model.js";
 import { loadModelWeights } from "../src/engine/safetensors.js";
 import { loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
@@ -20,25 +20,7 @@ import {
 import { DARTS_RECIPE, trainModel } from "../src/train/trainer.js";
 import { Rng } from "../src/util/rng.js";
 import { quantizeWeights } from "../src/xbar/quantize.js";
-
-/** A tiny dataset in the official layout: class k images are bright in channel k % 3, with noise. */
-function writeSyntheticCifar(dir: string, perFile: number, seed: number): void {
-  mkdirSync(dir, { recursive: true });
-  const rng = new Rng(seed);
-  for (const name of [...TRAIN_FILES, TEST_FILE]) {
-    const buf = Buffer.alloc(perFile * RECORD_BYTES);
-    for (let i = 0; i < perFile; i++) {
-      const label = rng.int(10);
-      buf[i * RECORD_BYTES] = label;
-      for (let p = 0; p < 3072; p++) {
-        const channel = Math.floor(p / 1024);
-        const base = channel === label % 3 ? 40 + 20 * label : 100;
-        buf[i * RECORD_BYTES + 1 + p] = Math.max(0, Math.min(255, base + Math.round(rng.normal() * 10)));
-      }
-    }
-    writeFileSync(join(dir, name), buf);
-  }
-}
+import { writeSyntheticCifar } from "./helpers.js";
 
 describe("CIFAR-10 loader", () => {
   it("puts labels and the R, G, B planes where the official layout says", () => {

@@ -1,13 +1,16 @@
 /** Test helpers: seeded tensors, finite-difference gradient checks, closeness. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { RECORD_BYTES, TEST_FILE, TRAIN_FILES } from "../src/data/cifar10.js";
 import { type Kernels, kernels, setBackend } from "../src/engine/kernels/index.js";
 import { Tape } from "../src/engine/tape.js";
 import { Tensor } from "../src/engine/tensor.js";
 import type { IrBuilder } from "../src/ir/builder.js";
 import type { Network } from "../src/ir/graph.js";
-import type { Rng } from "../src/util/rng.js";
+import { Rng } from "../src/util/rng.js";
 
 export function randomTensor(shape: number[], rng: Rng, requiresGrad = false, scale = 1): Tensor {
   const t = Tensor.zeros(shape, requiresGrad);
@@ -123,4 +126,23 @@ export function builtNetwork(b: IrBuilder, input: number, logits: number, channe
     reductions: [],
     cellOutputs: [],
   };
+}
+
+/** A tiny dataset in the official layout: class k images are bright in channel k % 3, with noise. */
+export function writeSyntheticCifar(dir: string, perFile: number, seed: number): void {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Rng(seed);
+  for (const name of [...TRAIN_FILES, TEST_FILE]) {
+    const buf = Buffer.alloc(perFile * RECORD_BYTES);
+    for (let i = 0; i < perFile; i++) {
+      const label = rng.int(10);
+      buf[i * RECORD_BYTES] = label;
+      for (let p = 0; p < 3072; p++) {
+        const channel = Math.floor(p / 1024);
+        const base = channel === label % 3 ? 40 + 20 * label : 100;
+        buf[i * RECORD_BYTES + 1 + p] = Math.max(0, Math.min(255, base + Math.round(rng.normal() * 10)));
+      }
+    }
+    writeFileSync(join(dir, name), buf);
+  }
 }

@@ -8,6 +8,7 @@ import { registerHw } from "./hw.js";
 import { registerHyper } from "./hyper.js";
 import { registerNet } from "./net.js";
 import { registerSpace } from "./space.js";
+import { registerSupernet } from "./supernet.js";
 import { registerTrain } from "./train.js";
 
 /** The one version source: package.json. */
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSpace(program);
   registerNet(program);
   registerTrain(program);
+  registerSupernet(program);
   registerData(program);
   registerBench(program);
   registerHw(program);

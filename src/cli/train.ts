@@ -21,7 +21,9 @@ import {
 } from "../train/hardware-aware.js";
 import {
   DARTS_RECIPE,
+  type EpochLog,
   type FineTuning,
+  type TrainData,
   type TrainEvents,
   type TrainRecipe,
   trainModel,
@@ -31,7 +33,7 @@ import { addNetOptions, type NetOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
 
-const parseFloatOption =
+export const parseFloatOption =
   (name: string, min: number, max: number) =>
   (v: string): number => {
     const n = Number(v);
@@ -40,8 +42,8 @@ const parseFloatOption =
     return n;
   };
 
-/** The recipe flags of `train` and `finetune`, with their defaults. */
-function addRecipeOptions(cmd: Command, r: TrainRecipe): Command {
+/** The recipe flags of `train`, `finetune` and `supernet train`, with their defaults. */
+export function addRecipeOptions(cmd: Command, r: TrainRecipe): Command {
   return cmd
     .requiredOption("--out <dir>", "output directory (checkpoint, log.jsonl, model.safetensors, model.json)")
     .option("--epochs <n>", "epochs", parseIntOption("epochs", 1, 100000), r.epochs)
@@ -74,7 +76,7 @@ function addRecipeOptions(cmd: Command, r: TrainRecipe): Command {
       "--validation <n>",
       "hold out the last N training images for validation",
       parseIntOption("validation", 0, 49999),
-      0,
+      r.validation,
     )
     .option(
       "--train-limit <n>",
@@ -82,7 +84,12 @@ function addRecipeOptions(cmd: Command, r: TrainRecipe): Command {
       parseIntOption("train-limit", 0, 50000),
       0,
     )
-    .option("--eval-every <n>", "evaluate every N epochs", parseIntOption("eval-every", 1, 100000), 1)
+    .option(
+      "--eval-every <n>",
+      "evaluate every N epochs",
+      parseIntOption("eval-every", 1, 100000),
+      r.evalEvery,
+    )
     .option(
       "--data <dir>",
       "CIFAR-10 binary directory (default $MEMHYPER_DATA or ../shared/datasets/cifar-10-batches-bin)",
@@ -90,7 +97,7 @@ function addRecipeOptions(cmd: Command, r: TrainRecipe): Command {
     .option("--resume", "continue the run in --out from its last checkpoint", false);
 }
 
-function recipeOf(o: NetOptions & Record<string, unknown>): TrainRecipe {
+export function recipeOf(o: NetOptions & Record<string, unknown>): TrainRecipe {
   return {
     channels: o.channels,
     layers: o.layers,
@@ -111,23 +118,18 @@ function recipeOf(o: NetOptions & Record<string, unknown>): TrainRecipe {
   };
 }
 
-/** Runs training with a progress bar (or a line every 30 s), then writes the model card. */
-function runTraining(
-  o: NetOptions & Record<string, unknown>,
-  arch: Architecture,
+/** Loads CIFAR-10 and runs `train` with a progress bar (or a line every 30 s); returns its logs. */
+export function withTrainingProgress(
+  o: Record<string, unknown>,
   recipe: TrainRecipe,
-  fineTuning: FineTuning | null,
-  cardExtra: Record<string, unknown>,
-): void {
-  const out = makeOut(!!o.json);
+  train: (data: TrainData, events: TrainEvents) => EpochLog[],
+): EpochLog[] {
   const dir = resolveDataDir(o.data as string | undefined);
   const data = { train: loadSplit(dir, "train"), test: loadSplit(dir, "test") };
-  const outDir = o.out as string;
   if (nativeKernels()?.info().blas === false)
     process.stderr.write(
       "memhyper: warning: the native kernels were built without OpenBLAS, so training runs several times slower; install it (apt-get install libopenblas-dev) and rebuild the kernels (npm run install)\n",
     );
-  const started = Date.now();
   const tty = process.stderr.isTTY && !o.json;
   const bar = tty
     ? new SingleBar({
@@ -161,7 +163,25 @@ function runTraining(
       );
     },
   };
-  const { logs } = trainModel(arch, recipe, data, outDir, !!o.resume, events, fineTuning);
+  return train(data, events);
+}
+
+/** Trains one architecture with a progress bar, then writes the model card. */
+function runTraining(
+  o: NetOptions & Record<string, unknown>,
+  arch: Architecture,
+  recipe: TrainRecipe,
+  fineTuning: FineTuning | null,
+  cardExtra: Record<string, unknown>,
+): void {
+  const out = makeOut(!!o.json);
+  const outDir = o.out as string;
+  const started = Date.now();
+  const logs = withTrainingProgress(
+    o,
+    recipe,
+    (data, events) => trainModel(arch, recipe, data, outDir, !!o.resume, events, fineTuning).logs,
+  );
   const final = logs[logs.length - 1]!;
   const card = {
     genotype: arch.label,

@@ -25,6 +25,11 @@ export interface ForwardOptions {
    * and offset errors of the devices are not normalised away in training.
    */
   readonly frozenBatchNorm?: boolean;
+  /**
+   * Training only: the running statistics' update weight (default 0.1, PyTorch's); 1/(k+1) on
+   * the k-th batch makes them the average of the batches' statistics (recalibration).
+   */
+  readonly bnMomentum?: number;
   /** Runs the weight layers instead of the float kernels (inference only): the crossbar simulator. */
   readonly executor?: MatmulExecutor | null;
 }
@@ -330,7 +335,7 @@ export class Model {
           }
           case "bn": {
             const batchStatistics = training && !opts.frozenBatchNorm;
-            y = ops.batchNorm(tape, v(0), this.bnState(node.param), batchStatistics, out);
+            y = ops.batchNorm(tape, v(0), this.bnState(node.param), batchStatistics, out, opts.bnMomentum);
             if (batchStatistics) {
               const key = `${node.param}.num_batches_tracked`;
               this.batchesTracked.set(key, this.batchesTracked.get(key)! + 1);

@@ -131,6 +131,7 @@ export function batchNorm(
   bn: BatchNormState,
   training: boolean,
   out?: Float32Array,
+  momentum = BN_MOMENTUM,
 ): Tensor {
   const [n, c] = x.shape as [number, number];
   const hw = x.size / (n * c);
@@ -157,7 +158,7 @@ export function batchNorm(
     mean = new Float32Array(c);
     invstd = new Float32Array(c);
     k.bnForwardTrain(n, c, hw, x.data, bn.weight.data, bn.bias.data, BN_EPS, y.data, mean, invstd);
-    updateRunningStats(bn, mean, invstd, n * hw);
+    updateRunningStats(bn, mean, invstd, n * hw, momentum);
   }
   if (wantsGrad(tape, x, bn.weight, bn.bias)) {
     // With running statistics batch norm is a per-channel affine map y = (x − μ)·s + β,
@@ -176,13 +177,19 @@ export function batchNorm(
   return y;
 }
 
-function updateRunningStats(bn: BatchNormState, mean: Float32Array, invstd: Float32Array, m: number): void {
+function updateRunningStats(
+  bn: BatchNormState,
+  mean: Float32Array,
+  invstd: Float32Array,
+  m: number,
+  momentum: number,
+): void {
   for (let ch = 0; ch < mean.length; ch++) {
     const biasedVar = 1 / (invstd[ch]! * invstd[ch]!) - BN_EPS;
     // PyTorch updates the running variance with the unbiased estimate.
     const unbiased = m > 1 ? (biasedVar * m) / (m - 1) : biasedVar;
-    bn.runningMean[ch] = (1 - BN_MOMENTUM) * bn.runningMean[ch]! + BN_MOMENTUM * mean[ch]!;
-    bn.runningVar[ch] = (1 - BN_MOMENTUM) * bn.runningVar[ch]! + BN_MOMENTUM * unbiased;
+    bn.runningMean[ch] = (1 - momentum) * bn.runningMean[ch]! + momentum * mean[ch]!;
+    bn.runningVar[ch] = (1 - momentum) * bn.runningVar[ch]! + momentum * unbiased;
   }
 }
 

@@ -27,6 +27,8 @@ export const CENTRE_TAPS: readonly number[] = [6, 7, 8, 11, 12, 13, 16, 17, 18];
 export interface HyperNetworkOptions {
   readonly imageSize?: number;
   readonly classes?: number;
+  /** The auxiliary head (training only), as `buildNetwork` places it. */
+  readonly auxiliary?: boolean;
 }
 
 export function configuredNetwork(c: CompiledConfiguration, opts: HyperNetworkOptions = {}): Network {

@@ -118,34 +118,50 @@ export interface FineTuning {
   readonly identity: string;
 }
 
-export function trainModel(
-  arch: Architecture,
+/**
+ * What a training run trains: the parameters SGD updates and checkpoints, and, per batch, the
+ * model to run forward and backward (the same model for standalone training; a sampled
+ * architecture's model holding shared weights for the supernet).
+ */
+export interface TrainSubject {
+  /** Identifies the run, so that --resume refuses another run's checkpoint. */
+  readonly identity: string;
+  /** The parameters SGD updates (momentum is checkpointed by their names). */
+  readonly parameters: readonly { name: string; tensor: Tensor }[];
+  /** Loss weight of the auxiliary head (0: none). */
+  readonly auxWeight: number;
+  /** Weights and statistics a checkpoint holds. */
+  records(): Map<string, TensorRecord>;
+  /** Puts a checkpoint's weights and statistics back (its optimizer tensors are not passed). */
+  restore(file: ReturnType<typeof decodeSafetensors>, origin: string): void;
+  /** Starting weights of a fresh run (not called when resuming). */
+  init?(): void;
+  /** The model of one batch, and what follows its backward pass (gradients into `parameters`, restoring weights). */
+  batch(rng: Rng): { readonly model: Model; readonly frozenBatchNorm: boolean; readonly done: () => void };
+  /** Accuracy on a split, after an epoch. */
+  evaluate(split: Split): number;
+}
+
+/**
+ * The training loop: epochs of shuffled, augmented batches under a cosine learning rate, an
+ * atomic checkpoint and a log line after every epoch, and a bit-exact --resume (every random
+ * stream is derived from the seed and the epoch).
+ */
+export function runTraining(
+  subject: TrainSubject,
   recipe: TrainRecipe,
   data: TrainData,
   outDir: string,
   resume: boolean,
   events: TrainEvents = {},
-  fineTuning: FineTuning | null = null,
-): { model: Model; logs: EpochLog[] } {
+): EpochLog[] {
   mkdirSync(outDir, { recursive: true });
-  const net = buildNetwork(arch, {
-    channels: recipe.channels,
-    layers: recipe.layers,
-    auxiliary: recipe.auxWeight > 0,
-  });
-  const model = new Model(net, deriveSeed(recipe.seed, 0x1417));
-  const sgd = new Sgd(model.parameters(), {
+  const sgd = new Sgd(subject.parameters, {
     momentum: recipe.momentum,
     weightDecay: recipe.weightDecay,
     nesterov: recipe.nesterov,
   });
-  const identity = JSON.stringify({
-    architecture: arch.code ?? arch.label,
-    ...recipe,
-    evalEvery: undefined,
-    fineTuning: fineTuning?.identity,
-  });
-
+  const { identity } = subject;
   let start = 0;
   let logs: EpochLog[] = [];
   const ckptPath = join(outDir, CHECKPOINT);
@@ -157,7 +173,7 @@ export function trainModel(
       );
     }
     const modelTensors = new Map([...file.tensors].filter(([k]) => !k.startsWith("optimizer.")));
-    applyRecords(model, { tensors: modelTensors, metadata: file.metadata }, ckptPath);
+    subject.restore({ tensors: modelTensors, metadata: file.metadata }, ckptPath);
     for (const [k, t] of file.tensors)
       if (k.startsWith("optimizer.momentum.")) sgd.momentum.set(k.slice(19), t.data as Float32Array);
     start = Number(file.metadata.epochsDone);
@@ -165,7 +181,7 @@ export function trainModel(
   } else if (!resume && existsSync(ckptPath)) {
     throw new TrainError(`${ckptPath} exists: add --resume to continue that run, or choose an empty --out`);
   } else {
-    fineTuning?.init(model);
+    subject.init?.();
   }
   writeFileAtomic(join(outDir, LOG), logs.map((l) => `${JSON.stringify(l)}\n`).join(""));
 
@@ -188,7 +204,7 @@ export function trainModel(
     );
     const augRng = new Rng(deriveSeed(recipe.seed, 2, epoch));
     const dropRng = new Rng(deriveSeed(recipe.seed, 3, epoch));
-    const noiseRng = new Rng(deriveSeed(recipe.seed, 4, epoch));
+    const batchRng = new Rng(deriveSeed(recipe.seed, 4, epoch));
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -205,7 +221,8 @@ export function trainModel(
       );
       const input = new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072));
       const lab = labels.subarray(0, n);
-      const restore = fineTuning?.perturb(model, noiseRng);
+      const step = subject.batch(batchRng);
+      const { model } = step;
       withArena(arena, () => {
         const tape = new Tape();
         const out = model.forward(input, {
@@ -213,18 +230,19 @@ export function trainModel(
           tape,
           dropPathProb: dropProb,
           rng: dropRng,
-          frozenBatchNorm: fineTuning?.frozenBatchNorm ?? false,
+          frozenBatchNorm: step.frozenBatchNorm,
         });
         const terms = [ops.crossEntropy(tape, out.logits, lab)];
-        if (out.auxLogits) terms.push(ops.crossEntropy(tape, out.auxLogits, lab, recipe.auxWeight));
+        if (out.auxLogits) terms.push(ops.crossEntropy(tape, out.auxLogits, lab, subject.auxWeight));
         const mainLoss = terms[0]!.data[0]!;
         const loss = terms.length > 1 ? ops.add(tape, terms) : terms[0]!;
         tape.backward(loss);
-        for (let i = 0; i < n; i++) if (argmaxRows(out.logits.data, net.classes, i) === lab[i]) correct++;
+        for (let i = 0; i < n; i++)
+          if (argmaxRows(out.logits.data, model.net.classes, i) === lab[i]) correct++;
         lossSum += mainLoss * n;
       });
       arena.reset();
-      restore?.();
+      step.done();
       if (recipe.gradClip > 0) clipGradNorm(sgd.params, recipe.gradClip);
       sgd.step(lr);
       sgd.zeroGrad();
@@ -240,8 +258,7 @@ export function trainModel(
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const last = epoch === recipe.epochs - 1;
-    const evalAccuracy =
-      last || (epoch + 1) % recipe.evalEvery === 0 ? evaluate(model, evalSplit).accuracy : null;
+    const evalAccuracy = last || (epoch + 1) % recipe.evalEvery === 0 ? subject.evaluate(evalSplit) : null;
     const log: EpochLog = {
       epoch,
       lr,
@@ -254,16 +271,61 @@ export function trainModel(
       seconds: (performance.now() - t0) / 1000,
     };
     logs.push(log);
-    saveCheckpoint(model, sgd, ckptPath, identity, epoch + 1);
+    saveCheckpoint(subject, sgd, ckptPath, identity, epoch + 1);
     appendFileSync(join(outDir, LOG), `${JSON.stringify(log)}\n`);
     events.onEpoch?.(log);
   }
+  return logs;
+}
+
+/** Standalone training of one architecture (optionally fine-tuning on hardware weights). */
+export function trainModel(
+  arch: Architecture,
+  recipe: TrainRecipe,
+  data: TrainData,
+  outDir: string,
+  resume: boolean,
+  events: TrainEvents = {},
+  fineTuning: FineTuning | null = null,
+): { model: Model; logs: EpochLog[] } {
+  const net = buildNetwork(arch, {
+    channels: recipe.channels,
+    layers: recipe.layers,
+    auxiliary: recipe.auxWeight > 0,
+  });
+  const model = new Model(net, deriveSeed(recipe.seed, 0x1417));
+  const subject: TrainSubject = {
+    identity: JSON.stringify({
+      architecture: arch.code ?? arch.label,
+      ...recipe,
+      evalEvery: undefined,
+      fineTuning: fineTuning?.identity,
+    }),
+    parameters: model.parameters(),
+    auxWeight: recipe.auxWeight,
+    records: () => modelRecords(model),
+    restore: (file, origin) => applyRecords(model, file, origin),
+    init: () => fineTuning?.init(model),
+    batch: (rng) => ({
+      model,
+      frozenBatchNorm: fineTuning?.frozenBatchNorm ?? false,
+      done: fineTuning?.perturb(model, rng) ?? (() => {}),
+    }),
+    evaluate: (split) => evaluate(model, split).accuracy,
+  };
+  const logs = runTraining(subject, recipe, data, outDir, resume, events);
   saveModel(model, join(outDir, "model.safetensors"), { format: "pt" });
   return { model, logs };
 }
 
-function saveCheckpoint(model: Model, sgd: Sgd, path: string, identity: string, epochsDone: number): void {
-  const records = modelRecords(model);
+function saveCheckpoint(
+  subject: TrainSubject,
+  sgd: Sgd,
+  path: string,
+  identity: string,
+  epochsDone: number,
+): void {
+  const records = subject.records();
   const all = new Map<string, TensorRecord>(records);
   for (const [name, buf] of sgd.momentum)
     all.set(`optimizer.momentum.${name}`, { dtype: "F32", shape: [buf.length], data: buf });

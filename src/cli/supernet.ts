@@ -1,0 +1,89 @@
+/** `memhyper supernet …`: the weight-sharing supernet on the edge-variant hypernetwork. */
+import { join } from "node:path";
+import type { Command } from "commander";
+import { countParams } from "../ir/count.js";
+import {
+  MAX_REFERENCE_SHARE,
+  REFERENCE_ARCHITECTURES,
+  Supernet,
+  type SupernetOptions,
+  trainSupernet,
+} from "../train/supernet.js";
+import { DARTS_RECIPE, type TrainRecipe } from "../train/trainer.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { addSizeOptions, type NetOptions } from "./common.js";
+import { makeOut, parseIntOption } from "./output.js";
+import { addRecipeOptions, parseFloatOption, recipeOf, withTrainingProgress } from "./train.js";
+
+/** The supernet's defaults: the DARTS recipe for 200 epochs, 5,000 training images held out for search. */
+export const SUPERNET_RECIPE: TrainRecipe = {
+  ...DARTS_RECIPE,
+  epochs: 200,
+  seed: 1,
+  validation: 5000,
+  evalEvery: 10,
+};
+
+export function registerSupernet(program: Command): void {
+  const supernet = program
+    .command("supernet")
+    .description("the weight-sharing supernet: one programming of the hypernetwork for every architecture");
+
+  addRecipeOptions(
+    addSizeOptions(
+      supernet
+        .command("train")
+        .description(
+          "train shared weights as the edge-variant hypernetwork holds them, one sampled configuration per batch (checkpoints every epoch)",
+        ),
+    ),
+    SUPERNET_RECIPE,
+  )
+    .option(
+      "--reference-share <x>",
+      `share of batches for ${REFERENCE_ARCHITECTURES.join(", ")} (at most ${MAX_REFERENCE_SHARE})`,
+      parseFloatOption("reference-share", 0, MAX_REFERENCE_SHARE),
+      0.2,
+    )
+    .option(
+      "--recalibrate <n>",
+      "training images that recalibrate each evaluated configuration's batch-norm statistics",
+      parseIntOption("recalibrate", 2, 50000),
+      2000,
+    )
+    .action((o: NetOptions & Record<string, unknown>) => {
+      const out = makeOut(!!o.json);
+      const recipe = recipeOf(o);
+      const options: SupernetOptions = {
+        referenceShare: o.referenceShare as number,
+        recalibrationImages: o.recalibrate as number,
+      };
+      const outDir = o.out as string;
+      const started = Date.now();
+      const logs = withTrainingProgress(
+        o,
+        recipe,
+        (data, events) => trainSupernet(recipe, options, data, outDir, !!o.resume, events).logs,
+      );
+      const final = logs[logs.length - 1]!;
+      const shared = new Supernet(recipe.channels, recipe.layers, false, 0).store.net;
+      const card = {
+        supernet: "edge-variant hypernetwork, shared weights",
+        params: countParams(shared),
+        recipe,
+        ...options,
+        epochs: recipe.epochs,
+        seed: recipe.seed,
+        wallTimeSeconds: logs.reduce((a, l) => a + l.seconds, 0),
+        referenceAccuracy: final.evalAccuracy,
+        accuracySplit: final.evalSplit,
+        trainedWith: "memhyper supernet train",
+      };
+      writeFileAtomic(join(outDir, "model.json"), `${JSON.stringify(card, null, 2)}\n`);
+      out.result({ ...card, out: outDir, sessionSeconds: (Date.now() - started) / 1000 }, () => {
+        out.line(
+          `trained the supernet: mean ${final.evalSplit} accuracy of ${REFERENCE_ARCHITECTURES.join(", ")} (float, recalibrated) ${(100 * (final.evalAccuracy ?? 0)).toFixed(2)}%; weights in ${join(outDir, "model.safetensors")}`,
+        );
+      });
+    });
+}

@@ -1,0 +1,268 @@
+/**
+ * The weight-sharing supernet: one set of weights, stored as the edge-variant hypernetwork's
+ * units hold them, that every configuration of the edge-complete space uses. A 3×3 kernel is
+ * the centre of its unit's 25 taps, dil_conv runs the same depthwise and pointwise arrays as
+ * sep_conv with the second stage bypassed, FactorizedReduce, the stem, the cells'
+ * preprocessing and the classifier have one set each; no weights are shared between slots.
+ * This is exactly the hypernetwork's programming plan read backwards, so one programming of
+ * the chip serves every configuration.
+ *
+ * Training samples one configuration per batch (single path): a reference architecture with
+ * probability `referenceShare` (≤ 0.25), otherwise the edge-complete or the genotype view with
+ * equal probability, uniformly within the view. The batch runs on the configuration's own
+ * network holding the shared weights, and its gradients flow back into them.
+ */
+import { join } from "node:path";
+import { makeBatch, NO_AUGMENT } from "../data/augment.js";
+import { type Split, take } from "../data/cifar10.js";
+import { Model } from "../engine/model.js";
+import {
+  applyRecords,
+  type decodeSafetensors,
+  modelRecords,
+  saveModel,
+  type TensorRecord,
+} from "../engine/safetensors.js";
+import { Tensor } from "../engine/tensor.js";
+import { compileConfiguration, UNIVERSAL_KERNEL } from "../hyper/compiler.js";
+import { type HyperHardware, hyperHardware } from "../hyper/hardware.js";
+import { fullNetwork } from "../hyper/network.js";
+import { buildNetwork } from "../ir/network.js";
+import {
+  type Architecture,
+  architectureFromConfiguration,
+  resolveArchitecture,
+} from "../space/architecture.js";
+import { genotypeToConfiguration } from "../space/genotype.js";
+import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
+import type { Rng } from "../util/rng.js";
+import { deriveSeed } from "../util/seed.js";
+import { evaluate } from "./evaluate.js";
+import {
+  type EpochLog,
+  runTraining,
+  type TrainData,
+  TrainError,
+  type TrainEvents,
+  type TrainRecipe,
+  type TrainSubject,
+} from "./trainer.js";
+
+/** The architectures a share of the batches goes to, and against which accuracy is logged. */
+export const REFERENCE_ARCHITECTURES = ["DARTS_V1", "DARTS_V2", "PDARTS"] as const;
+export const MAX_REFERENCE_SHARE = 0.25;
+
+/** One tensor of an architecture's network and the shared tensor it is (or is the centre of). */
+interface Binding {
+  readonly local: Tensor;
+  readonly shared: Tensor;
+  /** A k×k depthwise kernel held in the centre of the shared 5×5 one. */
+  readonly centre: number | null;
+}
+
+/** An architecture's own network, holding the shared weights. */
+export interface BoundModel {
+  readonly arch: Architecture;
+  readonly model: Model;
+  readonly bindings: readonly Binding[];
+}
+
+const SKIPPED_ROLES = new Set(["running_mean", "running_var", "num_batches_tracked"]);
+
+export class Supernet {
+  readonly hardware: HyperHardware;
+  /** Every shared tensor under the hypernetwork's names (the auxiliary head's too, if trained with one). */
+  readonly store: Model;
+
+  constructor(
+    readonly channels: number,
+    readonly layers: number,
+    readonly auxiliary: boolean,
+    seed: number,
+  ) {
+    this.hardware = hyperHardware({ channels, layers, variant: "edge" });
+    this.store = new Model(fullNetwork(this.hardware, { auxiliary }), seed);
+  }
+
+  /** The architecture's own network with the shared weights copied in (statistics: its own). */
+  bind(arch: Architecture): BoundModel {
+    const plan = compileConfiguration(this.hardware.spec, arch).plan;
+    const net = buildNetwork(arch, {
+      channels: this.channels,
+      layers: this.layers,
+      auxiliary: this.auxiliary,
+    });
+    const model = new Model(net, 0);
+    const target = new Map<string, { prefix: string; embed: boolean }>();
+    for (const step of plan) target.set(step.source, { prefix: step.target, embed: step.embed });
+    const bindings: Binding[] = [];
+    for (const p of net.params) {
+      if (SKIPPED_ROLES.has(p.role)) continue;
+      const cut = p.name.lastIndexOf(".");
+      const prefix = p.name.slice(0, cut);
+      const suffix = p.name.slice(cut + 1);
+      const t = target.get(prefix);
+      const sharedName = t ? `${t.prefix}.${suffix}` : p.name; // the auxiliary head keeps its names
+      const local = model.tensor(p.name);
+      const shared = this.store.tensor(sharedName);
+      const centre = t?.embed && suffix === "weight" ? p.shape[2]! : null;
+      if (centre === null && shared.size !== local.size)
+        throw new Error(`internal: ${p.name} (${local.shape}) does not fit ${sharedName} (${shared.shape})`);
+      bindings.push({ local, shared, centre });
+    }
+    for (const b of bindings) copyIn(b);
+    return { arch, model, bindings };
+  }
+
+  /** Adds a bound model's gradients into the shared tensors. */
+  collectGradients(bound: BoundModel): void {
+    for (const b of bound.bindings) {
+      const g = b.local.grad;
+      if (!g) continue;
+      b.shared.grad ??= new Float32Array(b.shared.size);
+      if (b.centre === null) {
+        const dst = b.shared.grad;
+        for (let i = 0; i < g.length; i++) dst[i]! += g[i]!;
+      } else forCentre(b, (local, shared) => (b.shared.grad![shared]! += g[local]!));
+    }
+  }
+
+  /** The shared parameters SGD updates (a batch's gradients reach only those its architecture uses). */
+  parameters(): { name: string; tensor: Tensor }[] {
+    return this.store.parameters();
+  }
+
+  records(): Map<string, TensorRecord> {
+    return modelRecords(this.store);
+  }
+
+  restore(file: ReturnType<typeof decodeSafetensors>, origin: string): void {
+    applyRecords(this.store, file, origin);
+  }
+}
+
+/** Visits the centre k×k taps of every channel's 5×5 shared kernel: (local index, shared index). */
+function forCentre(b: Binding, visit: (local: number, shared: number) => void): void {
+  const k = b.centre!;
+  const K = UNIVERSAL_KERNEL;
+  const off = (K - k) / 2;
+  const channels = b.local.shape[0]!;
+  for (let c = 0; c < channels; c++)
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++) visit((c * k + i) * k + j, (c * K + i + off) * K + j + off);
+}
+
+function copyIn(b: Binding): void {
+  if (b.centre === null) b.local.data.set(b.shared.data);
+  else forCentre(b, (local, shared) => (b.local.data[local] = b.shared.data[shared]!));
+}
+
+/** One batch's architecture: a reference, or a uniform draw from the edge-complete or the genotype view. */
+export function sampleArchitecture(
+  rng: Rng,
+  referenceShare: number,
+  references: readonly Architecture[],
+): Architecture {
+  if (rng.uniform() < referenceShare) return references[rng.int(references.length)]!;
+  const config =
+    rng.uniform() < 0.5 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
+  return architectureFromConfiguration(config);
+}
+
+export function referenceArchitectures(): Architecture[] {
+  return REFERENCE_ARCHITECTURES.map((name) => resolveArchitecture(name));
+}
+
+/**
+ * Batch-norm statistics of one configuration, recalibrated on `images` (unaugmented) as the
+ * average of their batches' means and unbiased variances (PyTorch's cumulative average).
+ */
+export function recalibrate(model: Model, images: Split, batch = 500): void {
+  for (const p of model.net.params) {
+    if (p.role === "running_mean") model.tensor(p.name).data.fill(0);
+    if (p.role === "running_var") model.tensor(p.name).data.fill(1);
+  }
+  const x = new Float32Array(batch * 3072);
+  const labels = new Int32Array(batch);
+  let k = 0;
+  for (let at = 0; at < images.count; at += batch, k++) {
+    const n = Math.min(batch, images.count - at);
+    if (n < 2) break; // batch statistics need two images
+    makeBatch(
+      images,
+      Array.from({ length: n }, (_, i) => at + i),
+      NO_AUGMENT,
+      null,
+      x,
+      labels,
+    );
+    model.forward(new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072)), {
+      training: true,
+      bnMomentum: 1 / (k + 1),
+    });
+  }
+}
+
+/** Accuracy of an architecture on the shared weights, its statistics recalibrated first. */
+export function supernetAccuracy(
+  net: Supernet,
+  arch: Architecture,
+  recalibration: Split,
+  split: Split,
+): number {
+  const bound = net.bind(arch);
+  recalibrate(bound.model, recalibration);
+  return evaluate(bound.model, split).accuracy;
+}
+
+export interface SupernetOptions {
+  /** Share of batches that train one of the reference architectures (≤ 0.25). */
+  readonly referenceShare: number;
+  /** Training images that recalibrate a configuration's batch-norm statistics before it is evaluated. */
+  readonly recalibrationImages: number;
+}
+
+/**
+ * Trains the supernet with `runTraining` (checkpoints, log, bit-exact resume); the logged
+ * accuracy is the mean over the reference architectures, each recalibrated on the first
+ * training images. Writes the shared weights to `outDir/model.safetensors`.
+ */
+export function trainSupernet(
+  recipe: TrainRecipe,
+  options: SupernetOptions,
+  data: TrainData,
+  outDir: string,
+  resume: boolean,
+  events: TrainEvents = {},
+): { supernet: Supernet; logs: EpochLog[] } {
+  if (!(options.referenceShare >= 0 && options.referenceShare <= MAX_REFERENCE_SHARE))
+    throw new TrainError(
+      `--reference-share must be between 0 and ${MAX_REFERENCE_SHARE} (the reference architectures may take at most a quarter of the batches), got ${options.referenceShare}`,
+    );
+  const net = new Supernet(
+    recipe.channels,
+    recipe.layers,
+    recipe.auxWeight > 0,
+    deriveSeed(recipe.seed, 0x1417),
+  );
+  const references = referenceArchitectures();
+  const recalibration = take(data.train, options.recalibrationImages);
+  const subject: TrainSubject = {
+    identity: JSON.stringify({ supernet: "edge", ...recipe, evalEvery: undefined, ...options }),
+    parameters: net.parameters(),
+    auxWeight: recipe.auxWeight,
+    records: () => net.records(),
+    restore: (file, origin) => net.restore(file, origin),
+    batch: (rng) => {
+      const bound = net.bind(sampleArchitecture(rng, options.referenceShare, references));
+      return { model: bound.model, frozenBatchNorm: false, done: () => net.collectGradients(bound) };
+    },
+    evaluate: (split) => {
+      const accuracies = references.map((a) => supernetAccuracy(net, a, recalibration, split));
+      return accuracies.reduce((s, a) => s + a, 0) / accuracies.length;
+    },
+  };
+  const logs = runTraining(subject, recipe, data, outDir, resume, events);
+  saveModel(net.store, join(outDir, "model.safetensors"), { format: "memhyper-supernet" });
+  return { supernet: net, logs };
+}
