@@ -15,6 +15,13 @@ export interface NetworkOptions {
   readonly classes?: number;
   readonly auxiliary?: boolean;
   readonly imageSize?: number;
+  /**
+   * A batch norm (`<op>.pool_bn`, statistics only: its affine stays 1, 0) after every pooling
+   * op, as in DARTS's search cell: the weight-sharing supernet's networks, whose pooled
+   * features must have one scale whichever configuration runs (realised in the periphery as
+   * a per-channel gain and offset).
+   */
+  readonly poolBatchNorm?: boolean;
 }
 
 /** One op of a cell, whichever view it came from. */
@@ -31,7 +38,7 @@ const STEM_MULTIPLIER = 3;
 export function buildNetwork(arch: Architecture, options: NetworkOptions): Network {
   return buildNetworkFrame(options, (b, k, states, C, reduction) => {
     const { ops, concat } = cellOps(arch, reduction ? "reduce" : "normal", k);
-    return { nodes: buildCellNodes(b, k, states, C, reduction, ops), concat };
+    return { nodes: buildCellNodes(b, k, states, C, reduction, ops, !!options.poolBatchNorm), concat };
   });
 }
 
@@ -157,6 +164,7 @@ function buildCellNodes(
   C: number,
   reduction: boolean,
   ops: readonly CellOp[],
+  poolBatchNorm: boolean,
 ): number[] {
   const states: number[] = [...pre];
   for (let to = FIRST_NODE; to <= LAST_NODE; to++) {
@@ -165,7 +173,7 @@ function buildCellNodes(
     for (const o of ops.filter((x) => x.to === to)) {
       const opStride = reduction && o.from < 2 ? 2 : 1;
       const scope: Scope = { path: o.path, part: "op", cell: k, edge: o.edge, op: o.op };
-      inputs.push(buildOp(b, states[o.from]!, C, o.op, opStride, o.path, scope));
+      inputs.push(buildOp(b, states[o.from]!, C, o.op, opStride, o.path, scope, poolBatchNorm));
       // DARTS applies drop-path to every op output except the identity.
       dropPath.push(!(o.op === "skip_connect" && opStride === 1));
     }
@@ -200,11 +208,21 @@ function buildOp(
   stride: number,
   path: string,
   scope: Scope,
+  poolBatchNorm = false,
 ): number {
   const spec = opSpec(op);
   switch (spec.family) {
-    case "pool":
-      return b.pool(spec.pool === "max" ? "maxpool" : "avgpool", x, scope, spec.kernel, stride, spec.padding);
+    case "pool": {
+      const y = b.pool(
+        spec.pool === "max" ? "maxpool" : "avgpool",
+        x,
+        scope,
+        spec.kernel,
+        stride,
+        spec.padding,
+      );
+      return poolBatchNorm ? b.bn(y, scope, `${path}.pool_bn`) : y;
+    }
     case "skip":
       return stride === 1 ? x : factorizedReduce(b, x, C, path, scope);
     case "dil_conv": {
