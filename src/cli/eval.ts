@@ -6,13 +6,16 @@ import { loadModelWeights } from "../engine/safetensors.js";
 import type { Tensor } from "../engine/tensor.js";
 import { describeConfig, type HardwareConfig, PRESETS, resolveHardwareConfig } from "../hw/config.js";
 import { buildNetwork } from "../ir/network.js";
+import { contentHash, datasetFiles } from "../queue/tasks.js";
 import type { Architecture } from "../space/architecture.js";
-import { hardwareAccuracy } from "../xbar/accuracy.js";
+import { accuracySummary, EVAL_BATCH, type HardwareAccuracy, hardwareAccuracy } from "../xbar/accuracy.js";
 import type { CrossbarSimulator } from "../xbar/simulator.js";
 import type { NetOptions } from "./common.js";
 import { makeOut, parseIntOption } from "./output.js";
+import { chunks, onQueue } from "./queue.js";
 
 export interface EvalOptions extends NetOptions {
+  redis?: string;
   weights: string;
   data?: string;
   limit?: number;
@@ -53,7 +56,7 @@ export function evalData(o: EvalOptions, cfg: HardwareConfig): { test: Split; tr
   return { test: o.limit ? take(test, o.limit) : test, train: cfg.quantize ? loadSplit(dir, "train") : null };
 }
 
-export function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget): void {
+export async function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget): Promise<void> {
   const out = makeOut(!!o.json);
   const cfg = resolveHardwareConfig(o.preset, o.config);
   const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
@@ -61,19 +64,23 @@ export function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget)
   const { test: split, train } = evalData(o, cfg);
   const started = Date.now();
   const evaluated = !cfg.quantize && target?.floatModel ? target.floatModel(model) : model;
-  const r = hardwareAccuracy(
-    evaluated,
-    cfg,
-    { test: split, train },
-    {
-      trials: o.trials,
-      seed: o.seed,
-      ...(target?.simulator ? { simulator: (calib) => target.simulator!(model, cfg, calib) } : {}),
-      onTrial: (t, acc) => {
-        if (!o.json && o.trials > 1) out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
-      },
-    },
-  );
+  const r =
+    o.redis && cfg.quantize && !target
+      ? await queuedAccuracy(o, cfg, split.count)
+      : hardwareAccuracy(
+          evaluated,
+          cfg,
+          { test: split, train },
+          {
+            trials: o.trials,
+            seed: o.seed,
+            ...(target?.simulator ? { simulator: (calib) => target.simulator!(model, cfg, calib) } : {}),
+            onTrial: (t, acc) => {
+              if (!o.json && o.trials > 1)
+                out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
+            },
+          },
+        );
   const result = {
     accuracy: r.accuracy,
     std: r.std,
@@ -99,4 +106,36 @@ export function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget)
     out.line(`preset ${cfg.name}: ${cfg.description}`);
     if (cfg.quantize) out.line(describeConfig(cfg));
   });
+}
+
+/** The trials of `eval` as jobs of one trial and one range of EVAL_BATCH test images each. */
+async function queuedAccuracy(
+  o: EvalOptions,
+  cfg: HardwareConfig,
+  images: number,
+): Promise<HardwareAccuracy> {
+  const dir = resolveDataDir(o.data);
+  const common = {
+    kind: "eval" as const,
+    seed: o.seed,
+    arch: o.genotype,
+    channels: o.channels,
+    layers: o.layers,
+    weights: o.weights,
+    weightsSha256: contentHash([o.weights]),
+    datasetSha256: contentHash(datasetFiles(dir)),
+    limit: o.limit ?? null,
+    config: cfg,
+  };
+  const ranges = chunks(images, EVAL_BATCH);
+  const jobs = Array.from({ length: o.trials }, (_, trial) =>
+    ranges.map(([from, to]) => ({ ...common, trial, from, to })),
+  ).flat();
+  const results = await onQueue<{ correct: number }>(o.redis!, jobs, !!o.json);
+  const perTrial = Array.from({ length: o.trials }, (_, t) => {
+    let correct = 0;
+    for (let j = 0; j < ranges.length; j++) correct += results[t * ranges.length + j]!.correct;
+    return correct / images;
+  });
+  return accuracySummary(perTrial, images);
 }

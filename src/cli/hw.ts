@@ -1,8 +1,16 @@
 /** `memhyper hw report` and `memhyper hw sweep`: the cost model. */
 import type { Command } from "commander";
 import { costNetwork } from "../hw/cost.js";
-import { histogramSvg, SWEEP_LABELS, SWEEP_METRICS, sweep } from "../hw/sweep.js";
+import {
+  histogramSvg,
+  SWEEP_LABELS,
+  SWEEP_METRICS,
+  type SweepMetric,
+  sweep,
+  sweepResult,
+} from "../hw/sweep.js";
 import { buildNetwork } from "../ir/network.js";
+import { concatValues } from "../queue/tasks.js";
 import { resolveArchitecture } from "../space/architecture.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import {
@@ -13,6 +21,7 @@ import {
   type NetOptions,
 } from "./common.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
+import { addRedisOption, chunks, onQueue, SWEEP_CHUNK } from "./queue.js";
 
 const f = (x: number, d = 3) => (Math.abs(x) >= 1000 ? x.toFixed(0) : x.toPrecision(d));
 
@@ -126,7 +135,7 @@ export function registerHw(program: Command): void {
       );
     });
 
-  addHardwareOptions(hw.command("sweep"))
+  addRedisOption(addHardwareOptions(hw.command("sweep")))
     .description("cost distribution over random architectures of the space")
     .requiredOption("--samples <n>", "number of architectures", parseIntOption("samples", 1, 10_000_000))
     .requiredOption("--seed <n>", "seed", parseIntOption("seed", 0, 2 ** 32 - 1))
@@ -136,7 +145,7 @@ export function registerHw(program: Command): void {
     .option("--svg <file>", "write histograms as SVG")
     .option("--json", "print one JSON object")
     .action(
-      (
+      async (
         o: HardwareOptions & {
           samples: number;
           seed: number;
@@ -145,6 +154,7 @@ export function registerHw(program: Command): void {
           view: string;
           svg?: string;
           json?: boolean;
+          redis?: string;
         },
       ) => {
         if (o.view !== "edge" && o.view !== "genotype")
@@ -153,7 +163,31 @@ export function registerHw(program: Command): void {
         const hardware = hardwareFromOptions(o);
         const file = hardware.techFile;
         const t0 = performance.now();
-        const r = sweep(o.samples, o.seed, o.view, o.channels, o.layers, hardware);
+        const view = o.view;
+        const r = o.redis
+          ? sweepResult(
+              o.samples,
+              o.seed,
+              view,
+              concatValues(
+                SWEEP_METRICS,
+                await onQueue<Record<SweepMetric, number[]>>(
+                  o.redis,
+                  chunks(o.samples, SWEEP_CHUNK).map(([from, to]) => ({
+                    kind: "hw-sweep" as const,
+                    from,
+                    to,
+                    seed: o.seed,
+                    view,
+                    channels: o.channels,
+                    layers: o.layers,
+                    config: hardware.config,
+                  })),
+                  !!o.json,
+                ),
+              ),
+            )
+          : sweep(o.samples, o.seed, view, o.channels, o.layers, hardware);
         const seconds = (performance.now() - t0) / 1000;
         if (o.svg) {
           const marks = ["DARTS_V1", "DARTS_V2", "PDARTS"].map((g) => {

@@ -14,9 +14,16 @@ import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
 import { type HyperSpec, VARIANTS } from "../hyper/hardware.js";
 import { type AblationRow, ablation, baselineSettings, LEVERS } from "../hyper/levers.js";
 import { reconfigure } from "../hyper/reconfigure.js";
-import { hyperSweep, RATIO_LABELS, RATIO_METRICS } from "../hyper/sweep.js";
+import {
+  hyperSweep,
+  RATIO_LABELS,
+  RATIO_METRICS,
+  type RatioMetric,
+  ratioSweepResult,
+} from "../hyper/sweep.js";
 import { checkEquivalence, type EquivalenceCase, welchTest } from "../hyper/verify.js";
 import { buildNetwork } from "../ir/network.js";
+import { concatValues } from "../queue/tasks.js";
 import {
   type Architecture,
   architectureFromConfiguration,
@@ -34,6 +41,7 @@ import { CrossbarSimulator } from "../xbar/simulator.js";
 import { addHardwareOptions, type HardwareOptions, hardwareFromOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, evalData, runEval } from "./eval.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
+import { chunks, onQueue, SWEEP_CHUNK } from "./queue.js";
 
 interface HyperOptions {
   channels: number;
@@ -246,20 +254,40 @@ export function registerHyper(program: Command): void {
         .default("edge"),
     )
     .option("--svg <file>", "write histograms of the ratios as SVG")
+    .option(
+      "--redis <url>",
+      "run the work on memhyper workers of this Redis queue (memhyper worker --redis URL); same result as locally",
+    )
     .action(
-      (
-        o: HyperOptions & HardwareOptions & { samples: number; seed: number; view: SpaceView; svg?: string },
+      async (
+        o: HyperOptions &
+          HardwareOptions & { samples: number; seed: number; view: SpaceView; svg?: string; redis?: string },
       ) => {
         const out = makeOut(!!o.json);
         const hardware = hardwareFromOptions(o);
-        const bar =
-          process.stderr.isTTY && !o.json
-            ? new SingleBar({ format: "sweep {bar} {value}/{total}", stream: process.stderr })
-            : null;
-        bar?.start(o.samples, 0);
         const started = performance.now();
-        const r = hyperSweep(spec(o), o.samples, o.seed, o.view, hardware, () => bar?.increment());
-        bar?.stop();
+        let r: ReturnType<typeof hyperSweep>;
+        if (o.redis) {
+          const jobs = chunks(o.samples, SWEEP_CHUNK).map(([from, to]) => ({
+            kind: "hyper-sweep" as const,
+            from,
+            to,
+            seed: o.seed,
+            view: o.view,
+            spec: spec(o),
+            config: hardware.config,
+          }));
+          const parts = await onQueue<Record<RatioMetric, number[]>>(o.redis, jobs, !!o.json);
+          r = ratioSweepResult(spec(o), o.samples, o.seed, o.view, concatValues(RATIO_METRICS, parts));
+        } else {
+          const bar =
+            process.stderr.isTTY && !o.json
+              ? new SingleBar({ format: "sweep {bar} {value}/{total}", stream: process.stderr })
+              : null;
+          bar?.start(o.samples, 0);
+          r = hyperSweep(spec(o), o.samples, o.seed, o.view, hardware, () => bar?.increment());
+          bar?.stop();
+        }
         const seconds = (performance.now() - started) / 1000;
         if (o.svg)
           writeFileAtomic(
@@ -443,7 +471,7 @@ export function registerHyper(program: Command): void {
   ).action((o: HyperOptions & EvalOptions) => {
     const arch = resolveArchitecture(o.genotype);
     const c = compileConfiguration(spec(o), arch);
-    runEval(o, arch, {
+    return runEval(o, arch, {
       title: `through the ${o.variant}-variant hypernetwork`,
       describe: { hypernetwork: { variant: o.variant, code: c.code } },
       floatModel: (m) => hyperModel(c, m),

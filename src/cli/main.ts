@@ -1,20 +1,16 @@
 /** The `memhyper` command line: a thin shell over the library. */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
 import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
 import { registerHw } from "./hw.js";
 import { registerHyper } from "./hyper.js";
 import { registerNet } from "./net.js";
+import { registerWorker } from "./queue.js";
 import { registerSpace } from "./space.js";
 import { registerSupernet } from "./supernet.js";
 import { registerTrain } from "./train.js";
-
-/** The one version source: package.json. */
-const VERSION: string = JSON.parse(
-  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-).version;
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
@@ -36,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBench(program);
   registerHw(program);
   registerHyper(program);
+  registerWorker(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -32,6 +32,7 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { addNetOptions, type NetOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
+import { addRedisOption } from "./queue.js";
 
 export const parseFloatOption =
   (name: string, min: number, max: number) =>
@@ -302,13 +303,15 @@ export function registerTrain(program: Command): void {
       );
     });
 
-  addEvalOptions(
-    addNetOptions(
-      program
-        .command("eval")
-        .description(
-          "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
-        ),
+  addRedisOption(
+    addEvalOptions(
+      addNetOptions(
+        program
+          .command("eval")
+          .description(
+            "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
+          ),
+      ),
     ),
   ).action((o: EvalOptions) => runEval(o, resolveArchitecture(o.genotype)));
 }

@@ -1,4 +1,5 @@
 /** Cost distribution over random architectures of the space, and its SVG histogram. */
+import type { Configuration } from "../space/cell.js";
 import { genotypeToConfiguration } from "../space/genotype.js";
 import { type SpaceView, sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
@@ -25,23 +26,55 @@ export function sweep(
   layers: number,
   hw: Hardware,
 ): SweepResult {
-  const rng = new Rng(seed);
-  const values = Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as number[]])) as Record<
-    SweepMetric,
-    number[]
-  >;
-  const model = new SpaceCostModel(channels, layers, hw);
-  for (let i = 0; i < n; i++) {
-    const config =
-      view === "genotype" ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng);
-    const r = model.evaluate(config);
-    for (const m of SWEEP_METRICS) values[m].push(r[m]);
-  }
+  return sweepResult(n, seed, view, sweepValues(0, n, seed, view, channels, layers, hw));
+}
+
+/** The summary of a sweep's values (local, or merged from a queue's jobs). */
+export function sweepResult(
+  n: number,
+  seed: number,
+  view: SpaceView,
+  values: Record<SweepMetric, number[]>,
+): SweepResult {
   const metrics = Object.fromEntries(SWEEP_METRICS.map((m) => [m, summarise(values[m])])) as Record<
     SweepMetric,
     Summary
   >;
   return { samples: n, seed, view, metrics, values };
+}
+
+/** The costs of samples from … to − 1 of the seed's sequence (the same whoever computes which part). */
+export function sweepValues(
+  from: number,
+  to: number,
+  seed: number,
+  view: SpaceView,
+  channels: number,
+  layers: number,
+  hw: Hardware,
+): Record<SweepMetric, number[]> {
+  const values = Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as number[]])) as Record<
+    SweepMetric,
+    number[]
+  >;
+  const model = new SpaceCostModel(channels, layers, hw);
+  for (const [i, config] of sampleSequence(seed, view, to))
+    if (i >= from) {
+      const r = model.evaluate(config);
+      for (const m of SWEEP_METRICS) values[m].push(r[m]);
+    }
+  return values;
+}
+
+/** The first `n` configurations of a seed's sequence in a view, with their indices. */
+export function* sampleSequence(
+  seed: number,
+  view: SpaceView,
+  n: number,
+): Generator<[number, Configuration]> {
+  const rng = new Rng(seed);
+  for (let i = 0; i < n; i++)
+    yield [i, view === "genotype" ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng)];
 }
 
 export const SWEEP_LABELS: Record<SweepMetric, string> = {

@@ -6,10 +6,9 @@
  */
 import type { Hardware } from "../hw/config.js";
 import { SpaceCostModel } from "../hw/space-cost.js";
+import { sampleSequence } from "../hw/sweep.js";
 import { architectureFromConfiguration } from "../space/architecture.js";
-import { genotypeToConfiguration } from "../space/genotype.js";
-import { type SpaceView, sampleConfiguration, sampleGenotype } from "../space/sample.js";
-import { Rng } from "../util/rng.js";
+import type { SpaceView } from "../space/sample.js";
 import { quantile, type Summary, summarise } from "../util/stats.js";
 import { compileConfiguration } from "./compiler.js";
 import { hardwareCost, hyperCost } from "./cost.js";
@@ -42,20 +41,31 @@ export function hyperSweep(
   hw: Hardware,
   onSample?: (i: number) => void,
 ): RatioSweep {
+  return ratioSweepResult(spec, n, seed, view, ratioValues(spec, 0, n, seed, view, hw, onSample));
+}
+
+/** The ratios of samples from … to − 1 of the seed's sequence (the same whoever computes which part). */
+export function ratioValues(
+  spec: HyperSpec,
+  from: number,
+  to: number,
+  seed: number,
+  view: SpaceView,
+  hw: Hardware,
+  onSample?: (i: number) => void,
+): Record<RatioMetric, number[]> {
   if (spec.variant === "node" && view === "edge")
     throw new Error(
       "the node variant holds the genotype view only (two inputs per node): use --view genotype, or --variant edge for the edge-complete view",
     );
-  const rng = new Rng(seed);
   const individual = new SpaceCostModel(spec.channels, spec.layers, hw);
   const values = Object.fromEntries(RATIO_METRICS.map((m) => [m, [] as number[]])) as Record<
     RatioMetric,
     number[]
   >;
   let hardware: ReturnType<typeof hardwareCost> | null = null;
-  for (let i = 0; i < n; i++) {
-    const config =
-      view === "genotype" ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng);
+  for (const [i, config] of sampleSequence(seed, view, to)) {
+    if (i < from) continue;
     const c = compileConfiguration(spec, architectureFromConfiguration(config));
     hardware ??= hardwareCost(c.hardware, hw);
     const h = hyperCost(c, hw, hardware);
@@ -66,6 +76,17 @@ export function hyperSweep(
     values.energyRatio.push(h.energyUj / own.energyUj);
     onSample?.(i);
   }
+  return values;
+}
+
+/** The summary of a ratio sweep's values (local, or merged from a queue's jobs). */
+export function ratioSweepResult(
+  spec: HyperSpec,
+  n: number,
+  seed: number,
+  view: SpaceView,
+  values: Record<RatioMetric, number[]>,
+): RatioSweep {
   const metrics = Object.fromEntries(
     RATIO_METRICS.map((m) => [
       m,

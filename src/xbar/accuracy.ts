@@ -61,15 +61,37 @@ export function hardwareAccuracy(
     for (let t = 0; t < opts.trials; t++) {
       sim.program(opts.seed, t, calib);
       if (t === 0) opts.onSetup?.();
-      const acc = evaluate(sim.model, data.test, 250, undefined, (x, offset) => {
-        sim.imageOffset = offset;
-        return sim.model.forward(x, { training: false, executor: exec }).logits;
-      }).accuracy;
+      const acc = trialCorrect(sim, data.test, 0, exec) / data.test.count;
       perTrial.push(acc);
       opts.onTrial?.(t, acc);
     }
   }
+  return accuracySummary(perTrial, data.test.count);
+}
+
+/** Mean and (population) standard deviation over trials. */
+export function accuracySummary(perTrial: number[], images: number): HardwareAccuracy {
   const mean = perTrial.reduce((a, b) => a + b, 0) / perTrial.length;
   const std = Math.sqrt(perTrial.reduce((a, b) => a + (b - mean) ** 2, 0) / perTrial.length);
-  return { accuracy: mean, std, perTrial, trials: opts.trials, images: data.test.count };
+  return { accuracy: mean, std, perTrial, trials: perTrial.length, images };
 }
+
+/**
+ * Correct top-1 answers of the programmed simulator on `test`, whose first image is test image
+ * `offset` (its read noise is that image's). Batches of 250 from `offset`: a range of the test
+ * set that starts at a multiple of 250 computes exactly what the whole run computes there.
+ */
+export function trialCorrect(
+  sim: CrossbarSimulator,
+  test: Split,
+  offset: number,
+  exec: ReturnType<CrossbarSimulator["executor"]> = sim.executor(),
+): number {
+  return evaluate(sim.model, test, EVAL_BATCH, undefined, (x, at) => {
+    sim.imageOffset = offset + at;
+    return sim.model.forward(x, { training: false, executor: exec }).logits;
+  }).correct;
+}
+
+/** Images per evaluation batch (work split across a queue starts at its multiples). */
+export const EVAL_BATCH = 250;

@@ -1,0 +1,188 @@
+/**
+ * The work memhyper hands to queue workers: each task kind splits a command's work into jobs
+ * (pure data, so a worker on another machine can run them), runs one job, and merges the jobs'
+ * results into exactly what the local run computes. Random streams are keyed by the work
+ * (sample index, trial, image), never by the worker.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { loadSplit, slice, TEST_FILE, TRAIN_FILES, take } from "../data/cifar10.js";
+import { nativeKernels } from "../engine/kernels/index.js";
+import { Model } from "../engine/model.js";
+import { loadModelWeights } from "../engine/safetensors.js";
+import { type HardwareConfig, hardwareOf, parseHardwareConfig } from "../hw/config.js";
+import { SWEEP_METRICS, type SweepMetric, sweepValues } from "../hw/sweep.js";
+import type { HyperSpec } from "../hyper/hardware.js";
+import { RATIO_METRICS, type RatioMetric, ratioValues } from "../hyper/sweep.js";
+import { buildNetwork } from "../ir/network.js";
+import { resolveArchitecture } from "../space/architecture.js";
+import type { SpaceView } from "../space/sample.js";
+import { VERSION } from "../version.js";
+import { calibrationImages, trialCorrect } from "../xbar/accuracy.js";
+import { CrossbarSimulator } from "../xbar/simulator.js";
+
+/** What must match between the enqueuing machine and a worker for results to be bit-identical. */
+export interface Fingerprint {
+  readonly memhyper: string;
+  readonly kernels: string;
+}
+
+/** The kernels' build and the instruction set they run on: float summation order depends on both. */
+export function fingerprint(): Fingerprint {
+  const native = nativeKernels();
+  const info = native?.info();
+  let cpu = "unknown";
+  try {
+    const text = readFileSync("/proc/cpuinfo", "utf8");
+    const flags = /^flags\s*:\s*(.*)$/m.exec(text)?.[1] ?? "";
+    cpu = createHash("sha256").update(flags).digest("hex").slice(0, 16);
+  } catch {
+    // not Linux: the architecture alone
+  }
+  return {
+    memhyper: VERSION,
+    kernels: native
+      ? `native blas=${info?.blas} ${process.arch} cpu-flags ${cpu}`
+      : `typescript ${process.arch}`,
+  };
+}
+
+/** SHA-256 of files' contents (weights, dataset), cached per path and size. */
+const hashes = new Map<string, string>();
+export function contentHash(paths: readonly string[]): string {
+  const key = paths.join("\n");
+  const known = hashes.get(key);
+  if (known) return known;
+  const h = createHash("sha256");
+  for (const p of paths) h.update(readFileSync(p));
+  const digest = h.digest("hex");
+  hashes.set(key, digest);
+  return digest;
+}
+
+export const datasetFiles = (dir: string): string[] => [...TRAIN_FILES, TEST_FILE].map((f) => join(dir, f));
+
+export interface SweepJob {
+  readonly kind: "hw-sweep";
+  readonly from: number;
+  readonly to: number;
+  readonly seed: number;
+  readonly view: SpaceView;
+  readonly channels: number;
+  readonly layers: number;
+  readonly config: HardwareConfig;
+}
+
+export interface HyperSweepJob {
+  readonly kind: "hyper-sweep";
+  readonly from: number;
+  readonly to: number;
+  readonly seed: number;
+  readonly view: SpaceView;
+  readonly spec: HyperSpec;
+  readonly config: HardwareConfig;
+}
+
+export interface EvalJob {
+  readonly kind: "eval";
+  readonly trial: number;
+  readonly from: number;
+  readonly to: number;
+  readonly seed: number;
+  readonly arch: string;
+  readonly channels: number;
+  readonly layers: number;
+  readonly weights: string;
+  readonly weightsSha256: string;
+  readonly datasetSha256: string;
+  readonly limit: number | null;
+  readonly config: HardwareConfig;
+}
+
+export type Job = SweepJob | HyperSweepJob | EvalJob;
+
+/** What a job carries besides its work: who may run it. */
+export interface Envelope {
+  readonly fingerprint: Fingerprint;
+  readonly job: Job;
+}
+
+export class JobError extends Error {
+  override name = "JobError";
+}
+
+/** Where a worker finds the dataset (its own --data, else the usual places). */
+export interface WorkerContext {
+  readonly dataDir: string;
+}
+
+/** Runs one job; refuses it when this machine could not reproduce the enqueuing machine's bits. */
+export function runJob(envelope: Envelope, ctx: WorkerContext): unknown {
+  const mine = fingerprint();
+  const theirs = envelope.fingerprint;
+  for (const k of ["memhyper", "kernels"] as const)
+    if (mine[k] !== theirs[k])
+      throw new JobError(
+        `worker ${workerName()} refuses the job: its ${k === "memhyper" ? "memhyper version" : "kernels"} '${mine[k]}' differ from the enqueuing machine's '${theirs[k]}' (results would not be bit-identical); run workers of the same build on the same instruction set`,
+      );
+  const job = envelope.job;
+  const hw = () => hardwareOf(parseHardwareConfig(job.config));
+  switch (job.kind) {
+    case "hw-sweep":
+      return sweepValues(job.from, job.to, job.seed, job.view, job.channels, job.layers, hw());
+    case "hyper-sweep":
+      return ratioValues(job.spec, job.from, job.to, job.seed, job.view, hw());
+    case "eval":
+      return { correct: evalChunk(job, ctx) };
+  }
+}
+
+export function workerName(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/** Correct test images of one trial in [from, to): the same devices and noise as the local run's. */
+function evalChunk(job: EvalJob, ctx: WorkerContext): number {
+  let weights: Buffer;
+  try {
+    weights = readFileSync(job.weights);
+  } catch {
+    throw new JobError(
+      `worker ${workerName()}: weights file ${job.weights} not found; copy it there (or share the folder) with the same path`,
+    );
+  }
+  if (createHash("sha256").update(weights).digest("hex") !== job.weightsSha256)
+    throw new JobError(
+      `worker ${workerName()}: ${job.weights} differs from the enqueuing machine's file (SHA-256)`,
+    );
+  if (contentHash(datasetFiles(ctx.dataDir)) !== job.datasetSha256)
+    throw new JobError(
+      `worker ${workerName()}: the CIFAR-10 files in ${ctx.dataDir} differ from the enqueuing machine's (SHA-256); give the worker --data with the same dataset`,
+    );
+  const model = new Model(
+    buildNetwork(resolveArchitecture(job.arch), { channels: job.channels, layers: job.layers }),
+  );
+  loadModelWeights(model, job.weights);
+  const train = loadSplit(ctx.dataDir, "train");
+  const fullTest = loadSplit(ctx.dataDir, "test");
+  const test = job.limit ? take(fullTest, job.limit) : fullTest;
+  const calib = calibrationImages(train, job.config);
+  const sim = new CrossbarSimulator(model, job.config).calibrate(calib);
+  sim.program(job.seed, job.trial, calib);
+  return trialCorrect(sim, slice(test, job.from, job.to), job.from);
+}
+
+export type SweepValues = Record<SweepMetric, number[]>;
+export type RatioValues = Record<RatioMetric, number[]>;
+
+/** Concatenates per-job metric arrays in job order. */
+export function concatValues<M extends string>(
+  metrics: readonly M[],
+  parts: readonly Record<M, number[]>[],
+): Record<M, number[]> {
+  return Object.fromEntries(metrics.map((m) => [m, parts.flatMap((p) => p[m])])) as Record<M, number[]>;
+}
+
+export { RATIO_METRICS, SWEEP_METRICS };
