@@ -24,6 +24,7 @@ import { nodeInputs } from "../ir/graph.js";
 import * as c from "./components.js";
 import { slicesPerWeight } from "./config.js";
 import {
+  addComponents,
   type DesignContext,
   type DesignTable,
   elements,
@@ -137,11 +138,7 @@ function merge(a: Partial<LayerCost>, b: Partial<LayerCost>): Partial<LayerCost>
   for (const key of ["energyPj", "areaUm2", "staticMw"] as const) {
     const x = a[key];
     const y = b[key];
-    if (x && y) {
-      const sum = zeroByComponent();
-      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] = x[k] + y[k];
-      out[key] = sum;
-    }
+    if (x && y) out[key] = addComponents(x, y);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { ANALOG_DESIGNS } from "./analog-designs.js";
 import * as c from "./components.js";
 import { arrayConfig, type Hardware, type HardwareConfig, platformOf } from "./config.js";
 import {
+  addComponents,
   type ByComponent,
   COMPONENT_KINDS,
   type ComponentKind,
@@ -381,12 +382,6 @@ export function chargeLineBuffers(layers: readonly LayerCost[]): LayerCost[] {
 
 export function lineBufferArea(b: LineBuffer): number {
   return totalOf(b.areaUm2);
-}
-
-function addComponents(a: ByComponent, b: ByComponent): ByComponent {
-  const sum = zeroByComponent();
-  for (const k of COMPONENT_KINDS) sum[k] = a[k] + b[k];
-  return sum;
 }
 
 /** Bits each moved activation value carries through global routing: none on the parallel analog platform (its stage wires are priced per stage). */

@@ -67,6 +67,13 @@ export function zeroByComponent(): ByComponent {
   };
 }
 
+/** a + b, component by component. */
+export function addComponents(a: ByComponent, b: ByComponent): ByComponent {
+  const sum = zeroByComponent();
+  for (const k of COMPONENT_KINDS) sum[k] = a[k] + b[k];
+  return sum;
+}
+
 export function totalOf(b: ByComponent): number {
   let s = 0;
   for (const k of COMPONENT_KINDS) s += b[k];

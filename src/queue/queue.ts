@@ -78,6 +78,9 @@ export async function runOnQueue<R>(
   const opts = { connection: connection(url) };
   const queue = await reachable(new Queue(QUEUE_NAME, opts), url);
   const events = await reachable(new QueueEvents(QUEUE_NAME, opts), url);
+  // One completion listener per job waits on these: as many as there are jobs is no leak.
+  queue.setMaxListeners(jobs.length + 10);
+  events.setMaxListeners(jobs.length + 10);
   const run = randomUUID();
   const print = fingerprint();
   try {
