@@ -1,11 +1,12 @@
 /** `memhyper supernet …`: the weight-sharing supernet on the edge-variant hypernetwork. */
 import { join } from "node:path";
 import type { Command } from "commander";
+import { hyperHardware } from "../hyper/hardware.js";
+import { fullNetwork } from "../hyper/network.js";
 import { countParams } from "../ir/count.js";
 import {
   MAX_REFERENCE_SHARE,
   REFERENCE_ARCHITECTURES,
-  Supernet,
   type SupernetOptions,
   trainSupernet,
 } from "../train/supernet.js";
@@ -66,7 +67,9 @@ export function registerSupernet(program: Command): void {
         (data, events) => trainSupernet(recipe, options, data, outDir, !!o.resume, events).logs,
       );
       const final = logs[logs.length - 1]!;
-      const shared = new Supernet(recipe.channels, recipe.layers, false, 0).store.net;
+      const shared = fullNetwork(
+        hyperHardware({ channels: recipe.channels, layers: recipe.layers, variant: "edge" }),
+      );
       const card = {
         supernet: "edge-variant hypernetwork, shared weights",
         params: countParams(shared),
