@@ -90,6 +90,15 @@ export function gradCheck(
 }
 
 /**
+ * Options of a test in the slow tier: skipped by `npm test` (with a notice naming the tier),
+ * run by `npm run test:slow`, which CI runs too. For exhaustive checks whose fast
+ * representative stays in `npm test`.
+ */
+export const SLOW_TIER = {
+  skip: process.env.MEMHYPER_SLOW === "1" ? false : "slow tier: runs with npm run test:slow (and in CI)",
+} as const;
+
+/**
  * The native kernels, or null where the addon is not built (the native suites then skip).
  * With MEMHYPER_REQUIRE_NATIVE=1 (CI) a missing addon fails loudly instead.
  */

@@ -8,7 +8,7 @@ import { compareDeployments, hyperCost } from "../src/hyper/cost.js";
 import { hyperMapping, hyperSimulator } from "../src/hyper/deploy.js";
 import { hyperHardware } from "../src/hyper/hardware.js";
 import { CENTRE_TAPS, configuredNetwork } from "../src/hyper/network.js";
-import { reconfigure } from "../src/hyper/reconfigure.js";
+import { configurationRegisters, reconfigure } from "../src/hyper/reconfigure.js";
 import { hyperSweep, RATIO_METRICS } from "../src/hyper/sweep.js";
 import {
   checkEquivalence,
@@ -18,6 +18,7 @@ import {
   randomModel,
   welchTest,
 } from "../src/hyper/verify.js";
+import { IrBuilder } from "../src/ir/builder.js";
 import { buildNetwork } from "../src/ir/network.js";
 import {
   type Architecture,
@@ -32,7 +33,7 @@ import { PRIMITIVES } from "../src/space/primitives.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
-import { runCli } from "./helpers.js";
+import { builtNetwork, runCli, SLOW_TIER } from "./helpers.js";
 
 const SMALL = { channels: 4, layers: 3 } as const;
 const EQ = { seed: 7, images: 2, imageSize: 8, lossy: false } as const;
@@ -123,17 +124,21 @@ describe("hypernetwork ≡ individual deployment", () => {
       }
   });
 
-  it("computes bit-identical logits for 50 random edge-complete configurations and 10 random genotypes", () => {
-    const rng = new Rng(2024);
-    for (let i = 0; i < 50; i++) {
-      const a = architectureFromConfiguration(sampleConfiguration(rng));
-      assert.ok(checkEquivalence({ ...SMALL, variant: "edge" }, a, { ...EQ, seed: i }).identical, a.label);
-    }
-    for (let i = 0; i < 10; i++) {
-      const a = architectureFromGenotype(`g${i}`, sampleGenotype(rng));
-      assert.ok(checkEquivalence({ ...SMALL, variant: "node" }, a, { ...EQ, seed: i }).identical, a.label);
-    }
-  });
+  it(
+    "computes bit-identical logits for 50 random edge-complete configurations and 10 random genotypes",
+    SLOW_TIER,
+    () => {
+      const rng = new Rng(2024);
+      for (let i = 0; i < 50; i++) {
+        const a = architectureFromConfiguration(sampleConfiguration(rng));
+        assert.ok(checkEquivalence({ ...SMALL, variant: "edge" }, a, { ...EQ, seed: i }).identical, a.label);
+      }
+      for (let i = 0; i < 10; i++) {
+        const a = architectureFromGenotype(`g${i}`, sampleGenotype(rng));
+        assert.ok(checkEquivalence({ ...SMALL, variant: "node" }, a, { ...EQ, seed: i }).identical, a.label);
+      }
+    },
+  );
 
   it("reports, not hides, the difference a lossy ADC makes between the two layouts", () => {
     const r = checkEquivalence({ channels: 16, layers: 3, variant: "edge" }, resolveArchitecture("PDARTS"), {
@@ -243,7 +248,40 @@ describe("hypernetwork reconfiguration", () => {
     assert.equal(r.arraysRewritten, r.arraysTotal);
     const own = costNetwork(buildNetwork(to, spec), hw);
     // The same weights are written on either hardware.
-    assert.equal(r.cellsWritten, own.programming.cells);
+    assert.equal(r.deviceWrites, own.programming.cells);
+  });
+
+  it("with the supernet's shared weights writes no device, only switches and registers over the configuration bus", () => {
+    const to = resolveArchitecture("PDARTS");
+    const a = compileConfiguration(spec, resolveArchitecture("DARTS_V2"));
+    const b = compileConfiguration(spec, to);
+    const r = reconfigure(a, b, to, hw, "shared");
+    assert.equal(r.deviceWrites, 0);
+    assert.equal(r.arraysRewritten, 0);
+    assert.equal(r.writeEnergyUj, 0);
+    assert.equal(r.switchChanges.length, reconfigure(a, b, to, hw).switchChanges.length);
+    // Every switch holds at least one bit; a MUX over n inputs and "open" ⌈log2(n+1)⌉.
+    assert.ok(r.switchBits >= r.switchChanges.filter((c) => c.to !== null).length);
+    // An edge slot's output MUX chooses among 3 units (universal, pool, identity or FR) or none: 2 bits.
+    const outs = b.switches.filter((w) => w.name.endsWith(".mux.out"));
+    assert.equal(outs.length, 8 * 14);
+    for (const sw of outs) assert.equal(sw.bits, 2, sw.name);
+    // 16-bit registers and switch bits at 0.02 pJ per bit; 64 bits per 1 ns cycle.
+    const bits = r.switchBits + 16 * r.registers.total;
+    assert.ok(Math.abs(r.configurationWriteEnergyUj - bits * 0.02e-6) <= 1e-12 * bits);
+    assert.ok(Math.abs(r.configurationWriteTimeUs - Math.ceil(bits / 64) / 1000) < 1e-12);
+  });
+
+  it("counts a network's periphery registers by hand: merged conv batch norm, standalone batch norm, input scales, ADC ranges", () => {
+    const b = new IrBuilder();
+    const scope = { path: "n", part: "op" } as const;
+    const x = b.input({ c: 3, h: 8, w: 8 });
+    const conv = b.bn(b.conv(x, scope, "c", { outC: 8, k: 3, pad: 1 }), scope, "c_bn");
+    const pooled = b.bn(b.pool("maxpool", conv, scope, 3, 1, 1), scope, "p_bn");
+    const logits = b.linear(b.globalPool(pooled, scope), scope, "fc", 10);
+    const r = configurationRegisters(builtNetwork(b, x, logits), 5);
+    // conv: 8 scales + 8 offsets (its batch norm merged in); pool's batch norm 8 + 8; linear 10 + 10.
+    assert.deepEqual(r, { perChannel: 52, perLayer: 2, perArray: 5, total: 59 });
   });
 });
 
@@ -271,7 +309,7 @@ describe("hyper CLI", () => {
     assert.ok(o.switches.length > 100);
   });
 
-  it("verify --json checks the catalogue and random samples with no mismatch", () => {
+  it("verify --json checks the catalogue and random samples with no mismatch", SLOW_TIER, () => {
     const r = run(
       "verify",
       "--samples",

@@ -29,7 +29,7 @@ import { resolveArchitecture } from "../src/space/architecture.js";
 import { CATALOGUE } from "../src/space/catalogue.js";
 import { Rng } from "../src/util/rng.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
-import { builtNetwork, randomTensor, runCli } from "./helpers.js";
+import { builtNetwork, randomTensor, runCli, SLOW_TIER } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const preset = (name: string) => hardwareOf(loadPreset(name));
@@ -90,37 +90,42 @@ describe("default hardware: today's figures", () => {
 
 describe("one mapper", () => {
   const catalogue = CATALOGUE.map((e) => resolveArchitecture(e.name));
+  // default, int8 and analog-chain here; rram and pcm in the slow tier (npm test's time budget).
   for (const name of PRESETS.filter((p) => p !== "fp32"))
-    it(`${name}: every catalogue genotype's cost report has, layer by layer, the simulator's arrays, devices and conversions`, () => {
-      const hw = preset(name);
-      const images = randomTensor([2, 3, 8, 8], new Rng(3));
-      let layers = 0;
-      for (const arch of catalogue) {
-        const net = buildNetwork(arch, { channels: 4, layers: 5, imageSize: 8 });
-        const cost = costNetwork(net, hw, { perLayer: true });
-        const byNode = new Map(cost.layers!.map((l) => [l.node, l]));
-        const sim = new CrossbarSimulator(new Model(net, 1), hw.config).calibrate(images);
-        sim.program(1, 0, images, true);
-        for (const [id, l] of sim.layers) {
-          const p = sim.programmedLayer(id)!;
-          const priced = byNode.get(id)!;
-          const where = `${arch.label} ${l.name}`;
-          assert.equal(priced.arrays, p.arrays, `${where}: arrays`);
-          assert.equal(priced.devices, p.devices, `${where}: devices`);
-          const positions = l.geom.oh * l.geom.ow;
-          // Every column of every array is converted once per DAC phase and position; the
-          // parallel analog platform converts only the logits.
-          const simulated = hw.config.analogChain.enabled
-            ? net.nodes[id]!.kind === "linear"
-              ? l.geom.oc
-              : 0
-            : positions * p.planeWeight.length * p.colOut.length;
-          assert.equal(priced.conversions, simulated, `${where}: conversions`);
-          layers++;
+    it(
+      `${name}: every catalogue genotype's cost report has, layer by layer, the simulator's arrays, devices and conversions`,
+      name === "pcm" || name === "rram" ? SLOW_TIER : {},
+      () => {
+        const hw = preset(name);
+        const images = randomTensor([2, 3, 8, 8], new Rng(3));
+        let layers = 0;
+        for (const arch of catalogue) {
+          const net = buildNetwork(arch, { channels: 4, layers: 5, imageSize: 8 });
+          const cost = costNetwork(net, hw, { perLayer: true });
+          const byNode = new Map(cost.layers!.map((l) => [l.node, l]));
+          const sim = new CrossbarSimulator(new Model(net, 1), hw.config).calibrate(images);
+          sim.program(1, 0, images, true);
+          for (const [id, l] of sim.layers) {
+            const p = sim.programmedLayer(id)!;
+            const priced = byNode.get(id)!;
+            const where = `${arch.label} ${l.name}`;
+            assert.equal(priced.arrays, p.arrays, `${where}: arrays`);
+            assert.equal(priced.devices, p.devices, `${where}: devices`);
+            const positions = l.geom.oh * l.geom.ow;
+            // Every column of every array is converted once per DAC phase and position; the
+            // parallel analog platform converts only the logits.
+            const simulated = hw.config.analogChain.enabled
+              ? net.nodes[id]!.kind === "linear"
+                ? l.geom.oc
+                : 0
+              : positions * p.planeWeight.length * p.colOut.length;
+            assert.equal(priced.conversions, simulated, `${where}: conversions`);
+            layers++;
+          }
         }
-      }
-      assert.ok(layers > 30 * catalogue.length, `${layers} layers`);
-    });
+        assert.ok(layers > 30 * catalogue.length, `${layers} layers`);
+      },
+    );
 
   it("a tile width that is not a multiple of the columns per weight (3-bit cells): whole weights per array", () => {
     const hw = withOver(preset("default"), { conductance: { cellBits: 3 } }); // 2·⌈7/3⌉ = 6 columns

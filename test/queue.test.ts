@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { sweep } from "../src/hw/sweep.js";
 import { hyperSweep } from "../src/hyper/sweep.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
+import { Supernet } from "../src/train/supernet.js";
 import { runCli, writeSyntheticCifar } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -186,6 +187,37 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     assert.equal(JSON.parse(queued.stdout).perTrial.length, 3);
   });
 
+  it("hyper stats (3 rram trials on 10 images, individual and hypernetwork): distributed = local", async () => {
+    const args = ["hyper", "stats", "--genotype", "DARTS_V2", "--channels", "4", "--layers", "3"];
+    // rram with a calibrated ADC range from 8 images instead of 64 (its per-trial cost dominates here).
+    const config = join(dir, "rram-quick.json");
+    writeFileSync(config, JSON.stringify({ base: "rram", adc: { calibrationImages: 8 } }));
+    const more = ["--weights", weights, "--data", data, "--config", config, "--trials", "3", "--limit", "10"];
+    const local = await cli([...args, ...more, "--json"]);
+    assert.equal(local.code, 0, local.stderr);
+    const queued = await cli([...args, ...more, "--json", "--redis", url]);
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.deepEqual(untimed(queued.stdout), untimed(local.stdout));
+    const r = JSON.parse(queued.stdout);
+    assert.equal(r.individual.perTrial.length, 3);
+    assert.equal(r.hypernetwork.perTrial.length, 3);
+  });
+
+  it("search (4 architectures on the supernet's shared weights): distributed = local", async () => {
+    const shared = join(dir, "supernet.safetensors");
+    saveModel(new Supernet(4, 3, false, 5).store, shared);
+    const args = ["search", "--channels", "4", "--layers", "3", "--weights", shared, "--data", data];
+    const more = ["--budget", "4", "--population", "2", "--validation", "16", "--recalibrate", "8", "--json"];
+    const local = await cli([...args, ...more]);
+    assert.equal(local.code, 0, local.stderr);
+    const queued = await cli([...args, ...more, "--redis", url]);
+    assert.equal(queued.code, 0, queued.stderr);
+    const { evaluationsPerSecond: _a, ...l } = untimed(local.stdout);
+    const { evaluationsPerSecond: _b, ...q } = untimed(queued.stdout);
+    assert.deepEqual(q, l);
+    assert.equal(q.evaluations, 4);
+  });
+
   it("a worker killed with SIGKILL mid-job: its job goes to another worker, the result is complete and equal", async () => {
     for (const w of workers.splice(0)) w.kill("SIGKILL");
     const lines: string[] = [];
@@ -194,7 +226,7 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
       "hw",
       "sweep",
       "--samples",
-      "3000",
+      "1000",
       "--seed",
       "8",
       "--channels",
@@ -210,7 +242,7 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     await worker();
     const queued = await run;
     assert.equal(queued.code, 0, queued.stderr);
-    assert.deepEqual(JSON.parse(queued.stdout).metrics, sweep(3000, 8, "edge", 8, 5, digital).metrics);
+    assert.deepEqual(JSON.parse(queued.stdout).metrics, sweep(1000, 8, "edge", 8, 5, digital).metrics);
   });
 
   it("a job that fails (weights missing on the worker) fails the command with the job id, the file and the worker", async () => {

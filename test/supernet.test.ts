@@ -10,10 +10,12 @@ import { describe, it } from "node:test";
 import { makeBatch, NO_AUGMENT } from "../src/data/augment.js";
 import { loadSplit, take } from "../src/data/cifar10.js";
 import { Model } from "../src/engine/model.js";
+import { readWeightFile } from "../src/engine/safetensors.js";
+import { loadPreset } from "../src/hw/config.js";
 import { compileConfiguration } from "../src/hyper/compiler.js";
 import { hyperModel } from "../src/hyper/deploy.js";
 import { IrBuilder } from "../src/ir/builder.js";
-import { architectureFromConfiguration } from "../src/space/architecture.js";
+import { architectureFromConfiguration, resolveArchitecture } from "../src/space/architecture.js";
 import type { Configuration } from "../src/space/cell.js";
 import { PRIMITIVES } from "../src/space/primitives.js";
 import {
@@ -22,11 +24,13 @@ import {
   referenceArchitectures,
   Supernet,
   sampleArchitecture,
+  supernetAccuracy,
   trainSupernet,
 } from "../src/train/supernet.js";
 import { DARTS_RECIPE } from "../src/train/trainer.js";
 import { Rng } from "../src/util/rng.js";
-import { builtNetwork, randomTensor, writeSyntheticCifar } from "./helpers.js";
+import { CrossbarSimulator } from "../src/xbar/simulator.js";
+import { builtNetwork, randomTensor, runCli, writeSyntheticCifar } from "./helpers.js";
 
 const op = (name: string) => PRIMITIVES.indexOf(name as (typeof PRIMITIVES)[number]);
 /** Every edge of both cells `name`, except edge 0 of the normal cell: `first`. */
@@ -94,6 +98,49 @@ describe("supernet weight sharing", () => {
           const centre = i >= 1 && i <= 3 && j >= 1 && j <= 3;
           assert.equal(g[(c * 5 + i) * 5 + j], centre ? 1 : 0, `channel ${c} tap ${i},${j}`);
         }
+  });
+});
+
+describe("supernet deployment: one programming for every configuration", () => {
+  const net = new Supernet(4, 3, false, 11);
+  const x = randomTensor([4, 3, 32, 32], new Rng(3));
+  /** The integers of the layer whose weights are `shared` (a store tensor), as the configuration programs them. */
+  function integers(c: Configuration, shared: string, ranges = true): Int32Array {
+    const bound = net.bind(architectureFromConfiguration(c), false);
+    const sim = new CrossbarSimulator(bound.model, loadPreset("int8")).calibrate(
+      x,
+      128,
+      ranges ? net.weightRanges(bound) : undefined,
+    );
+    const param = bound.bindings.find((b) => b.shared === net.store.tensor(shared))!.param;
+    const node = bound.model.net.nodes.find((n) => n.kind === "conv" && n.param === param)!;
+    return sim.layers.get(node.id)!.q;
+  }
+  const centre = (q: Int32Array, channels: number) =>
+    Int32Array.from({ length: channels * 9 }, (_, i) => {
+      const [c, t] = [Math.floor(i / 9), i % 9];
+      return q[c * 25 + (Math.floor(t / 3) + 1) * 5 + (t % 3) + 1]!;
+    });
+
+  it("a 3×3 kernel gets the centre integers of its slot's 5×5, the pointwise stage the same integers, unfolded batch norm", () => {
+    const dw = "cells.0.slots.0.universal.dw1.weight";
+    const pw = "cells.0.slots.0.universal.pw1.weight";
+    const five = integers(uniform("sep_conv_5x5"), dw);
+    const channels = five.length / 25;
+    assert.deepEqual(integers(uniform("sep_conv_3x3"), dw), centre(five, channels));
+    assert.deepEqual(integers(uniform("dil_conv_3x3"), dw), centre(five, channels));
+    assert.deepEqual(integers(uniform("sep_conv_3x3"), pw), integers(uniform("sep_conv_5x5"), pw));
+    // Without the shared ranges the 3×3 kernel is quantized on its own maximum: other integers.
+    assert.notDeepEqual(integers(uniform("sep_conv_3x3"), dw, false), centre(five, channels));
+  });
+
+  it("unfolded batch norm computes what the folded network computes (float)", () => {
+    const arch = architectureFromConfiguration(uniform("sep_conv_3x3", "max_pool_3x3"));
+    const a = net.bind(arch, true).model.forward(x, { training: false }).logits.data;
+    const b = net.bind(arch, false).model.forward(x, { training: false }).logits.data;
+    // Folding reorders float32 products: a few ulps per layer.
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-4 * (1 + Math.abs(a[i]!)), `logit ${i}`);
   });
 });
 
@@ -190,6 +237,48 @@ describe("supernet training", () => {
         readFileSync(join(dir, "cut", "model.safetensors")),
       ),
     );
+  });
+
+  it("supernet eval: the trained weights' accuracy in float (as computed in process) and at int8, by name or configuration code", () => {
+    const weights = join(dir, "full", "model.safetensors");
+    const common = ["--channels", "4", "--layers", "3", "--weights", weights, "--data", join(dir, "data")];
+    const float = runCli(
+      "supernet",
+      "eval",
+      "--genotype",
+      "DARTS_V2",
+      ...common,
+      "--recalibrate",
+      "16",
+      "--json",
+    );
+    assert.equal(float.code, 0, float.stderr);
+    const net = new Supernet(4, 3, false, 0);
+    net.restore(readWeightFile(weights), weights);
+    const arch = resolveArchitecture("DARTS_V2");
+    // In process: the folded network; the command runs batch norm unfolded (a few ulps apart).
+    const expected = supernetAccuracy(net, arch, take(data.train, 16), data.test);
+    const f = JSON.parse(float.stdout);
+    assert.equal(f.accuracy, expected);
+    assert.deepEqual(f.supernet, { code: arch.code, recalibrationImages: 16 });
+    assert.equal(f.images, data.test.count);
+    const int8 = runCli(
+      "supernet",
+      "eval",
+      "--genotype",
+      arch.code!,
+      ...common,
+      "--preset",
+      "int8",
+      "--json",
+    );
+    assert.equal(int8.code, 0, int8.stderr);
+    const q = JSON.parse(int8.stdout);
+    assert.equal(q.preset, "int8");
+    assert.equal(q.supernet.recalibrationImages, data.train.count); // the default 2,000, capped by the data
+    assert.ok(q.accuracy >= 0 && q.accuracy <= 1);
+    // A code one digit short is named as a code, not read as a genotype.
+    assert.throws(() => resolveArchitecture(arch.code!.slice(0, 20)), /expected 21 hex digits/);
   });
 
   it("refuses a reference share above a quarter, naming the limit", () => {

@@ -29,7 +29,7 @@ import { individualLayout, inputCodes, type LogicalLayer, logicalWeight } from "
 import { exactIntegerLayer, type ProgrammedLayer, programLayer } from "../src/xbar/program.js";
 import { roundHalfAway } from "../src/xbar/quantize.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
-import { randomTensor, requiredNative } from "./helpers.js";
+import { randomTensor, requiredNative, SLOW_TIER } from "./helpers.js";
 
 const native = requiredNative(nativeKernels());
 
@@ -162,33 +162,37 @@ describe("crossbar simulator", () => {
       assert.ok(kinds.has(k), `no ${k} layer among ${[...kinds].join(", ")}`);
   });
 
-  it("with ideal devices and lossless converters equals the int8 reference bit for bit, on tiles and on the exact path", () => {
-    const { sim, inputs } = setup(
-      parseHardwareConfig(mergeConfig(tiles, { dac: { signedInputs: "two-phase" } })),
-    );
-    sim.program(1, 0, null, true);
-    let checked = 0;
-    for (const [id, l] of sim.layers) {
-      const x = inputs.get(id)!;
-      const want = integerReference(l, x, 6);
-      const p = sim.programmedLayer(id)!;
-      assert.ok(p.arrays >= 1 && p.planeWeight.length >= 3, "bit-serial phases on real tiles");
-      // The TypeScript twin, many times slower, on the first two images.
-      for (const [k, n] of native
-        ? ([
-            [native, 6],
-            [tsKernels, 2],
-          ] as const)
-        : ([[tsKernels, 6]] as const)) {
-        const xs = x.subarray(0, (x.length / 6) * n);
-        const ref = want.subarray(0, (want.length / 6) * n);
-        assert.deepEqual(runLayer(k, p, xs, n), ref, `${l.name} tiles (${k.name})`);
-        assert.deepEqual(runLayer(k, exactIntegerLayer(l), xs, n), ref, `${l.name} exact path (${k.name})`);
+  it(
+    "with ideal devices and lossless converters equals the int8 reference bit for bit, on tiles and on the exact path",
+    SLOW_TIER,
+    () => {
+      const { sim, inputs } = setup(
+        parseHardwareConfig(mergeConfig(tiles, { dac: { signedInputs: "two-phase" } })),
+      );
+      sim.program(1, 0, null, true);
+      let checked = 0;
+      for (const [id, l] of sim.layers) {
+        const x = inputs.get(id)!;
+        const want = integerReference(l, x, 6);
+        const p = sim.programmedLayer(id)!;
+        assert.ok(p.arrays >= 1 && p.planeWeight.length >= 3, "bit-serial phases on real tiles");
+        // The TypeScript twin, many times slower, on the first two images.
+        for (const [k, n] of native
+          ? ([
+              [native, 6],
+              [tsKernels, 2],
+            ] as const)
+          : ([[tsKernels, 6]] as const)) {
+          const xs = x.subarray(0, (x.length / 6) * n);
+          const ref = want.subarray(0, (want.length / 6) * n);
+          assert.deepEqual(runLayer(k, p, xs, n), ref, `${l.name} tiles (${k.name})`);
+          assert.deepEqual(runLayer(k, exactIntegerLayer(l), xs, n), ref, `${l.name} exact path (${k.name})`);
+        }
+        checked++;
       }
-      checked++;
-    }
-    assert.ok(checked > 20);
-  });
+      assert.ok(checked > 20);
+    },
+  );
 
   it("signed inputs as two's complement bits equal the int8 reference bit for bit (every signed layer, two images)", () => {
     const { sim, inputs } = setup(tiles);
@@ -208,35 +212,39 @@ describe("crossbar simulator", () => {
     assert.ok(checked >= 5, `${checked} signed layers`);
   });
 
-  it("analog pair subtraction with ideal devices and a lossless ADC equals the int8 reference bit for bit", () => {
-    const analog = config({
-      dac: { mode: "bit-serial" },
-      adc: { pairSubtraction: "analog" },
-      conductance: { gMin: 2, gMax: 40, cellBits: 3 },
-    });
-    const { sim, inputs } = setup(analog);
-    sim.program(1, 0, null, true);
-    for (const [id, l] of sim.layers) {
-      const p = sim.programmedLayer(id)!;
-      const digital = programLayer(l, individualLayout(l, 128, 6), tiles, new Rng(1));
-      assert.equal(p.colOut.length * 2, digital.colOut.length, `${l.name}: one readout per pair`);
-      assert.equal(p.g0, 0, "Gmin currents cancel in the subtraction");
-      const x = inputs.get(id)!;
-      const want = integerReference(l, x, 6);
-      // The TypeScript twin, many times slower, on the first two images.
-      for (const [k, n] of native
-        ? ([
-            [native, 6],
-            [tsKernels, 2],
-          ] as const)
-        : ([[tsKernels, 6]] as const))
-        assert.deepEqual(
-          runLayer(k, p, x.subarray(0, (x.length / 6) * n), n),
-          want.subarray(0, (want.length / 6) * n),
-          `${l.name} (${k.name})`,
-        );
-    }
-  });
+  it(
+    "analog pair subtraction with ideal devices and a lossless ADC equals the int8 reference bit for bit",
+    SLOW_TIER,
+    () => {
+      const analog = config({
+        dac: { mode: "bit-serial" },
+        adc: { pairSubtraction: "analog" },
+        conductance: { gMin: 2, gMax: 40, cellBits: 3 },
+      });
+      const { sim, inputs } = setup(analog);
+      sim.program(1, 0, null, true);
+      for (const [id, l] of sim.layers) {
+        const p = sim.programmedLayer(id)!;
+        const digital = programLayer(l, individualLayout(l, 128, 6), tiles, new Rng(1));
+        assert.equal(p.colOut.length * 2, digital.colOut.length, `${l.name}: one readout per pair`);
+        assert.equal(p.g0, 0, "Gmin currents cancel in the subtraction");
+        const x = inputs.get(id)!;
+        const want = integerReference(l, x, 6);
+        // The TypeScript twin, many times slower, on the first two images.
+        for (const [k, n] of native
+          ? ([
+              [native, 6],
+              [tsKernels, 2],
+            ] as const)
+          : ([[tsKernels, 6]] as const))
+          assert.deepEqual(
+            runLayer(k, p, x.subarray(0, (x.length / 6) * n), n),
+            want.subarray(0, (want.length / 6) * n),
+            `${l.name} (${k.name})`,
+          );
+      }
+    },
+  );
 
   it("a bipolar ADC (analog pair subtraction) rounds each pair once, within half a step, and clips nothing at full scale", () => {
     const analog = config({
@@ -288,7 +296,7 @@ describe("crossbar simulator", () => {
   });
 
   it("native and TypeScript kernels agree with read noise and a lossy ADC, pairs subtracted digitally or in analog", {
-    skip: !native,
+    skip: !native || SLOW_TIER.skip,
   }, () => {
     for (const pairSubtraction of ["digital", "analog"]) {
       const cfg = config({

@@ -1,18 +1,14 @@
 /** Accuracy evaluation shared by `memhyper eval` and `memhyper hyper eval`: options, run, one JSON schema. */
 import { type Command, Option } from "commander";
 import { loadSplit, resolveDataDir, type Split, take } from "../data/cifar10.js";
-import { Model } from "../engine/model.js";
-import { loadModelWeights } from "../engine/safetensors.js";
-import type { Tensor } from "../engine/tensor.js";
 import { describeConfig, type HardwareConfig, PRESETS, resolveHardwareConfig } from "../hw/config.js";
-import { buildNetwork } from "../ir/network.js";
+import { type Deployment, deploy, INDIVIDUAL } from "../hyper/deployment.js";
 import { contentHash, datasetFiles } from "../queue/tasks.js";
 import type { Architecture } from "../space/architecture.js";
 import { accuracySummary, EVAL_BATCH, type HardwareAccuracy, hardwareAccuracy } from "../xbar/accuracy.js";
-import type { CrossbarSimulator } from "../xbar/simulator.js";
 import type { NetOptions } from "./common.js";
 import { makeOut, parseIntOption } from "./output.js";
-import { chunks, onQueue } from "./queue.js";
+import { addRedisOption, chunks, onQueue } from "./queue.js";
 
 export interface EvalOptions extends NetOptions {
   redis?: string;
@@ -26,7 +22,7 @@ export interface EvalOptions extends NetOptions {
 }
 
 export function addEvalOptions(cmd: Command): Command {
-  return cmd
+  return addRedisOption(cmd)
     .requiredOption("--weights <file>", "safetensors weights (reference names)")
     .option("--data <dir>", "CIFAR-10 binary directory")
     .option("--limit <n>", "first N test images (file order)", parseIntOption("limit", 1, 10000))
@@ -38,49 +34,34 @@ export function addEvalOptions(cmd: Command): Command {
     .option("--seed <n>", "seed of the device programming", parseIntOption("seed", 0, 2 ** 32 - 1), 0);
 }
 
-/** How the hypernetwork (or another deployment) stands in for the architecture's own. */
-export interface EvalTarget {
-  /** The float network to run for fp32 (default: the architecture's own). */
-  floatModel?(model: Model): Model;
-  /** The calibrated simulator (default: the architecture on individual deployment). */
-  simulator?(model: Model, cfg: HardwareConfig, calibration: Tensor): CrossbarSimulator;
-  /** Extra fields of the JSON result and the first line of the human output. */
-  readonly describe: Record<string, unknown>;
-  readonly title: string;
-}
-
-/** The test images to score (the first --limit in file order) and, for a quantized preset, the training images to calibrate on. */
-export function evalData(o: EvalOptions, cfg: HardwareConfig): { test: Split; train: Split | null } {
+/**
+ * The test images to score (the first --limit in file order) and, for a quantized preset or
+ * the supernet's recalibration, the training images.
+ */
+export function evalData(
+  o: EvalOptions,
+  cfg: HardwareConfig,
+  deployment: Deployment,
+): { test: Split; train: Split | null } {
   const dir = resolveDataDir(o.data);
   const test = loadSplit(dir, "test");
-  return { test: o.limit ? take(test, o.limit) : test, train: cfg.quantize ? loadSplit(dir, "train") : null };
+  const needsTrain = cfg.quantize || deployment.kind === "supernet";
+  return { test: o.limit ? take(test, o.limit) : test, train: needsTrain ? loadSplit(dir, "train") : null };
 }
 
-export async function runEval(o: EvalOptions, arch: Architecture, target?: EvalTarget): Promise<void> {
+export async function runEval(
+  o: EvalOptions,
+  arch: Architecture,
+  deployment: Deployment = INDIVIDUAL,
+): Promise<void> {
   const out = makeOut(!!o.json);
   const cfg = resolveHardwareConfig(o.preset, o.config);
-  const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
-  loadModelWeights(model, o.weights);
-  const { test: split, train } = evalData(o, cfg);
+  const data = evalData(o, cfg, deployment);
   const started = Date.now();
-  const evaluated = !cfg.quantize && target?.floatModel ? target.floatModel(model) : model;
-  const r =
-    o.redis && cfg.quantize && !target
-      ? await queuedAccuracy(o, cfg, split.count)
-      : hardwareAccuracy(
-          evaluated,
-          cfg,
-          { test: split, train },
-          {
-            trials: o.trials,
-            seed: o.seed,
-            ...(target?.simulator ? { simulator: (calib) => target.simulator!(model, cfg, calib) } : {}),
-            onTrial: (t, acc) => {
-              if (!o.json && o.trials > 1)
-                out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
-            },
-          },
-        );
+  const r = await deployedAccuracy(o, arch, cfg, data, deployment, (t, acc) => {
+    if (!o.json && o.trials > 1) out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
+  });
+  const code = arch.code;
   const result = {
     accuracy: r.accuracy,
     std: r.std,
@@ -89,7 +70,12 @@ export async function runEval(o: EvalOptions, arch: Architecture, target?: EvalT
     preset: cfg.name,
     perTrial: r.perTrial,
     seconds: (Date.now() - started) / 1000,
-    ...(target?.describe ?? {}),
+    ...(deployment.kind === "hypernetwork"
+      ? { hypernetwork: { variant: deployment.spec.variant, code } }
+      : {}),
+    ...(deployment.kind === "supernet"
+      ? { supernet: { code, recalibrationImages: Math.min(deployment.recalibrate, data.train!.count) } }
+      : {}),
     config: {
       ...cfg,
       genotype: arch.label,
@@ -100,11 +86,45 @@ export async function runEval(o: EvalOptions, arch: Architecture, target?: EvalT
     },
   };
   out.result(result, () => {
+    const through =
+      deployment.kind === "hypernetwork"
+        ? ` through the ${deployment.spec.variant}-variant hypernetwork`
+        : deployment.kind === "supernet"
+          ? ` on the supernet's shared weights (batch norm recalibrated on ${result.supernet?.recalibrationImages} training images)`
+          : "";
     out.line(
-      `${arch.label}${target ? ` ${target.title}` : ""} on ${cfg.name}: accuracy ${(100 * r.accuracy).toFixed(4)}% ± ${(100 * r.std).toFixed(4)} on ${r.images} test images (${r.trials} trial${r.trials > 1 ? "s" : ""}, ${result.seconds.toFixed(1)} s)`,
+      `${arch.label}${through} on ${cfg.name}: accuracy ${(100 * r.accuracy).toFixed(4)}% ± ${(100 * r.std).toFixed(4)} on ${r.images} test images (${r.trials} trial${r.trials > 1 ? "s" : ""}, ${result.seconds.toFixed(1)} s)`,
     );
     out.line(`preset ${cfg.name}: ${cfg.description}`);
     if (cfg.quantize) out.line(describeConfig(cfg));
+  });
+}
+
+/**
+ * Accuracy of trained weights on the hardware of a deployment, here or (with --redis, on a
+ * quantized preset) on the queue's workers.
+ */
+export async function deployedAccuracy(
+  o: EvalOptions,
+  arch: Architecture,
+  cfg: HardwareConfig,
+  data: { test: Split; train: Split | null },
+  deployment: Deployment,
+  onTrial: (trial: number, accuracy: number) => void,
+): Promise<HardwareAccuracy> {
+  if (o.redis && cfg.quantize) return queuedAccuracy(o, cfg, data.test.count, deployment);
+  const deployed = deploy(deployment, {
+    arch,
+    channels: o.channels,
+    layers: o.layers,
+    weights: o.weights,
+    train: () => data.train!,
+  });
+  return hardwareAccuracy(deployed.float, cfg, data, {
+    trials: o.trials,
+    seed: o.seed,
+    simulator: (calib) => deployed.simulator(cfg, calib),
+    onTrial,
   });
 }
 
@@ -113,6 +133,7 @@ async function queuedAccuracy(
   o: EvalOptions,
   cfg: HardwareConfig,
   images: number,
+  deployment: Deployment,
 ): Promise<HardwareAccuracy> {
   const dir = resolveDataDir(o.data);
   const common = {
@@ -126,6 +147,7 @@ async function queuedAccuracy(
     datasetSha256: contentHash(datasetFiles(dir)),
     limit: o.limit ?? null,
     config: cfg,
+    deployment,
   };
   const ranges = chunks(images, EVAL_BATCH);
   const jobs = Array.from({ length: o.trials }, (_, trial) =>

@@ -3,14 +3,12 @@
 import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
-import { Model } from "../engine/model.js";
-import { decodeSafetensors, loadModelWeights } from "../engine/safetensors.js";
-import type { Tensor } from "../engine/tensor.js";
+import { decodeSafetensors } from "../engine/safetensors.js";
 import { platformOf, resolveHardwareConfig } from "../hw/config.js";
 import { histogramSvg } from "../hw/sweep.js";
 import { type CompiledConfiguration, compileConfiguration, formatListing } from "../hyper/compiler.js";
 import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
-import { hyperModel, hyperSimulator } from "../hyper/deploy.js";
+import { type Deployment, INDIVIDUAL } from "../hyper/deployment.js";
 import { type HyperSpec, VARIANTS } from "../hyper/hardware.js";
 import { type AblationRow, ablation, baselineSettings, LEVERS } from "../hyper/levers.js";
 import { reconfigure } from "../hyper/reconfigure.js";
@@ -22,7 +20,6 @@ import {
   ratioSweepResult,
 } from "../hyper/sweep.js";
 import { checkEquivalence, type EquivalenceCase, welchTest } from "../hyper/verify.js";
-import { buildNetwork } from "../ir/network.js";
 import { concatValues } from "../queue/tasks.js";
 import {
   type Architecture,
@@ -35,11 +32,9 @@ import type { SpaceView } from "../space/sample.js";
 import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { Rng } from "../util/rng.js";
-import { hardwareAccuracy } from "../xbar/accuracy.js";
 import { devicesAreIdeal } from "../xbar/program.js";
-import { CrossbarSimulator } from "../xbar/simulator.js";
 import { addHardwareOptions, type HardwareOptions, hardwareFromOptions } from "./common.js";
-import { addEvalOptions, type EvalOptions, evalData, runEval } from "./eval.js";
+import { addEvalOptions, deployedAccuracy, type EvalOptions, evalData, runEval } from "./eval.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
 import { chunks, onQueue, SWEEP_CHUNK } from "./queue.js";
 
@@ -427,20 +422,41 @@ export function registerHyper(program: Command): void {
     .requiredOption("--to <arch>", "architecture to switch to")
     .option("--from-weights <file>", "weights programmed now (arrays whose weights do not change are kept)")
     .option("--to-weights <file>", "weights to program")
+    .option(
+      "--shared",
+      "the supernet's shared weights (memhyper supernet train): programmed once, nothing to rewrite",
+    )
     .action(
       (
         o: HyperOptions &
-          HardwareOptions & { from: string; to: string; fromWeights?: string; toWeights?: string },
+          HardwareOptions & {
+            from: string;
+            to: string;
+            fromWeights?: string;
+            toWeights?: string;
+            shared?: boolean;
+          },
       ) => {
         const out = makeOut(!!o.json);
         if (!!o.fromWeights !== !!o.toWeights)
           throw new UsageError("give both --from-weights and --to-weights, or neither");
+        if (o.shared && o.fromWeights)
+          throw new UsageError(
+            "--shared means one set of weights for both: drop --from-weights and --to-weights",
+          );
+        if (o.shared && o.variant !== "edge")
+          throw new UsageError("the supernet's shared weights are the edge variant's: drop --variant node");
         const hardware = hardwareFromOptions(o);
         const toArch = resolveArchitecture(o.to);
         const from = compileConfiguration(spec(o), resolveArchitecture(o.from));
         const to = compileConfiguration(spec(o), toArch);
-        const same = sameWeightsOf(o.fromWeights, o.toWeights);
-        const r = reconfigure(from, to, toArch, hardware, same);
+        const r = reconfigure(
+          from,
+          to,
+          toArch,
+          hardware,
+          o.shared ? "shared" : sameWeightsOf(o.fromWeights, o.toWeights),
+        );
         out.result({ ...spec(o), preset: hardware.config.name, hardware: hardware.config, ...r }, () => {
           out.line(
             `${r.from} → ${r.to} on the ${o.variant}-variant hypernetwork (C=${o.channels}, L=${o.layers})`,
@@ -450,11 +466,18 @@ export function registerHyper(program: Command): void {
               ["", "hypernetwork", "individual deployment"],
               [
                 ["hardware", "same chip", `new chip of ${r.individual.newHardwareAreaMm2.toFixed(2)} mm²`],
-                ["switch settings changed", r.switchChanges.length, "–"],
+                ["weights", r.shared ? "shared (supernet)" : "the architecture's own", "its own"],
+                ["switch settings changed", `${r.switchChanges.length} (${r.switchBits} bits)`, "–"],
+                ["periphery registers set", r.registers.total, r.registers.total],
+                [
+                  "configuration energy µJ / time µs",
+                  `${r.configurationWriteEnergyUj.toPrecision(3)} / ${r.configurationWriteTimeUs.toPrecision(3)}`,
+                  "–",
+                ],
                 ["arrays written", `${r.arraysRewritten} of ${r.arraysTotal} active`, r.individual.arrays],
-                ["cells written", r.cellsWritten, r.individual.cellsWritten],
-                ["write energy µJ", r.writeEnergyUj.toFixed(3), r.individual.writeEnergyUj.toFixed(3)],
-                ["write time µs", r.writeTimeUs.toFixed(1), r.individual.writeTimeUs.toFixed(1)],
+                ["devices written", r.deviceWrites, r.individual.cellsWritten],
+                ["device write energy µJ", r.writeEnergyUj.toFixed(3), r.individual.writeEnergyUj.toFixed(3)],
+                ["device write time µs", r.writeTimeUs.toFixed(1), r.individual.writeTimeUs.toFixed(1)],
               ],
             ),
           );
@@ -468,16 +491,9 @@ export function registerHyper(program: Command): void {
         .command("eval")
         .description("CIFAR-10 accuracy through the configured hypernetwork, under any preset"),
     ).requiredOption("--genotype <arch>", "architecture whose weights are given"),
-  ).action((o: HyperOptions & EvalOptions) => {
-    const arch = resolveArchitecture(o.genotype);
-    const c = compileConfiguration(spec(o), arch);
-    return runEval(o, arch, {
-      title: `through the ${o.variant}-variant hypernetwork`,
-      describe: { hypernetwork: { variant: o.variant, code: c.code } },
-      floatModel: (m) => hyperModel(c, m),
-      simulator: (m, cfg, calib) => hyperSimulator(c, new CrossbarSimulator(m, cfg).calibrate(calib), cfg),
-    });
-  });
+  ).action((o: HyperOptions & EvalOptions) =>
+    runEval(o, resolveArchitecture(o.genotype), { kind: "hypernetwork", spec: spec(o) }),
+  );
 
   addEvalOptions(
     addHyperOptions(
@@ -487,7 +503,7 @@ export function registerHyper(program: Command): void {
           "slow statistical check on trained weights: accuracy over noisy trials on individual deployment and on the hypernetwork, Welch's t-test",
         ),
     ).requiredOption("--genotype <arch>", "architecture whose weights are given"),
-  ).action((o: HyperOptions & EvalOptions) => {
+  ).action(async (o: HyperOptions & EvalOptions) => {
     const out = makeOut(!!o.json);
     const arch = resolveArchitecture(o.genotype);
     const c = compileConfiguration(spec(o), arch);
@@ -497,23 +513,14 @@ export function registerHyper(program: Command): void {
         `preset ${cfg.name} has no device noise, so every trial is the same: choose a noisy preset (rram, pcm, analog-chain), or use 'hyper verify' for exact equality`,
       );
     if (o.trials < 3) throw new UsageError(`--trials must be at least 3 for a t-test, got ${o.trials}`);
-    const model = new Model(buildNetwork(arch, { channels: o.channels, layers: o.layers }));
-    loadModelWeights(model, o.weights);
-    const data = evalData(o, cfg);
+    const data = evalData(o, cfg, INDIVIDUAL);
     const started = Date.now();
-    const run = (name: string, simulator?: (calib: Tensor) => CrossbarSimulator) =>
-      hardwareAccuracy(model, cfg, data, {
-        trials: o.trials,
-        seed: o.seed,
-        ...(simulator ? { simulator } : {}),
-        onTrial: (t, acc) => {
-          if (!o.json) out.line(`  ${name} trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
-        },
+    const run = (name: string, deployment: Deployment) =>
+      deployedAccuracy(o, arch, cfg, data, deployment, (t, acc) => {
+        if (!o.json) out.line(`  ${name} trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
       });
-    const individual = run("individual");
-    const hypernetwork = run("hypernetwork", (calib) =>
-      hyperSimulator(c, new CrossbarSimulator(model, cfg).calibrate(calib), cfg),
-    );
+    const individual = await run("individual", INDIVIDUAL);
+    const hypernetwork = await run("hypernetwork", { kind: "hypernetwork", spec: spec(o) });
     const welch = welchTest(individual.perTrial, hypernetwork.perTrial);
     const summary = (r: typeof individual) => ({ accuracy: r.accuracy, std: r.std, perTrial: r.perTrial });
     const result = {

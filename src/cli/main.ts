@@ -8,6 +8,7 @@ import { registerHw } from "./hw.js";
 import { registerHyper } from "./hyper.js";
 import { registerNet } from "./net.js";
 import { registerWorker } from "./queue.js";
+import { registerSearch } from "./search.js";
 import { registerSpace } from "./space.js";
 import { registerSupernet } from "./supernet.js";
 import { registerTrain } from "./train.js";
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerNet(program);
   registerTrain(program);
   registerSupernet(program);
+  registerSearch(program);
   registerData(program);
   registerBench(program);
   registerHw(program);

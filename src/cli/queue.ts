@@ -1,7 +1,7 @@
 /** `memhyper worker` and the `--redis` option of the commands whose work spreads over a queue. */
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { DEFAULT_LOCK_MS, runOnQueue, startWorker } from "../queue/queue.js";
+import { DEFAULT_LOCK_MS } from "../queue/limits.js";
 import type { Job } from "../queue/tasks.js";
 import { workerName } from "../queue/tasks.js";
 import { parseIntOption } from "./output.js";
@@ -23,8 +23,14 @@ export async function onQueue<R>(url: string, jobs: readonly Job[], json: boolea
       ? new SingleBar({ format: "queue {bar} {value}/{total} jobs", stream: process.stderr })
       : null;
   bar?.start(jobs.length, 0);
+  const { runOnQueue } = await import("../queue/queue.js"); // BullMQ loads only for queued work
   try {
-    return await runOnQueue<R>(url, jobs, (done) => bar?.update(done));
+    return await runOnQueue<R>(
+      url,
+      jobs,
+      (done) => bar?.update(done),
+      (message) => process.stderr.write(`notice: ${message}\n`),
+    );
   } finally {
     bar?.stop();
   }
@@ -53,6 +59,7 @@ export function registerWorker(program: Command): void {
       DEFAULT_LOCK_MS,
     )
     .action(async (o: { redis: string; concurrency: number; data?: string; lockMs: number }) => {
+      const { startWorker } = await import("../queue/queue.js");
       const worker = await startWorker(o.redis, {
         concurrency: o.concurrency,
         lockMs: o.lockMs,

@@ -1,18 +1,22 @@
 /** `memhyper supernet …`: the weight-sharing supernet on the edge-variant hypernetwork. */
 import { join } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { hyperHardware } from "../hyper/hardware.js";
 import { fullNetwork } from "../hyper/network.js";
 import { countParams } from "../ir/count.js";
+import { resolveArchitecture } from "../space/architecture.js";
 import {
   MAX_REFERENCE_SHARE,
   REFERENCE_ARCHITECTURES,
+  SAMPLING_VIEWS,
+  type SamplingView,
   type SupernetOptions,
   trainSupernet,
 } from "../train/supernet.js";
 import { DARTS_RECIPE, type TrainRecipe } from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { addSizeOptions, type NetOptions } from "./common.js";
+import { addNetOptions, addSizeOptions, type NetOptions } from "./common.js";
+import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption } from "./output.js";
 import { addRecipeOptions, parseFloatOption, recipeOf, withTrainingProgress } from "./train.js";
 
@@ -52,12 +56,19 @@ export function registerSupernet(program: Command): void {
       parseIntOption("recalibrate", 2, 50000),
       2000,
     )
+    .addOption(
+      new Option("--view <v>", "views the other batches sample: both (half each), genotype or edge")
+        .choices(SAMPLING_VIEWS)
+        .default("both"),
+    )
     .action((o: NetOptions & Record<string, unknown>) => {
       const out = makeOut(!!o.json);
       const recipe = recipeOf(o);
       const options: SupernetOptions = {
         referenceShare: o.referenceShare as number,
         recalibrationImages: o.recalibrate as number,
+        // "both" stays implicit: a run's identity (checked on --resume) predates the option.
+        ...(o.view !== "both" ? { view: o.view as SamplingView } : {}),
       };
       const outDir = o.out as string;
       const started = Date.now();
@@ -89,4 +100,22 @@ export function registerSupernet(program: Command): void {
         );
       });
     });
+  addEvalOptions(
+    addNetOptions(
+      supernet
+        .command("eval")
+        .description(
+          "CIFAR-10 accuracy of one architecture on the supernet's shared weights (its batch norm recalibrated on training images), in float or on simulated crossbars",
+        ),
+    ),
+  )
+    .option(
+      "--recalibrate <n>",
+      "first N training images that recalibrate the architecture's batch-norm statistics",
+      parseIntOption("recalibrate", 2, 50000),
+      2000,
+    )
+    .action((o: EvalOptions & { recalibrate: number }) =>
+      runEval(o, resolveArchitecture(o.genotype), { kind: "supernet", recalibrate: o.recalibrate }),
+    );
 }

@@ -32,7 +32,6 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { addNetOptions, type NetOptions } from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
-import { addRedisOption } from "./queue.js";
 
 export const parseFloatOption =
   (name: string, min: number, max: number) =>
@@ -303,15 +302,13 @@ export function registerTrain(program: Command): void {
       );
     });
 
-  addRedisOption(
-    addEvalOptions(
-      addNetOptions(
-        program
-          .command("eval")
-          .description(
-            "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
-          ),
-      ),
+  addEvalOptions(
+    addNetOptions(
+      program
+        .command("eval")
+        .description(
+          "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
+        ),
     ),
   ).action((o: EvalOptions) => runEval(o, resolveArchitecture(o.genotype)));
 }

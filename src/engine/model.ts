@@ -173,9 +173,15 @@ export class Model {
   private readonly pool = new BufferPool();
   private readonly plans = new Map<PlanMode, PlanStep[]>();
 
+  /**
+   * `foldBatchNorm: false` keeps every batch norm a per-channel scale and offset after its
+   * convolution in inference too (the weights an executor sees are the raw ones): weights
+   * shared by many configurations, each with its own statistics, program the same devices.
+   */
   constructor(
     readonly net: Network,
     seed = 0,
+    readonly options: { readonly foldBatchNorm?: boolean } = {},
   ) {
     const rng = new Rng(seed);
     for (const p of net.params) {
@@ -224,7 +230,7 @@ export class Model {
     const fusedRelu = fusedRelus(net, (n) => !skip(n.id));
     // bn id → the conv it folds into
     const foldedBn = new Map<number, number>();
-    if (!training)
+    if (!training && this.options.foldBatchNorm !== false)
       for (const n of net.nodes)
         if (n.kind === "conv" && only(n.id, "bn")) foldedBn.set(readers[n.id]![0]!, n.id);
     const foldOf = new Map([...foldedBn].map(([bn, conv]) => [conv, bn]));

@@ -134,6 +134,11 @@ export function saveModel(model: Model, path: string, metadata: Record<string, s
  * progress can be evaluated from its checkpoint.
  */
 export function loadModelWeights(model: Model, path: string): Record<string, string> {
+  return applyRecords(model, readWeightFile(path), path);
+}
+
+/** A weights file, decoded; a missing or unreadable one is a WeightFileError naming the path. */
+export function readWeightFile(path: string): ReturnType<typeof decodeSafetensors> {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -142,7 +147,7 @@ export function loadModelWeights(model: Model, path: string): Record<string, str
       `cannot read weights '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check the --weights path`,
     );
   }
-  return applyRecords(model, decodeSafetensors(buf, path), path);
+  return decodeSafetensors(buf, path);
 }
 
 export function applyRecords(

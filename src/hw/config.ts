@@ -147,6 +147,13 @@ export const HardwareConfigSchema = z
          * configuration that needs more time-multiplexes the pool.
          */
         poolInputsPerNode: int(1, 5),
+        /**
+         * Width of a periphery register that a configuration sets (a batch norm's per-channel
+         * scale or offset, a layer's input scale, an array's ADC range).
+         */
+        registerBits: int(4, 64),
+        /** Bits the configuration bus writes per clock cycle (switch settings and registers). */
+        configurationBusBits: int(1, 4096),
       })
       .strict(),
     /** Where each number comes from, by field path (e.g. "conductance.gMax"). */

@@ -56,6 +56,8 @@ export interface ProgramStep {
 export interface Switch {
   readonly name: string;
   readonly value: string | number;
+  /** Configuration bits that hold the setting: ⌈log2(choices)⌉. */
+  readonly bits: number;
 }
 
 export interface CompiledConfiguration {
@@ -167,20 +169,23 @@ function settingFor(slot: Slot, reduction: boolean, o: CellOp | undefined): Slot
 function switchesOf(s: SlotSetting): Switch[] {
   const p = s.slot.path;
   const out: Switch[] = [];
-  if (s.slot.sources.length > 1) out.push({ name: `${p}.mux.in`, value: s.source ?? "open" });
-  out.push({ name: `${p}.mux.out`, value: s.unit ?? "open" });
-  for (const u of s.slot.units) out.push({ name: `${p}.power.${u}`, value: u === s.unit ? "on" : "off" });
+  const choose = (name: string, value: string | number, choices: number) =>
+    out.push({ name, value, bits: Math.ceil(Math.log2(choices)) });
+  // A MUX chooses among its inputs or none (open).
+  if (s.slot.sources.length > 1) choose(`${p}.mux.in`, s.source ?? "open", s.slot.sources.length + 1);
+  choose(`${p}.mux.out`, s.unit ?? "open", s.slot.units.length + 1);
+  for (const u of s.slot.units) choose(`${p}.power.${u}`, u === s.unit ? "on" : "off", 2);
   if (s.universal) {
     const u = s.universal;
-    out.push(
-      { name: `${p}.universal.rows`, value: u.kernel === 3 ? "centre-9" : "all-25" },
-      { name: `${p}.universal.dilation`, value: u.dilation },
-      { name: `${p}.universal.stride`, value: u.stride },
-      { name: `${p}.universal.stage2`, value: u.stage2 ? "on" : "bypass" },
-    );
+    choose(`${p}.universal.rows`, u.kernel === 3 ? "centre-9" : "all-25", 2);
+    choose(`${p}.universal.dilation`, u.dilation, 2);
+    choose(`${p}.universal.stride`, u.stride, 2);
+    choose(`${p}.universal.stage2`, u.stage2 ? "on" : "bypass", 2);
   }
-  if (s.pool)
-    out.push({ name: `${p}.pool.mode`, value: s.pool }, { name: `${p}.pool.stride`, value: s.stride });
+  if (s.pool) {
+    choose(`${p}.pool.mode`, s.pool, 2);
+    choose(`${p}.pool.stride`, s.stride, 2);
+  }
   return out;
 }
 

@@ -9,13 +9,8 @@ import { randomUUID } from "node:crypto";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Job, Queue, QueueEvents, Worker } from "bullmq";
+import { CONNECT_TIMEOUT_MS, MAX_STALLED, QUEUE_NAME } from "./limits.js";
 import { type Envelope, fingerprint, type Job as MemhyperJob } from "./tasks.js";
-
-export const QUEUE_NAME = "memhyper";
-/** How long a silent worker keeps a job before it counts as stalled and goes to another worker. */
-export const DEFAULT_LOCK_MS = 60_000;
-export const MAX_STALLED = 3;
-const CONNECT_TIMEOUT_MS = 5_000;
 
 export class QueueError extends Error {
   override name = "QueueError";
@@ -68,12 +63,13 @@ async function reachable<T extends { waitUntilReady(): Promise<unknown> }>(what:
 
 /**
  * Runs the jobs on the queue's workers and returns their results in job order. `onDone` is
- * called as each finishes (a progress bar).
+ * called as each finishes (a progress bar); `notice` hears when no worker is connected yet.
  */
 export async function runOnQueue<R>(
   url: string,
   jobs: readonly MemhyperJob[],
   onDone?: (done: number, total: number) => void,
+  notice?: (message: string) => void,
 ): Promise<R[]> {
   const opts = { connection: connection(url) };
   const queue = await reachable(new Queue(QUEUE_NAME, opts), url);
@@ -96,6 +92,10 @@ export async function runOnQueue<R>(
         },
       })),
     );
+    if ((await queue.getWorkers()).length === 0)
+      notice?.(
+        `no memhyper worker is connected to ${url}: its ${jobs.length === 1 ? "job waits" : `${jobs.length} jobs wait`} until one starts (memhyper worker --redis ${url})`,
+      );
     let done = 0;
     const results = await Promise.all(
       added.map(async (job: Job) => {

@@ -10,18 +10,17 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { loadSplit, slice, TEST_FILE, TRAIN_FILES, take } from "../data/cifar10.js";
 import { nativeKernels } from "../engine/kernels/index.js";
-import { Model } from "../engine/model.js";
-import { loadModelWeights } from "../engine/safetensors.js";
 import { type HardwareConfig, hardwareOf, parseHardwareConfig } from "../hw/config.js";
 import { SWEEP_METRICS, type SweepMetric, sweepValues } from "../hw/sweep.js";
+import { type Deployment, deploy } from "../hyper/deployment.js";
 import type { HyperSpec } from "../hyper/hardware.js";
 import { RATIO_METRICS, type RatioMetric, ratioValues } from "../hyper/sweep.js";
-import { buildNetwork } from "../ir/network.js";
+import { type ArchitectureScorer, architectureScorer, type ScoreSetup } from "../search/objectives.js";
 import { resolveArchitecture } from "../space/architecture.js";
+import { decodeConfiguration } from "../space/code.js";
 import type { SpaceView } from "../space/sample.js";
 import { VERSION } from "../version.js";
 import { calibrationImages, trialCorrect } from "../xbar/accuracy.js";
-import { CrossbarSimulator } from "../xbar/simulator.js";
 
 /** What must match between the enqueuing machine and a worker for results to be bit-identical. */
 export interface Fingerprint {
@@ -99,9 +98,21 @@ export interface EvalJob {
   readonly datasetSha256: string;
   readonly limit: number | null;
   readonly config: HardwareConfig;
+  /** How the weights reach the hardware (individual, hypernetwork, supernet). */
+  readonly deployment: Deployment;
 }
 
-export type Job = SweepJob | HyperSweepJob | EvalJob;
+/** One architecture of `memhyper search`: its accuracy on the shared weights and its cost. */
+export interface SearchJob {
+  readonly kind: "search";
+  readonly code: string;
+  readonly setup: ScoreSetup;
+  readonly weightsSha256: string;
+  readonly datasetSha256: string;
+  readonly config: HardwareConfig;
+}
+
+export type Job = SweepJob | HyperSweepJob | EvalJob | SearchJob;
 
 /** What a job carries besides its work: who may run it. */
 export interface Envelope {
@@ -136,6 +147,9 @@ export function runJob(envelope: Envelope, ctx: WorkerContext): unknown {
       return ratioValues(job.spec, job.from, job.to, job.seed, job.view, hw());
     case "eval":
       return { correct: evalChunk(job, ctx) };
+    case "search":
+      checkInputs(job.setup.weights, job.weightsSha256, job.datasetSha256, ctx);
+      return searchScorer(job, ctx).score(decodeConfiguration(job.code));
   }
 }
 
@@ -145,33 +159,62 @@ export function workerName(): string {
 
 /** Correct test images of one trial in [from, to): the same devices and noise as the local run's. */
 function evalChunk(job: EvalJob, ctx: WorkerContext): number {
-  let weights: Buffer;
-  try {
-    weights = readFileSync(job.weights);
-  } catch {
-    throw new JobError(
-      `worker ${workerName()}: weights file ${job.weights} not found; copy it there (or share the folder) with the same path`,
-    );
-  }
-  if (createHash("sha256").update(weights).digest("hex") !== job.weightsSha256)
-    throw new JobError(
-      `worker ${workerName()}: ${job.weights} differs from the enqueuing machine's file (SHA-256)`,
-    );
-  if (contentHash(datasetFiles(ctx.dataDir)) !== job.datasetSha256)
-    throw new JobError(
-      `worker ${workerName()}: the CIFAR-10 files in ${ctx.dataDir} differ from the enqueuing machine's (SHA-256); give the worker --data with the same dataset`,
-    );
-  const model = new Model(
-    buildNetwork(resolveArchitecture(job.arch), { channels: job.channels, layers: job.layers }),
-  );
-  loadModelWeights(model, job.weights);
+  checkInputs(job.weights, job.weightsSha256, job.datasetSha256, ctx);
   const train = loadSplit(ctx.dataDir, "train");
   const fullTest = loadSplit(ctx.dataDir, "test");
   const test = job.limit ? take(fullTest, job.limit) : fullTest;
   const calib = calibrationImages(train, job.config);
-  const sim = new CrossbarSimulator(model, job.config).calibrate(calib);
+  const deployed = deploy(job.deployment, {
+    arch: resolveArchitecture(job.arch),
+    channels: job.channels,
+    layers: job.layers,
+    weights: job.weights,
+    train: () => train,
+  });
+  const sim = deployed.simulator(job.config, calib);
   sim.program(job.seed, job.trial, calib);
   return trialCorrect(sim, slice(test, job.from, job.to), job.from);
+}
+
+/** The weights and the dataset a job was enqueued with are the ones this worker reads. */
+function checkInputs(
+  weightsPath: string,
+  weightsSha256: string,
+  datasetSha256: string,
+  ctx: WorkerContext,
+): void {
+  let weights: Buffer;
+  try {
+    weights = readFileSync(weightsPath);
+  } catch {
+    throw new JobError(
+      `worker ${workerName()}: weights file ${weightsPath} not found; copy it there (or share the folder) with the same path`,
+    );
+  }
+  if (createHash("sha256").update(weights).digest("hex") !== weightsSha256)
+    throw new JobError(
+      `worker ${workerName()}: ${weightsPath} differs from the enqueuing machine's file (SHA-256)`,
+    );
+  if (contentHash(datasetFiles(ctx.dataDir)) !== datasetSha256)
+    throw new JobError(
+      `worker ${workerName()}: the CIFAR-10 files in ${ctx.dataDir} differ from the enqueuing machine's (SHA-256); give the worker --data with the same dataset`,
+    );
+}
+
+/** The scorer of a search's jobs, kept while the worker's jobs share its setup (loading the supernet takes a second). */
+let cachedScorer: { key: string; scorer: ArchitectureScorer } | null = null;
+function searchScorer(job: SearchJob, ctx: WorkerContext): ArchitectureScorer {
+  const key = JSON.stringify([job.setup, job.config, job.weightsSha256, ctx.dataDir]);
+  if (cachedScorer?.key !== key)
+    cachedScorer = {
+      key,
+      scorer: architectureScorer(
+        job.setup,
+        hardwareOf(parseHardwareConfig(job.config)),
+        loadSplit(ctx.dataDir, "train"),
+      ),
+    };
+  return cachedScorer.scorer;
 }
 
 export type SweepValues = Record<SweepMetric, number[]>;

@@ -40,6 +40,8 @@ export function resolveArchitecture(spec: string): Architecture {
   if (findCatalogueEntry(text))
     return architectureFromGenotype(findCatalogueEntry(text)!.name, catalogueGenotype(text));
   if (isConfigurationCode(text)) return architectureFromConfiguration(decodeConfiguration(text));
+  // A run of hex digits of the wrong length is a mistyped code, not a genotype: say so.
+  if (/^(0x)?(?=[a-f]*\d)[0-9a-f]{10,40}$/i.test(text)) decodeConfiguration(text);
   if (existsSync(text) && statSync(text).isFile()) return fromFile(text);
   if (/^[A-Za-z_]\w*$/.test(text)) {
     return architectureFromGenotype(text, catalogueGenotype(text)); // throws "unknown genotype name ... did you mean"

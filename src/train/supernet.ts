@@ -58,6 +58,8 @@ export const MAX_REFERENCE_SHARE = 0.25;
 
 /** One tensor of an architecture's network and the shared tensor it is (or is the centre of). */
 interface Binding {
+  /** The parameter (node) the local tensor belongs to. */
+  readonly param: string;
   readonly local: Tensor;
   readonly shared: Tensor;
   /** A k×k depthwise kernel held in the centre of the shared 5×5 one. */
@@ -88,8 +90,12 @@ export class Supernet {
     this.store = new Model(fullNetwork(this.hardware, { auxiliary }), seed);
   }
 
-  /** The architecture's own network with the shared weights copied in (statistics: its own). */
-  bind(arch: Architecture): BoundModel {
+  /**
+   * The architecture's own network with the shared weights copied in (statistics: its own).
+   * `foldBatchNorm: false` for deployment: batch norms stay per-channel scales and offsets
+   * after conversion, so the arrays hold the shared weights themselves.
+   */
+  bind(arch: Architecture, foldBatchNorm = true): BoundModel {
     const plan = compileConfiguration(this.hardware.spec, arch).plan;
     const net = buildNetwork(arch, {
       channels: this.channels,
@@ -97,7 +103,7 @@ export class Supernet {
       auxiliary: this.auxiliary,
       poolBatchNorm: true,
     });
-    const model = new Model(net, 0);
+    const model = new Model(net, 0, { foldBatchNorm });
     const target = new Map<string, { prefix: string; embed: boolean }>();
     for (const step of plan) target.set(step.source, { prefix: step.target, embed: step.embed });
     const bindings: Binding[] = [];
@@ -115,10 +121,29 @@ export class Supernet {
       const centre = t?.embed && suffix === "weight" ? p.shape[2]! : null;
       if (centre === null && shared.size !== local.size)
         throw new Error(`internal: ${p.name} (${local.shape}) does not fit ${sharedName} (${shared.shape})`);
-      bindings.push({ local, shared, centre });
+      bindings.push({ param: prefix, local, shared, centre });
     }
     for (const b of bindings) copyIn(b);
     return { arch, model, bindings };
+  }
+
+  /**
+   * Per output channel, the largest |w| of the shared 5×5 kernel that a bound k×k kernel is
+   * the centre of: quantized against it, the centre taps get the 5×5's own integers, so every
+   * configuration reads the same programmed devices.
+   */
+  weightRanges(bound: BoundModel): Map<string, Float32Array> {
+    const ranges = new Map<string, Float32Array>();
+    for (const b of bound.bindings) {
+      if (b.centre === null) continue;
+      const channels = b.shared.shape[0]!;
+      const per = b.shared.size / channels;
+      const r = new Float32Array(channels);
+      for (let c = 0; c < channels; c++)
+        for (let i = 0; i < per; i++) r[c] = Math.max(r[c]!, Math.abs(b.shared.data[c * per + i]!));
+      ranges.set(b.param, r);
+    }
+    return ranges;
   }
 
   /** Adds a bound model's gradients into the shared tensors. */
@@ -169,12 +194,16 @@ export function sampleArchitecture(
   rng: Rng,
   referenceShare: number,
   references: readonly Architecture[],
+  view: SamplingView = "both",
 ): Architecture {
   if (rng.uniform() < referenceShare) return references[rng.int(references.length)]!;
-  const config =
-    rng.uniform() < 0.5 ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
+  const edge = view === "both" ? rng.uniform() < 0.5 : view === "edge";
+  const config = edge ? sampleConfiguration(rng) : genotypeToConfiguration(sampleGenotype(rng));
   return architectureFromConfiguration(config);
 }
+
+export const SAMPLING_VIEWS = ["both", "genotype", "edge"] as const;
+export type SamplingView = (typeof SAMPLING_VIEWS)[number];
 
 export function referenceArchitectures(): Architecture[] {
   return REFERENCE_ARCHITECTURES.map((name) => resolveArchitecture(name));
@@ -227,6 +256,8 @@ export interface SupernetOptions {
   readonly referenceShare: number;
   /** Training images that recalibrate a configuration's batch-norm statistics before it is evaluated. */
   readonly recalibrationImages: number;
+  /** Views the non-reference batches come from (absent: both, half each). */
+  readonly view?: SamplingView;
 }
 
 /**
@@ -261,7 +292,7 @@ export function trainSupernet(
     records: () => net.records(),
     restore: (file, origin) => net.restore(file, origin),
     batch: (rng) => {
-      const bound = net.bind(sampleArchitecture(rng, options.referenceShare, references));
+      const bound = net.bind(sampleArchitecture(rng, options.referenceShare, references, options.view));
       return { model: bound.model, frozenBatchNorm: false, done: () => net.collectGradients(bound) };
     },
     evaluate: (split) => {

@@ -16,7 +16,13 @@ export interface QuantizedWeights {
   readonly bits: number;
 }
 
-export function quantizeWeights(w: Float32Array, outC: number, bits: number): QuantizedWeights {
+export function quantizeWeights(
+  w: Float32Array,
+  outC: number,
+  bits: number,
+  /** Per output channel, the |w| that maps to the top level (default: the channel's own max). */
+  range?: Float32Array,
+): QuantizedWeights {
   if (!Number.isInteger(bits) || bits < 2 || bits > 16)
     throw new Error(`weight bits must be an integer 2..16, got ${bits}`);
   const per = w.length / outC;
@@ -28,6 +34,11 @@ export function quantizeWeights(w: Float32Array, outC: number, bits: number): Qu
   for (let o = 0; o < outC; o++) {
     let m = 0;
     for (let i = 0; i < per; i++) m = Math.max(m, Math.abs(w[o * per + i]!));
+    if (range) {
+      if (!(range[o]! >= m))
+        throw new Error(`weight range ${range[o]} of output channel ${o} is below its largest |w| ${m}`);
+      m = range[o]!;
+    }
     const s = m > 0 ? m / qmax : 1;
     scale[o] = s;
     for (let i = 0; i < per; i++)

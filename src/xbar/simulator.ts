@@ -113,8 +113,12 @@ export class CrossbarSimulator {
     if (!cfg.quantize) throw new Error("the fp32 preset runs the float network; it needs no simulator");
   }
 
-  /** Fixes integer weights and input scales from the float network on calibration images. */
-  calibrate(images: Tensor, batch = 128): this {
+  /**
+   * Fixes integer weights and input scales from the float network on calibration images.
+   * `weightRanges` (by parameter name) gives channels the range of a larger tensor they are
+   * part of (a 3×3 kernel in the centre of its unit's 5×5), so they get its integers.
+   */
+  calibrate(images: Tensor, batch = 128, weightRanges?: ReadonlyMap<string, Float32Array>): this {
     const records = new Map<number, LayerRecord>();
     const percentile = this.cfg.calibration.method === "percentile";
     const recorder: MatmulExecutor = {
@@ -160,7 +164,7 @@ export class CrossbarSimulator {
           signed,
           method,
         ).scale * (analogInput ? this.analog.neurons.saturation : 1);
-      const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits);
+      const qw = quantizeWeights(r.weight, r.geom.oc, cfg.weightBits, weightRanges?.get(r.node.param));
       this.layers.set(id, {
         id,
         name: r.node.scope.path || r.node.param,
