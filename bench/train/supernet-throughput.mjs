@@ -3,14 +3,14 @@
 // view and the edge-complete view (no reference share, so every batch is a sampled one),
 // alternated for R rounds; the median of each mode's img/s and their ratios. Training time
 // only (the loop's own img/s; no evaluation). Needs the built CLI (npm ci) and CIFAR-10.
-// Usage: node bench/train/supernet-throughput.mjs [--batches N (default 20)] [--rounds R (default 2)] [--data DIR]
+// Usage: node bench/train/supernet-throughput.mjs [--batches N (default 20)] [--rounds R (default 3)] [--data DIR]
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { batches: { type: "string", default: "20" }, rounds: { type: "string", default: "2" }, data: { type: "string" } },
+  options: { batches: { type: "string", default: "20" }, rounds: { type: "string", default: "3" }, data: { type: "string" } },
 });
 const { loadSplit, resolveDataDir } = await import("../../dist/data/cifar10.js");
 const { DARTS_RECIPE, trainModel } = await import("../../dist/train/trainer.js");
@@ -50,7 +50,11 @@ for (let r = 0; r < Number(values.rounds); r++)
     rates[name].push(measure(run));
     console.log(`round ${r + 1} ${name}: ${rates[name].at(-1).toFixed(1)} img/s`);
   }
-const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const s = median(rates.standalone);
 console.log(`kernels ${JSON.stringify(nativeKernels()?.info() ?? "typescript")}, C=16 L=8, batch ${batch}, ${values.batches} batches per epoch, median of ${values.rounds} rounds`);
 console.log(`standalone PDARTS ${s.toFixed(1)} img/s; supernet genotype view ${median(rates.genotype).toFixed(1)} img/s (×${(median(rates.genotype) / s).toFixed(2)}, target ≥ 0.8); edge-complete view ${median(rates.edge).toFixed(1)} img/s (×${(median(rates.edge) / s).toFixed(2)})`);

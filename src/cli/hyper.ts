@@ -468,7 +468,7 @@ export function registerHyper(program: Command): void {
                 ["hardware", "same chip", `new chip of ${r.individual.newHardwareAreaMm2.toFixed(2)} mm²`],
                 ["weights", r.shared ? "shared (supernet)" : "the architecture's own", "its own"],
                 ["switch settings changed", `${r.switchChanges.length} (${r.switchBits} bits)`, "–"],
-                ["periphery registers set", r.registers.total, r.registers.total],
+                ["periphery registers set", r.registers.total, "–"],
                 [
                   "configuration energy µJ / time µs",
                   `${r.configurationWriteEnergyUj.toPrecision(3)} / ${r.configurationWriteTimeUs.toPrecision(3)}`,

@@ -19,6 +19,7 @@
 import { join } from "node:path";
 import { makeBatch, NO_AUGMENT } from "../data/augment.js";
 import { type Split, take } from "../data/cifar10.js";
+import { Arena, withArena } from "../engine/arena.js";
 import { Model } from "../engine/model.js";
 import {
   applyRecords,
@@ -220,6 +221,7 @@ export function recalibrate(model: Model, images: Split, batch = 500): void {
   }
   const x = new Float32Array(batch * 3072);
   const labels = new Int32Array(batch);
+  const arena = new Arena();
   let k = 0;
   for (let at = 0; at < images.count; at += batch, k++) {
     const n = Math.min(batch, images.count - at);
@@ -232,10 +234,14 @@ export function recalibrate(model: Model, images: Split, batch = 500): void {
       x,
       labels,
     );
-    model.forward(new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072)), {
-      training: true,
-      bnMomentum: 1 / (k + 1),
-    });
+    // Activations come from one arena, reused batch after batch (fresh buffers page-fault).
+    withArena(arena, () =>
+      model.forward(new Tensor([n, 3, 32, 32], x.subarray(0, n * 3072)), {
+        training: true,
+        bnMomentum: 1 / (k + 1),
+      }),
+    );
+    arena.reset();
   }
 }
 
