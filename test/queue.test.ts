@@ -20,7 +20,7 @@ import { hyperSweep } from "../src/hyper/sweep.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { Supernet } from "../src/train/supernet.js";
-import { runCli, writeSyntheticCifar } from "./helpers.js";
+import { runCli, SLOW_TIER, writeSyntheticCifar } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const digital = hardwareOf(loadPreset("default"));
@@ -216,6 +216,18 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     const { evaluationsPerSecond: _b, ...q } = untimed(queued.stdout);
     assert.deepEqual(q, l);
     assert.equal(q.evaluations, 4);
+  });
+
+  it("supernet eval (2 rram trials on 20 images on the shared weights): distributed = local", SLOW_TIER, async () => {
+    const shared = join(dir, "supernet-eval.safetensors");
+    saveModel(new Supernet(4, 3, false, 6).store, shared);
+    const args = ["supernet", "eval", "--genotype", "PDARTS", "--channels", "4", "--layers", "3"];
+    const more = ["--weights", shared, "--data", data, "--preset", "rram", "--trials", "2", "--limit", "20"];
+    const local = await cli([...args, ...more, "--recalibrate", "16", "--json"]);
+    assert.equal(local.code, 0, local.stderr);
+    const queued = await cli([...args, ...more, "--recalibrate", "16", "--json", "--redis", url]);
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.deepEqual(untimed(queued.stdout), untimed(local.stdout));
   });
 
   it("a worker killed with SIGKILL mid-job: its job goes to another worker, the result is complete and equal", async () => {
