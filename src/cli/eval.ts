@@ -1,4 +1,4 @@
-/** Accuracy evaluation shared by `memhyper eval` and `memhyper hyper eval`: options, run, one JSON schema. */
+/** Accuracy evaluation shared by `eval`, `hyper eval`, `hyper stats` and `supernet eval`: options, deployments, local or queued runs, one JSON schema. */
 import { type Command, Option } from "commander";
 import { loadSplit, resolveDataDir, type Split, take } from "../data/cifar10.js";
 import { describeConfig, type HardwareConfig, PRESETS, resolveHardwareConfig } from "../hw/config.js";
