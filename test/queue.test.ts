@@ -218,17 +218,32 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     assert.equal(q.evaluations, 4);
   });
 
-  it("supernet eval (2 rram trials on 20 images on the shared weights): distributed = local", SLOW_TIER, async () => {
-    const shared = join(dir, "supernet-eval.safetensors");
-    saveModel(new Supernet(4, 3, false, 6).store, shared);
-    const args = ["supernet", "eval", "--genotype", "PDARTS", "--channels", "4", "--layers", "3"];
-    const more = ["--weights", shared, "--data", data, "--preset", "rram", "--trials", "2", "--limit", "20"];
-    const local = await cli([...args, ...more, "--recalibrate", "16", "--json"]);
-    assert.equal(local.code, 0, local.stderr);
-    const queued = await cli([...args, ...more, "--recalibrate", "16", "--json", "--redis", url]);
-    assert.equal(queued.code, 0, queued.stderr);
-    assert.deepEqual(untimed(queued.stdout), untimed(local.stdout));
-  });
+  it(
+    "supernet eval (2 rram trials on 20 images on the shared weights): distributed = local",
+    SLOW_TIER,
+    async () => {
+      const shared = join(dir, "supernet-eval.safetensors");
+      saveModel(new Supernet(4, 3, false, 6).store, shared);
+      const args = ["supernet", "eval", "--genotype", "PDARTS", "--channels", "4", "--layers", "3"];
+      const more = [
+        "--weights",
+        shared,
+        "--data",
+        data,
+        "--preset",
+        "rram",
+        "--trials",
+        "2",
+        "--limit",
+        "20",
+      ];
+      const local = await cli([...args, ...more, "--recalibrate", "16", "--json"]);
+      assert.equal(local.code, 0, local.stderr);
+      const queued = await cli([...args, ...more, "--recalibrate", "16", "--json", "--redis", url]);
+      assert.equal(queued.code, 0, queued.stderr);
+      assert.deepEqual(untimed(queued.stdout), untimed(local.stdout));
+    },
+  );
 
   it("a worker killed with SIGKILL mid-job: its job goes to another worker, the result is complete and equal", async () => {
     for (const w of workers.splice(0)) w.kill("SIGKILL");

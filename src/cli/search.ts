@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { addHardwareOptions, addSizeOptions, type HardwareOptions, hardwareFromOptions } from "./common.js";
 import { makeOut, parseIntOption, table } from "./output.js";
 import { addRedisOption, onQueue } from "./queue.js";
-import { SUPERNET_RECIPE } from "./supernet.js";
+import { addRecalibrateOption, SUPERNET_RECIPE } from "./supernet.js";
 
 interface SearchOptions extends HardwareOptions {
   redis?: string;
@@ -44,14 +44,16 @@ function genotypeOf(c: Configuration): string | null {
 }
 
 export function registerSearch(program: Command): void {
-  addRedisOption(
-    addHardwareOptions(
-      addSizeOptions(
-        program
-          .command("search")
-          .description(
-            "evolutionary search (NSGA-II) over the edge-complete space: accuracy on the supernet's shared weights against a hypernetwork cost; prints the Pareto front",
-          ),
+  addRecalibrateOption(
+    addRedisOption(
+      addHardwareOptions(
+        addSizeOptions(
+          program
+            .command("search")
+            .description(
+              "evolutionary search (NSGA-II) over the edge-complete space: accuracy on the supernet's shared weights against a hypernetwork cost; prints the Pareto front",
+            ),
+        ),
       ),
     ),
   )
@@ -76,12 +78,6 @@ export function registerSearch(program: Command): void {
       "score on the first N validation images only (faster)",
       parseIntOption("score-images", 1, 49_999),
     )
-    .option(
-      "--recalibrate <n>",
-      "first N training images that recalibrate each architecture's batch-norm statistics",
-      parseIntOption("recalibrate", 2, 50_000),
-      2000,
-    )
     .option("--svg <file>", "write the plot of the front with DARTS_V1, DARTS_V2 and PDARTS marked")
     .action(async (o: SearchOptions) => {
       const out = makeOut(!!o.json);
@@ -99,7 +95,6 @@ export function registerSearch(program: Command): void {
       const dataDir = resolveDataDir(o.data);
       const scorer = architectureScorer(setup, hw, loadSplit(dataDir, "train"));
       const { field, unit } = COST_UNITS[objective];
-      const scored = new Map<string, { accuracy: number; cost: number }>();
       const onQueueScores = async (codes: readonly string[]) => {
         const common = {
           kind: "search" as const,
@@ -129,21 +124,20 @@ export function registerSearch(program: Command): void {
           const scores = o.redis
             ? await onQueueScores(batch.map((b) => b.code))
             : batch.map((b) => scorer.score(b.configuration));
-          return batch.map((b, i) => {
-            scored.set(b.code, scores[i]!);
-            return [-scores[i]!.accuracy, scores[i]!.cost];
-          });
+          return scores.map((x) => [-x.accuracy, x.cost]);
         },
         { budget: o.budget, population: o.population, seed: o.seed },
         (n) => bar?.update(n, { rate: (n / ((Date.now() - started) / 1000)).toFixed(2) }),
       );
       bar?.stop();
       const seconds = (Date.now() - started) / 1000;
+      // Objectives are (−accuracy, cost).
+      const scoreOf = (c: Candidate) => ({ accuracy: -c.objectives[0]!, cost: c.objectives[1]! });
       const row = (c: Candidate) => ({
         code: c.code,
         genotype: genotypeOf(c.configuration),
-        accuracy: scored.get(c.code)!.accuracy,
-        [field]: scored.get(c.code)!.cost,
+        accuracy: scoreOf(c).accuracy,
+        [field]: scoreOf(c).cost,
       });
       const front = paretoFront(evaluated.map((c) => c.objectives))
         .map((i) => row(evaluated[i]!))
@@ -152,8 +146,6 @@ export function registerSearch(program: Command): void {
         const s = scorer.score(arch.configuration!);
         return { name: REFERENCE_ARCHITECTURES[i]!, code: arch.code, accuracy: s.accuracy, [field]: s.cost };
       });
-      const validation = { count: scorer.validationImages };
-      const recalibration = { count: scorer.recalibrationImages };
       const result = {
         objective: ["accuracy", objective],
         preset: hw.config.name,
@@ -163,8 +155,8 @@ export function registerSearch(program: Command): void {
         population: o.population,
         seed: o.seed,
         weights: o.weights,
-        validationImages: validation.count,
-        recalibrationImages: recalibration.count,
+        validationImages: scorer.validationImages,
+        recalibrationImages: scorer.recalibrationImages,
         evaluations: evaluated.length,
         evaluationsPerSecond: evaluated.length / seconds,
         front,
@@ -173,7 +165,7 @@ export function registerSearch(program: Command): void {
       };
       if (o.svg) {
         const points: PlotPoint[] = [
-          ...evaluated.map((c) => ({ ...scored.get(c.code)!, kind: "evaluated" as const })),
+          ...evaluated.map((c) => ({ ...scoreOf(c), kind: "evaluated" as const })),
           ...front.map((f) => ({ accuracy: f.accuracy, cost: f[field] as number, kind: "front" as const })),
           ...references.map((r) => ({
             accuracy: r.accuracy,
@@ -193,7 +185,7 @@ export function registerSearch(program: Command): void {
       }
       out.result(result, () => {
         out.line(
-          `searched ${evaluated.length} architectures in ${seconds.toFixed(1)} s (${result.evaluationsPerSecond.toFixed(2)}/s): accuracy on ${validation.count} validation images, ${objective} on the ${hw.config.name} hypernetwork`,
+          `searched ${evaluated.length} architectures in ${seconds.toFixed(1)} s (${result.evaluationsPerSecond.toFixed(2)}/s): accuracy on ${scorer.validationImages} validation images, ${objective} on the ${hw.config.name} hypernetwork`,
         );
         const fmt = (a: number, cost: number) => [(100 * a).toFixed(2), cost.toPrecision(4)];
         out.line(

@@ -29,32 +29,38 @@ export const SUPERNET_RECIPE: TrainRecipe = {
   evalEvery: 10,
 };
 
+/** --recalibrate: the first N training images that recalibrate each architecture's batch norm (default 2,000). */
+export function addRecalibrateOption(cmd: Command): Command {
+  return cmd.option(
+    "--recalibrate <n>",
+    "first N training images that recalibrate each architecture's batch-norm statistics",
+    parseIntOption("recalibrate", 2, 50000),
+    2000,
+  );
+}
+
 export function registerSupernet(program: Command): void {
   const supernet = program
     .command("supernet")
     .description("the weight-sharing supernet: one programming of the hypernetwork for every architecture");
 
-  addRecipeOptions(
-    addSizeOptions(
-      supernet
-        .command("train")
-        .description(
-          "train shared weights as the edge-variant hypernetwork holds them, one sampled configuration per batch (checkpoints every epoch)",
-        ),
+  addRecalibrateOption(
+    addRecipeOptions(
+      addSizeOptions(
+        supernet
+          .command("train")
+          .description(
+            "train shared weights as the edge-variant hypernetwork holds them, one sampled configuration per batch (checkpoints every epoch)",
+          ),
+      ),
+      SUPERNET_RECIPE,
     ),
-    SUPERNET_RECIPE,
   )
     .option(
       "--reference-share <x>",
       `share of batches for ${REFERENCE_ARCHITECTURES.join(", ")} (at most ${MAX_REFERENCE_SHARE})`,
       parseFloatOption("reference-share", 0, MAX_REFERENCE_SHARE),
       0.2,
-    )
-    .option(
-      "--recalibrate <n>",
-      "training images that recalibrate each evaluated configuration's batch-norm statistics",
-      parseIntOption("recalibrate", 2, 50000),
-      2000,
     )
     .addOption(
       new Option("--view <v>", "views the other batches sample: both (half each), genotype or edge")
@@ -100,22 +106,17 @@ export function registerSupernet(program: Command): void {
         );
       });
     });
-  addEvalOptions(
-    addNetOptions(
-      supernet
-        .command("eval")
-        .description(
-          "CIFAR-10 accuracy of one architecture on the supernet's shared weights (its batch norm recalibrated on training images), in float or on simulated crossbars",
-        ),
+  addRecalibrateOption(
+    addEvalOptions(
+      addNetOptions(
+        supernet
+          .command("eval")
+          .description(
+            "CIFAR-10 accuracy of one architecture on the supernet's shared weights (its batch norm recalibrated on training images), in float or on simulated crossbars",
+          ),
+      ),
     ),
-  )
-    .option(
-      "--recalibrate <n>",
-      "first N training images that recalibrate the architecture's batch-norm statistics",
-      parseIntOption("recalibrate", 2, 50000),
-      2000,
-    )
-    .action((o: EvalOptions & { recalibrate: number }) =>
-      runEval(o, resolveArchitecture(o.genotype), { kind: "supernet", recalibrate: o.recalibrate }),
-    );
+  ).action((o: EvalOptions & { recalibrate: number }) =>
+    runEval(o, resolveArchitecture(o.genotype), { kind: "supernet", recalibrate: o.recalibrate }),
+  );
 }

@@ -160,20 +160,27 @@ export function workerName(): string {
 /** Correct test images of one trial in [from, to): the same devices and noise as the local run's. */
 function evalChunk(job: EvalJob, ctx: WorkerContext): number {
   checkInputs(job.weights, job.weightsSha256, job.datasetSha256, ctx);
-  const train = loadSplit(ctx.dataDir, "train");
-  const fullTest = loadSplit(ctx.dataDir, "test");
-  const test = job.limit ? take(fullTest, job.limit) : fullTest;
-  const calib = calibrationImages(train, job.config);
-  const deployed = deploy(job.deployment, {
-    arch: resolveArchitecture(job.arch),
-    channels: job.channels,
-    layers: job.layers,
-    weights: job.weights,
-    train: () => train,
+  const { trial, from, to, seed, ...setup } = job;
+  // Calibration (and the supernet's recalibration) is the same for every trial and range.
+  const { sim, calib, test } = reuse([setup, ctx.dataDir], () => {
+    const train = loadSplit(ctx.dataDir, "train");
+    const fullTest = loadSplit(ctx.dataDir, "test");
+    const calib = calibrationImages(train, job.config);
+    const deployed = deploy(job.deployment, {
+      arch: resolveArchitecture(job.arch),
+      channels: job.channels,
+      layers: job.layers,
+      weights: job.weights,
+      train: () => train,
+    });
+    return {
+      sim: deployed.simulator(job.config, calib),
+      calib,
+      test: job.limit ? take(fullTest, job.limit) : fullTest,
+    };
   });
-  const sim = deployed.simulator(job.config, calib);
-  sim.program(job.seed, job.trial, calib);
-  return trialCorrect(sim, slice(test, job.from, job.to), job.from);
+  sim.program(seed, trial, calib);
+  return trialCorrect(sim, slice(test, from, to), from);
 }
 
 /** The weights and the dataset a job was enqueued with are the ones this worker reads. */
@@ -201,20 +208,26 @@ function checkInputs(
     );
 }
 
-/** The scorer of a search's jobs, kept while the worker's jobs share its setup (loading the supernet takes a second). */
-let cachedScorer: { key: string; scorer: ArchitectureScorer } | null = null;
+/** The scorer of a search's jobs (loading the supernet takes a second). */
 function searchScorer(job: SearchJob, ctx: WorkerContext): ArchitectureScorer {
-  const key = JSON.stringify([job.setup, job.config, job.weightsSha256, ctx.dataDir]);
-  if (cachedScorer?.key !== key)
-    cachedScorer = {
-      key,
-      scorer: architectureScorer(
-        job.setup,
-        hardwareOf(parseHardwareConfig(job.config)),
-        loadSplit(ctx.dataDir, "train"),
-      ),
-    };
-  return cachedScorer.scorer;
+  return reuse([job.setup, job.config, job.weightsSha256, ctx.dataDir], () =>
+    architectureScorer(
+      job.setup,
+      hardwareOf(parseHardwareConfig(job.config)),
+      loadSplit(ctx.dataDir, "train"),
+    ),
+  );
+}
+
+/**
+ * What the previous job built, when this job's setup (`key`) is the same: a worker's jobs of
+ * one command share it. A job runs alone in its process, so one entry suffices.
+ */
+let previous: { key: string; value: unknown } | null = null;
+function reuse<T>(key: unknown, build: () => T): T {
+  const k = JSON.stringify(key);
+  if (previous?.key !== k) previous = { key: k, value: build() };
+  return previous.value as T;
 }
 
 export type SweepValues = Record<SweepMetric, number[]>;
