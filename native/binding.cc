@@ -82,6 +82,19 @@ Napi::Value XbarForward(const Napi::CallbackInfo& info) {
   L.out_bias = Arr<float>(o, "outBias");
   L.seed = o.Get("seed").As<Napi::Number>().Uint32Value();
   L.image_offset = o.Get("imageOffset").As<Napi::Number>().Int32Value();
+  mh::Collapsed collapsed;
+  const Napi::Value c = o.Get("collapsed");
+  if (c.IsObject()) {
+    const auto co = c.As<Napi::Object>();
+    collapsed = {Arr<int32_t>(co, "outOff"),       Arr<int32_t>(co, "outputs"),      Arr<int32_t>(co, "wOff"),
+                 Arr<float>(co, "weight"),         Arr<float>(co, "variance"),       Arr<float>(co, "rounding"),
+                 Arr<float>(co, "codeVariance"),   Arr<int32_t>(co, "codePhases"),   Arr<float>(co, "phaseVariance")};
+    L.collapsed = &collapsed;
+    if (!info[3].IsNull() && !info[3].IsUndefined()) {
+      Napi::Error::New(info.Env(), "ADC ranges are calibrated on the exact path").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+  }
   mh::xbar_forward(L, F(info, 1), F(info, 2), F(info, 3));
   return info.Env().Undefined();
 }

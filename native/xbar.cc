@@ -215,14 +215,291 @@ void banded_phase(const int32_t* spec, bool identity, const float* in, const flo
   }
 }
 
+
+// The input codes of one image (InputMap with quantization), written out so that it vectorises.
+void input_codes(const XbarLayer& L, const float* xn, float* codes) {
+  const InputMap m = input_map(L);
+  const float sc = m.scale, lo = m.lo, hi = m.hi;
+  const bool relu = m.relu;
+  const int64_t size = (int64_t)L.g.c * L.g.h * L.g.w;
+#pragma omp simd
+  for (int64_t e = 0; e < size; e++) {
+    const float v = relu ? std::max(xn[e], 0.f) : xn[e];
+    const float t = v / sc;
+    codes[e] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
+  }
+}
+
+// Visits the runs of array a's im2col rows that lie inside the image: visit(i, pos, src,
+// count) says that positions pos … pos+count−1 of row i read the plane elements src,
+// src + stride, … (one plane of h×w per channel; the rest of the row is padding).
+template <typename Visit>
+void visit_rows(const XbarLayer& L, int a, Visit visit) {
+  const ConvGeom& g = L.g;
+  const int HW = g.h * g.w, kk = g.k * g.k;
+  const int r0 = L.row_off[a], nr = L.row_off[a + 1] - r0;
+  for (int i = 0; i < nr; i++) {
+    const int r = L.rows[r0 + i];
+    const int c = r / kk, kh = (r % kk) / g.k, kw = r % g.k;
+    // Output columns whose input column lies inside the image: [ow_lo, ow_hi).
+    const int off = kw * g.dil - g.pad;
+    const int ow_lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.stride - 1) / g.stride);
+    const int ow_hi = std::max(ow_lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.stride + 1));
+    if (ow_hi == ow_lo) continue;
+    for (int oh = 0; oh < g.oh; oh++) {
+      const int ih = oh * g.stride - g.pad + kh * g.dil;
+      if (ih < 0 || ih >= g.h) continue;
+      visit(i, oh * g.ow + ow_lo, (size_t)c * HW + ih * g.w + off + ow_lo * g.stride, ow_hi - ow_lo);
+    }
+  }
+}
+
+// Array a's rows of the im2col input of one image's planes (codes, or a per-code value),
+// [rows × positions]: a view when they are consecutive channels of a 1×1 layer, else
+// gathered into `input` (zeros in the padding).
+template <typename T>
+const T* gather_rows(const XbarLayer& L, int a, const T* planes, T* input) {
+  const ConvGeom& g = L.g;
+  const int P = g.oh * g.ow;
+  const int r0 = L.row_off[a], nr = L.row_off[a + 1] - r0;
+  bool contiguous = g.k == 1 && g.stride == 1 && g.pad == 0;
+  for (int i = 1; contiguous && i < nr; i++) contiguous = L.rows[r0 + i] == L.rows[r0] + i;
+  if (contiguous) return planes + (size_t)L.rows[r0] * P;
+  // Runs come row by row in increasing position: the padding between them is zeroed as the
+  // rows are written, so every element is written once.
+  const int stride = g.stride;
+  int64_t filled = 0;  // input[0 … filled) is written
+  visit_rows(L, a, [&](int i, int pos, size_t src, int count) {
+    const int64_t at = (int64_t)i * P + pos;
+    std::fill(input + filled, input + at, T(0));
+    T* d = input + at;
+    const T* s = planes + src;
+    if (stride == 1)
+      std::copy(s, s + count, d);
+    else
+      for (int e = 0; e < count; e++) d[e] = s[e * stride];
+    filled = at + count;
+  });
+  std::fill(input + filled, input + (int64_t)nr * P, T(0));
+  return input;
+}
+
+// mask[p] |= the plane value that row i of array a reads at position p, for every row.
+void or_rows(const XbarLayer& L, int a, const int32_t* planes, int32_t* mask) {
+  const int stride = L.g.stride;
+  visit_rows(L, a, [&](int, int pos, size_t src, int count) {
+    int32_t* d = mask + pos;
+    const int32_t* s = planes + src;
+    if (stride == 1) {
+#pragma omp simd
+      for (int e = 0; e < count; e++) d[e] |= s[e];
+    } else {
+      for (int e = 0; e < count; e++) d[e] |= s[e * stride];
+    }
+  });
+}
+
+constexpr uint32_t kFastPathStream = 0xfa57;  // FAST_PATH_STREAM of src/engine/kernels/xbar-ts.ts
+
+// The fast noisy path (src/xbar/collapse.ts; TypeScript twin: collapsedForward in xbar-ts.ts).
+void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
+  const ConvGeom& g = L.g;
+  const Collapsed& C = *L.collapsed;
+  const int P = g.oh * g.ow;
+  int max_nr = 0, max_no = 0;
+  for (int a = 0; a < L.arrays; a++) {
+    max_nr = std::max(max_nr, L.row_off[a + 1] - L.row_off[a]);
+    max_no = std::max(max_no, C.out_off[a + 1] - C.out_off[a]);
+  }
+  // Σ planeWeight² over a set of phases: two lookups of half the mask each.
+  const int n_phases = L.n_planes, low_bits = (n_phases + 1) / 2;
+  std::vector<float> low(1u << low_bits), high(1u << (n_phases - low_bits));
+  for (uint32_t m = 0; m < low.size(); m++)
+    for (int b = 0; b < low_bits; b++) low[m] += (m >> b & 1) ? C.phase_variance[b] : 0.f;
+  for (uint32_t m = 0; m < high.size(); m++)
+    for (int b = 0; b < n_phases - low_bits; b++) high[m] += (m >> b & 1) ? C.phase_variance[low_bits + b] : 0.f;
+  const int64_t plane_size = (int64_t)g.c * g.h * g.w;
+  // Arrays whose outputs are consecutive channels accumulate straight from the GEMM.
+  std::vector<char> consecutive(L.arrays);
+  for (int a = 0; a < L.arrays; a++) {
+    consecutive[a] = 1;
+    for (int t = C.out_off[a] + 1; t < C.out_off[a + 1]; t++)
+      if (C.outputs[t] != C.outputs[t - 1] + 1) consecutive[a] = 0;
+  }
+  // Stride-1 windows over whole channels (every tap of channels c0 … c0+nch−1, in order) run
+  // tap by tap on zero-padded planes, with no im2col copy: output (oh, ow) is computed at
+  // oh·Wp + ow of a grid as wide as the padded plane, and tap t reads the plane at that index
+  // plus the tap's offset. The columns ow ≥ ow_max of the grid are discarded.
+  const int kk = g.k * g.k, pad = g.pad, Hp = g.h + 2 * pad, Wp = g.w + 2 * pad;
+  const int64_t padded_size = (int64_t)Hp * Wp;
+  const int grid = g.oh * Wp;
+  std::vector<int> tap_c0(L.arrays, -1);
+  std::vector<int64_t> tap_w_off(L.arrays + 1, 0);
+  bool any_taps = false;
+  for (int a = 0; a < L.arrays; a++) {
+    const int r0 = L.row_off[a], nr = L.row_off[a + 1] - r0;
+    bool ok = g.k > 1 && g.stride == 1 && nr % kk == 0 && L.rows[r0] % kk == 0 && g.oh == Hp - g.dil * (g.k - 1) &&
+              g.ow == Wp - g.dil * (g.k - 1);
+    for (int i = 1; ok && i < nr; i++) ok = L.rows[r0 + i] == L.rows[r0] + i;
+    if (ok) tap_c0[a] = L.rows[r0] / kk;
+    any_taps = any_taps || ok;
+    tap_w_off[a + 1] = tap_w_off[a] + (ok ? (int64_t)(C.out_off[a + 1] - C.out_off[a]) * nr : 0);
+  }
+  // The collapsed matrices of those arrays regrouped by tap: [tap][output][channel].
+  std::vector<float> tap_w(tap_w_off[L.arrays]), tap_v(C.variance ? tap_w.size() : 0);
+  for (int a = 0; a < L.arrays; a++) {
+    if (tap_c0[a] < 0) continue;
+    const int nr = L.row_off[a + 1] - L.row_off[a], no = C.out_off[a + 1] - C.out_off[a], nch = nr / kk;
+    for (int t = 0; t < kk; t++)
+      for (int o = 0; o < no; o++)
+        for (int c = 0; c < nch; c++) {
+          const int64_t to = tap_w_off[a] + ((int64_t)t * no + o) * nch + c, from = C.w_off[a] + (int64_t)o * nr + c * kk + t;
+          tap_w[to] = C.weight[from];
+          if (C.variance) tap_v[to] = C.variance[from];
+        }
+  }
+  // Padded planes have slack for the discarded columns' reads past the last plane.
+  const int64_t slack = (int64_t)g.dil * (g.k - 1) * (Wp + 1);
+#pragma omp parallel
+  {
+    // Per image: the codes, each code's read-noise factor and the phases it drives.
+    std::vector<float> codes(plane_size), code_var(plane_size), input((size_t)max_nr * P), var_in((size_t)max_nr * P),
+        cur((size_t)max_no * std::max(P, any_taps ? grid : 0)), driven(P), acc((size_t)g.oc * P), var((size_t)g.oc * P),
+        u1, u2, z, pad_codes, pad_var;
+    std::vector<int32_t> code_mask(plane_size), mask(std::max(P, any_taps ? grid : 0)), pad_mask;
+    if (any_taps) {
+      pad_codes.assign(g.c * padded_size + slack, 0.f);
+      pad_var.assign(pad_codes.size(), 0.f);
+      pad_mask.assign(pad_codes.size(), 0);
+    }
+    // Copies one image's planes into the interior of the padded planes (the border stays 0).
+    auto fill_padded = [&](const auto* src, auto* dst) {
+      for (int c = 0; c < g.c; c++)
+        for (int h = 0; h < g.h; h++)
+          std::copy(src + ((int64_t)c * g.h + h) * g.w, src + ((int64_t)c * g.h + h + 1) * g.w,
+                    dst + c * padded_size + (int64_t)(h + pad) * Wp + pad);
+    };
+    // out += Σ_taps W_t·(padded planes shifted by the tap) over array a's outputs.
+    auto tap_product = [&](int a, const float* W, const float* planes, float* out) {
+      const int no = C.out_off[a + 1] - C.out_off[a], nch = (L.row_off[a + 1] - L.row_off[a]) / kk;
+      const float* base = planes + (int64_t)tap_c0[a] * padded_size;
+      for (int t = 0; t < kk; t++) {
+        const int off = (t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
+        gemm(false, false, no, grid, nch, 1.f, W + tap_w_off[a] + (int64_t)t * no * nch, nch, base + off,
+             (int)padded_size, t == 0 ? 0.f : 1.f, cur.data(), grid);
+      }
+      for (int tt = 0; tt < no; tt++) {
+        float* o = out + (size_t)C.outputs[C.out_off[a] + tt] * P;
+        const float* ct = cur.data() + (size_t)tt * grid;
+        for (int oh = 0; oh < g.oh; oh++)
+          for (int ow = 0; ow < g.ow; ow++) o[oh * g.ow + ow] += ct[oh * Wp + ow];
+      }
+    };
+    // out += W·in over array a's outputs (float32 sums: see the error model in the tests).
+    auto product = [&](int a, const float* W, const float* in, float* out) {
+      const int nr = L.row_off[a + 1] - L.row_off[a], t0 = C.out_off[a], no = C.out_off[a + 1] - t0;
+      if (consecutive[a]) {
+        gemm(false, false, no, P, nr, 1.f, W + C.w_off[a], nr, in, P, 1.f, out + (size_t)C.outputs[t0] * P, P);
+        return;
+      }
+      gemm(false, false, no, P, nr, 1.f, W + C.w_off[a], nr, in, P, 0.f, cur.data(), P);
+      for (int t = 0; t < no; t++) {
+        float* o = out + (size_t)C.outputs[t0 + t] * P;
+        const float* ct = cur.data() + (size_t)t * P;
+        for (int p = 0; p < P; p++) o[p] += ct[p];
+      }
+    };
+    // The ADC's rounding variance of array a's outputs, from `driven`.
+    auto add_rounding = [&](int a) {
+      for (int t = C.out_off[a]; t < C.out_off[a + 1]; t++) {
+        float* v = var.data() + (size_t)C.outputs[t] * P;
+        const float r = C.rounding[t];
+#pragma omp simd
+        for (int p = 0; p < P; p++) v[p] += r * driven[p];
+      }
+    };
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.n; n++) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      std::fill(var.begin(), var.end(), 0.f);
+      input_codes(L, x + (int64_t)n * plane_size, codes.data());
+      const float* cv = C.code_variance;
+      const int32_t* cp = C.code_phases;
+      const int cmin = L.code_min;
+#pragma omp simd
+      for (int64_t e = 0; e < plane_size; e++) {
+        const int c = (int)codes[e] - cmin;
+        code_var[e] = cv[c];
+        code_mask[e] = cp[c];
+      }
+      if (any_taps) {
+        fill_padded(codes.data(), pad_codes.data());
+        fill_padded(code_var.data(), pad_var.data());
+        fill_padded(code_mask.data(), pad_mask.data());
+      }
+      for (int a = 0; a < L.arrays; a++) {
+        if (tap_c0[a] >= 0) {
+          tap_product(a, tap_w.data(), pad_codes.data(), acc.data());
+          if (C.variance) tap_product(a, tap_v.data(), pad_var.data(), var.data());
+          if (L.adc_lsb[a] > 0) {
+            std::fill(mask.begin(), mask.begin() + grid, 0);
+            const int nch = (L.row_off[a + 1] - L.row_off[a]) / kk;
+            for (int c = 0; c < nch; c++) {
+              const int32_t* plane = pad_mask.data() + (int64_t)(tap_c0[a] + c) * padded_size;
+              for (int t = 0; t < kk; t++) {
+                const int32_t* src = plane + (t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
+                int32_t* m = mask.data();
+#pragma omp simd
+                for (int e = 0; e < grid; e++) m[e] |= src[e];
+              }
+            }
+            const uint32_t low_mask = (uint32_t)low.size() - 1;
+            for (int oh = 0; oh < g.oh; oh++)
+              for (int ow = 0; ow < g.ow; ow++) {
+                const uint32_t m = (uint32_t)mask[oh * Wp + ow];
+                driven[oh * g.ow + ow] = low[m & low_mask] + high[m >> low_bits];
+              }
+            add_rounding(a);
+          }
+          continue;
+        }
+        product(a, C.weight, gather_rows(L, a, codes.data(), input.data()), acc.data());
+        if (C.variance) product(a, C.variance, gather_rows(L, a, code_var.data(), var_in.data()), var.data());
+        if (L.adc_lsb[a] > 0) {
+          // Σ planeWeight² over the phases that drive at least one of the array's rows.
+          std::fill(mask.begin(), mask.end(), 0);
+          or_rows(L, a, code_mask.data(), mask.data());
+          const uint32_t low_mask = (uint32_t)low.size() - 1;
+          for (int p = 0; p < P; p++) driven[p] = low[mask[p] & low_mask] + high[(uint32_t)mask[p] >> low_bits];
+          add_rounding(a);
+        }
+      }
+      fill_normals(derive_seed(L.seed, {(uint32_t)(L.image_offset + n), kFastPathStream}), (size_t)g.oc * P, u1, u2,
+                   z);
+      for (int o = 0; o < g.oc; o++) {
+        const double sc = L.out_scale[o];
+        const double b = L.out_bias ? L.out_bias[o] : 0.0;
+        float* yo = y + ((int64_t)n * g.oc + o) * P;
+        const float* ao = acc.data() + (size_t)o * P;
+        const float* vo = var.data() + (size_t)o * P;
+        const float* zo = z.data() + (size_t)o * P;
+#pragma omp simd
+        for (int p = 0; p < P; p++) yo[p] = (float)((ao[p] + std::sqrt(vo[p]) * zo[p]) * sc + b);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) {
+  if (L.collapsed) {
+    collapsed_forward(L, x, y);
+    return;
+  }
   const ConvGeom& g = L.g;
   const int P = g.oh * g.ow;
   const int HW = g.h * g.w;
-  const int kk = g.k * g.k;
-  const bool pointwise = g.k == 1 && g.stride == 1 && g.pad == 0;
   int max_nr = 0, max_nc = 0;
   std::vector<Band> bands(L.col_off[L.arrays]);
   std::vector<char> banded(L.arrays);
@@ -253,60 +530,17 @@ void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max) 
     }
     std::vector<double> acc((size_t)g.oc * P);
     std::vector<float> u1, u2, z;
-    const InputMap in_map = input_map(L);
     float* my_max = maxes.data() + (size_t)omp_get_thread_num() * L.arrays;
 #pragma omp for schedule(static)
     for (int n = 0; n < g.n; n++) {
       std::fill(acc.begin(), acc.end(), 0.0);
-      const float* xn = x + (int64_t)n * g.c * HW;
-      // Input codes (InputMap with quantization), written out so that it vectorises.
-      const float sc = in_map.scale, lo = in_map.lo, hi = in_map.hi;
-      const bool relu = in_map.relu;
-#pragma omp simd
-      for (int64_t e = 0; e < (int64_t)g.c * HW; e++) {
-        const float v = relu ? std::max(xn[e], 0.f) : xn[e];
-        const float t = v / sc;
-        codes[e] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
-      }
+      input_codes(L, x + (int64_t)n * g.c * HW, codes.data());
       for (int a = 0; a < L.arrays; a++) {
-        const int r0 = L.row_off[a], nr = L.row_off[a + 1] - r0;
+        const int nr = L.row_off[a + 1] - L.row_off[a];
         const int c0 = L.col_off[a], nc = L.col_off[a + 1] - c0;
         const float* G = L.gm + L.g_off[a];
         const float lsb = L.adc_lsb[a];
-        // The array's rows of the im2col input: a view when they are consecutive channels of a 1×1 layer.
-        const float* in;
-        bool contiguous = pointwise;
-        for (int i = 1; contiguous && i < nr; i++) contiguous = L.rows[r0 + i] == L.rows[r0] + i;
-        if (contiguous) {
-          in = codes.data() + (size_t)L.rows[r0] * P;
-        } else {
-          for (int i = 0; i < nr; i++) {
-            const int r = L.rows[r0 + i];
-            const int c = r / kk, kh = (r % kk) / g.k, kw = r % g.k;
-            const float* xc = codes.data() + (size_t)c * HW;
-            float* dst = input.data() + (size_t)i * P;
-            // Output columns whose input column lies inside the image: [ow_lo, ow_hi).
-            const int off = kw * g.dil - g.pad;
-            const int ow_lo = std::min(g.ow, off >= 0 ? 0 : (-off + g.stride - 1) / g.stride);
-            const int ow_hi = std::max(ow_lo, std::min(g.ow, g.w - off <= 0 ? 0 : (g.w - off - 1) / g.stride + 1));
-            for (int oh = 0; oh < g.oh; oh++) {
-              const int ih = oh * g.stride - g.pad + kh * g.dil;
-              float* d = dst + oh * g.ow;
-              if (ih < 0 || ih >= g.h) {
-                std::fill(d, d + g.ow, 0.f);
-                continue;
-              }
-              const float* srow = xc + ih * g.w + off;
-              std::fill(d, d + ow_lo, 0.f);
-              if (g.stride == 1)
-                std::copy(srow + ow_lo, srow + ow_hi, d + ow_lo);
-              else
-                for (int ow = ow_lo; ow < ow_hi; ow++) d[ow] = srow[ow * g.stride];
-              std::fill(d + ow_hi, d + g.ow, 0.f);
-            }
-          }
-          in = input.data();
-        }
+        const float* in = gather_rows(L, a, codes.data(), input.data());
         for (int pl = 0; pl < L.n_planes; pl++) {
           const int32_t* spec = L.planes + 3 * pl;
           const bool identity = spec[0] == 0 && spec[1] == 0 && spec[2] >= std::max(-L.code_min, L.code_max);

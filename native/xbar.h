@@ -9,6 +9,19 @@
 
 namespace mh {
 
+// A layer's arrays collapsed for the fast noisy path (CollapsedArrays in types.ts).
+struct Collapsed {
+  const int32_t* out_off;
+  const int32_t* outputs;
+  const int32_t* w_off;
+  const float* weight;
+  const float* variance;  // may be null
+  const float* rounding;
+  const float* code_variance;
+  const int32_t* code_phases;
+  const float* phase_variance;
+};
+
 struct XbarLayer {
   ConvGeom g;
   double in_scale;
@@ -33,6 +46,7 @@ struct XbarLayer {
   const float* out_bias;  // may be null
   uint32_t seed;
   int image_offset;
+  const Collapsed* collapsed = nullptr;  // set: the fast noisy path
 };
 
 void xbar_forward(const XbarLayer& L, const float* x, float* y, float* col_max);

@@ -3,7 +3,9 @@
  * test images, measured in the same run: the int8 preset (target ≤ 2× fp32) and bit-serial
  * 8-bit inputs with weights in one differential pair and an 8-bit ADC per tile (bench/
  * bitserial.json, target ≤ 12×), with the pair's currents subtracted in analog before one
- * bipolar conversion and with digital subtraction (two conversions per pair). Calibration and programming are timed apart from inference.
+ * bipolar conversion and with digital subtraction (two conversions per pair), and the noisy
+ * `rram` and `pcm` presets on the fast path (target ≤ 5×) and on the exact path. Calibration
+ * and programming are timed apart from inference.
  */
 import { fileURLToPath } from "node:url";
 import type { Split } from "../data/cifar10.js";
@@ -35,6 +37,10 @@ export function benchSim(
   const bitSerial = resolveHardwareConfig("int8", BITSERIAL_CONFIG);
   const model = new Model(buildNetwork(resolveArchitecture(genotype), { channels: 16, layers: 8 }), 1);
   weights?.(model);
+  const exact = (preset: string) => {
+    const cfg = resolveHardwareConfig(preset);
+    return { ...cfg, simulator: { path: "exact" as const } };
+  };
   const runs = [
     { name: "fp32", cfg: resolveHardwareConfig("fp32"), target: null },
     { name: "int8", cfg: resolveHardwareConfig("int8"), target: 2 },
@@ -48,6 +54,10 @@ export function benchSim(
       cfg: bitSerial,
       target: 12,
     },
+    { name: "rram, fast path", cfg: resolveHardwareConfig("rram"), target: 5 },
+    { name: "rram, exact path", cfg: exact("rram"), target: null },
+    { name: "pcm, fast path", cfg: resolveHardwareConfig("pcm"), target: 5 },
+    { name: "pcm, exact path", cfg: exact("pcm"), target: null },
   ];
   const rows: SimBenchRow[] = [];
   let base = 0;

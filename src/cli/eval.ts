@@ -6,6 +6,7 @@ import { type Deployment, deploy, INDIVIDUAL } from "../hyper/deployment.js";
 import { contentHash, datasetFiles } from "../queue/tasks.js";
 import type { Architecture } from "../space/architecture.js";
 import { accuracySummary, EVAL_BATCH, type HardwareAccuracy, hardwareAccuracy } from "../xbar/accuracy.js";
+import { simulationPath } from "../xbar/collapse.js";
 import type { NetOptions } from "./common.js";
 import { makeOut, parseIntOption } from "./output.js";
 import { addRedisOption, chunks, onQueue } from "./queue.js";
@@ -19,6 +20,7 @@ export interface EvalOptions extends NetOptions {
   config?: string;
   trials: number;
   seed: number;
+  exact?: boolean;
 }
 
 export function addEvalOptions(cmd: Command): Command {
@@ -31,7 +33,17 @@ export function addEvalOptions(cmd: Command): Command {
     )
     .option("--config <file>", "JSON file overriding preset fields (its 'base' names the preset)")
     .option("--trials <k>", "trials: each programs the devices afresh", parseIntOption("trials", 1, 1000), 1)
-    .option("--seed <n>", "seed of the device programming", parseIntOption("seed", 0, 2 ** 32 - 1), 0);
+    .option("--seed <n>", "seed of the device programming", parseIntOption("seed", 0, 2 ** 32 - 1), 0)
+    .option(
+      "--exact",
+      "simulate every DAC phase and device column (noisy presets run the fast path by default)",
+    );
+}
+
+/** The configuration of an eval: preset, override file, and --exact. */
+export function evalConfig(o: EvalOptions): HardwareConfig {
+  const cfg = resolveHardwareConfig(o.preset, o.config);
+  return o.exact ? { ...cfg, simulator: { path: "exact" } } : cfg;
 }
 
 /**
@@ -55,7 +67,7 @@ export async function runEval(
   deployment: Deployment = INDIVIDUAL,
 ): Promise<void> {
   const out = makeOut(!!o.json);
-  const cfg = resolveHardwareConfig(o.preset, o.config);
+  const cfg = evalConfig(o);
   const data = evalData(o, cfg, deployment);
   const started = Date.now();
   const r = await deployedAccuracy(o, arch, cfg, data, deployment, (t, acc) => {
@@ -68,6 +80,7 @@ export async function runEval(
     trials: r.trials,
     images: r.images,
     preset: cfg.name,
+    path: simulationPath(cfg),
     perTrial: r.perTrial,
     seconds: (Date.now() - started) / 1000,
     ...(deployment.kind === "hypernetwork"

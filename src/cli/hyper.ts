@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { decodeSafetensors } from "../engine/safetensors.js";
-import { platformOf, resolveHardwareConfig } from "../hw/config.js";
+import { platformOf } from "../hw/config.js";
 import { histogramSvg } from "../hw/sweep.js";
 import { type CompiledConfiguration, compileConfiguration, formatListing } from "../hyper/compiler.js";
 import { compareDeployments, type HyperComparison } from "../hyper/cost.js";
@@ -32,9 +32,10 @@ import type { SpaceView } from "../space/sample.js";
 import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { Rng } from "../util/rng.js";
+import { simulationPath } from "../xbar/collapse.js";
 import { devicesAreIdeal } from "../xbar/program.js";
 import { addHardwareOptions, type HardwareOptions, hardwareFromOptions } from "./common.js";
-import { addEvalOptions, deployedAccuracy, type EvalOptions, evalData, runEval } from "./eval.js";
+import { addEvalOptions, deployedAccuracy, type EvalOptions, evalConfig, evalData, runEval } from "./eval.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
 import { chunks, onQueue, SWEEP_CHUNK } from "./queue.js";
 
@@ -507,7 +508,7 @@ export function registerHyper(program: Command): void {
     const out = makeOut(!!o.json);
     const arch = resolveArchitecture(o.genotype);
     const c = compileConfiguration(spec(o), arch);
-    const cfg = resolveHardwareConfig(o.preset, o.config);
+    const cfg = evalConfig(o);
     if (!cfg.quantize || devicesAreIdeal(cfg))
       throw new UsageError(
         `preset ${cfg.name} has no device noise, so every trial is the same: choose a noisy preset (rram, pcm, analog-chain), or use 'hyper verify' for exact equality`,
@@ -528,6 +529,7 @@ export function registerHyper(program: Command): void {
       variant: o.variant,
       code: c.code,
       preset: cfg.name,
+      path: simulationPath(cfg),
       images: individual.images,
       trials: o.trials,
       individual: summary(individual),

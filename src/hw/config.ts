@@ -156,6 +156,16 @@ export const HardwareConfigSchema = z
         configurationBusBits: int(1, 4096),
       })
       .strict(),
+    /** How the crossbar simulator computes (accuracy only; the hardware is the same). */
+    simulator: z
+      .object({
+        /**
+         * "auto": noisy devices run the fast path (src/xbar/collapse.ts) wherever it applies;
+         * "exact": every DAC phase and device column is simulated.
+         */
+        path: z.enum(["auto", "exact"]),
+      })
+      .strict(),
     /** Where each number comes from, by field path (e.g. "conductance.gMax"). */
     sources: z.record(z.string(), z.string().min(3)),
   })

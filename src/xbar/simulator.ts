@@ -28,6 +28,7 @@ import {
   neuronReadout,
   tiaOutput,
 } from "./analog-chain.js";
+import { collapse, fastPathBlocker } from "./collapse.js";
 import { individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
 import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
 import { calibrate, quantizeWeights } from "./quantize.js";
@@ -195,6 +196,14 @@ export class CrossbarSimulator {
     return arrayConfig(this.cfg);
   }
 
+  /**
+   * Which path runs the programmed arrays: "fast" (collapsed, src/xbar/collapse.ts) or
+   * "exact" (every phase and column; the integer path on ideal devices with a lossless ADC).
+   */
+  get path(): "fast" | "exact" {
+    return fastPathBlocker(this.cfg) === null ? "fast" : "exact";
+  }
+
   /** The exact integer path applies: ideal devices, lossless ADC. */
   get exactInteger(): boolean {
     return devicesAreIdeal(this.cfg) && this.arrayConfig.adc.bits === null;
@@ -227,6 +236,8 @@ export class CrossbarSimulator {
       const per = adcImages.size / adcImages.shape[0]!;
       this.calibrateAdc(new Tensor([n, ...adcImages.shape.slice(1)], adcImages.data.subarray(0, n * per)));
     }
+    if (this.path === "fast")
+      for (const [id, p] of this.programmed) this.programmed.set(id, { ...p, collapsed: collapse(p) });
   }
 
   private calibrateAdc(images: Tensor): void {

@@ -31,7 +31,7 @@ export interface PoolGeom {
 }
 
 /**
- * One layer mapped on crossbar arrays (see src/xbar/mvm.ts for how it is built). The layer's
+ * One layer mapped on crossbar arrays (built by src/xbar/program.ts). The layer's
  * logical matrix has rows r = (c·k + kh)·k + kw of the im2col input and output channels o.
  * Array a drives the rows `rows[rowOff[a] .. rowOff[a+1])` and reads `cols` physical columns;
  * column j of the layer's column list is logical output `colOut[j]`, weighted `colWeight[j]`
@@ -80,6 +80,38 @@ export interface XbarLayer {
   /** Seed of the read-noise draws; image `imageOffset + n` gets its own stream. */
   readonly seed: number;
   readonly imageOffset: number;
+  /**
+   * When set, the fast noisy path runs instead of the phases and columns: one product per
+   * array on the collapsed matrices, and one Gaussian per output with the summed variance of
+   * the read noise and the ADC's rounding (src/xbar/collapse.ts).
+   */
+  readonly collapsed?: CollapsedArrays | null;
+}
+
+/**
+ * A layer's arrays collapsed for the fast noisy path. Every DAC phase and every column of a
+ * weight adds into one output, so the noise-free sum is Σ_i code_i·Σ_j colWeight_j·g_ij (one
+ * product per array), and the independent Gaussians of all reads add up to one Gaussian
+ * whose variance is the sum of theirs.
+ */
+export interface CollapsedArrays {
+  /** Array a computes logical outputs outputs[outOff[a] .. outOff[a+1]). */
+  readonly outOff: Int32Array;
+  readonly outputs: Int32Array;
+  /** Offset of array a's matrices in `weight` and `variance` (Σ previous outputs·rows). */
+  readonly wOff: Int32Array;
+  /** Σ_j colWeight_j·g_ij over output o's columns j: row-major [outputs × rows] per array. */
+  readonly weight: Float32Array;
+  /** Σ_j colWeight_j²·readVar_ij, same layout; null without read noise. */
+  readonly variance: Float32Array | null;
+  /** Per (array, output), in `outputs` order: adcLsb_a²·Σ_j colWeight_j² / 12 (0: lossless). */
+  readonly rounding: Float32Array;
+  /** Per input code c (index c − codeMin): Σ_phases planeWeight²·(phase value of c)². */
+  readonly codeVariance: Float32Array;
+  /** Per input code: bit `phase` set when that phase applies a nonzero value. */
+  readonly codePhases: Int32Array;
+  /** planeWeight² of every phase. */
+  readonly phaseVariance: Float32Array;
 }
 
 export interface Kernels {

@@ -6,7 +6,10 @@
  */
 import { fillNormals } from "../../util/normals.js";
 import { deriveSeed } from "../../util/seed.js";
-import type { XbarLayer } from "./types.js";
+import type { CollapsedArrays, XbarLayer } from "./types.js";
+
+/** The read-noise stream of image n on the fast path: deriveSeed(seed, imageOffset + n, FAST_PATH_STREAM). */
+export const FAST_PATH_STREAM = 0xfa57;
 
 /** The input code of im2col row r at output position p of one image (0 in the padding). */
 export function im2colValue(layer: XbarLayer, x: Float32Array, image: number, r: number, p: number): number {
@@ -48,6 +51,11 @@ export function xbarForwardTs(
   y: Float32Array,
   colMax: Float32Array | null,
 ): void {
+  if (layer.collapsed) {
+    if (colMax) throw new Error("ADC ranges are calibrated on the exact path");
+    collapsedForward(layer, layer.collapsed, x, y);
+    return;
+  }
   const g = layer.geom;
   const P = g.oh * g.ow;
   const nPlanes = layer.planeWeight.length;
@@ -98,5 +106,57 @@ export function xbarForwardTs(
     for (let o = 0; o < g.oc; o++)
       for (let p = 0; p < P; p++)
         y[(n * g.oc + o) * P + p] = acc[o * P + p]! * layer.outScale[o]! + (bias ? bias[o]! : 0);
+  }
+}
+
+/**
+ * The fast noisy path (src/xbar/collapse.ts): per array one product of the input codes with
+ * the collapsed weights, the read-noise variance from the codes' phase variances, the ADC's
+ * rounding variance for every phase that drives a row of the array at that position, and one
+ * Gaussian per output and position, from the image's own stream.
+ */
+function collapsedForward(layer: XbarLayer, c: CollapsedArrays, x: Float32Array, y: Float32Array): void {
+  const g = layer.geom;
+  const P = g.oh * g.ow;
+  for (let n = 0; n < g.n; n++) {
+    const acc = new Float64Array(g.oc * P);
+    const variance = new Float64Array(g.oc * P);
+    for (let a = 0; a < layer.arrays; a++) {
+      const r0 = layer.rowOff[a]!;
+      const nr = layer.rowOff[a + 1]! - r0;
+      const codes = new Int32Array(nr * P);
+      for (let i = 0; i < nr; i++)
+        for (let p = 0; p < P; p++) codes[i * P + p] = im2colValue(layer, x, n, layer.rows[r0 + i]!, p);
+      const phasesDriven = new Float64Array(P);
+      for (let p = 0; p < P; p++) {
+        let mask = 0;
+        for (let i = 0; i < nr; i++) mask |= c.codePhases[codes[i * P + p]! - layer.codeMin]!;
+        for (let pl = 0; mask; pl++, mask >>>= 1) if (mask & 1) phasesDriven[p]! += c.phaseVariance[pl]!;
+      }
+      for (let t = c.outOff[a]!; t < c.outOff[a + 1]!; t++) {
+        const row = c.wOff[a]! + (t - c.outOff[a]!) * nr;
+        const o = c.outputs[t]! * P;
+        for (let p = 0; p < P; p++) {
+          let s = 0;
+          let v = 0;
+          for (let i = 0; i < nr; i++) {
+            const code = codes[i * P + p]!;
+            s += code * c.weight[row + i]!;
+            if (c.variance) v += c.codeVariance[code - layer.codeMin]! * c.variance[row + i]!;
+          }
+          acc[o + p]! += s;
+          variance[o + p]! += v + c.rounding[t]! * phasesDriven[p]!;
+        }
+      }
+    }
+    const z = new Float64Array(g.oc * P);
+    fillNormals(deriveSeed(layer.seed, layer.imageOffset + n, FAST_PATH_STREAM), z);
+    const bias = layer.outBias;
+    for (let o = 0; o < g.oc; o++)
+      for (let p = 0; p < P; p++) {
+        const e = o * P + p;
+        const sum = acc[e]! + Math.sqrt(variance[e]!) * z[e]!;
+        y[(n * g.oc + o) * P + p] = sum * layer.outScale[o]! + (bias ? bias[o]! : 0);
+      }
   }
 }
