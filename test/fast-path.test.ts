@@ -181,7 +181,7 @@ describe("fast noisy path", () => {
       const noisy = model.forward(images, { training: false, executor: sim.executor() }).logits.data.slice();
       const clean = model.forward(images, { training: false, executor: ref.executor() }).logits.data;
       if (t === 0) for (let k = 0; k < noisy.length; k++) samples.push([]);
-      noisy.forEach((v, k) => samples[k]!.push(v - clean[k]!));
+      for (let k = 0; k < noisy.length; k++) samples[k]!.push(noisy[k]! - clean[k]!);
     }
     return samples;
   }
