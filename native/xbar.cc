@@ -318,6 +318,10 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
     for (int b = 0; b < low_bits; b++) low[m] += (m >> b & 1) ? C.phase_variance[b] : 0.f;
   for (uint32_t m = 0; m < high.size(); m++)
     for (int b = 0; b < n_phases - low_bits; b++) high[m] += (m >> b & 1) ? C.phase_variance[low_bits + b] : 0.f;
+  const uint32_t low_mask = (uint32_t)low.size() - 1;
+  auto phases_variance = [&](int32_t mask) {
+    return low[(uint32_t)mask & low_mask] + high[(uint32_t)mask >> low_bits];
+  };
   const int64_t plane_size = (int64_t)g.c * g.h * g.w;
   // Arrays whose outputs are consecutive channels accumulate straight from the GEMM.
   std::vector<char> consecutive(L.arrays);
@@ -453,12 +457,8 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
                 for (int e = 0; e < grid; e++) m[e] |= src[e];
               }
             }
-            const uint32_t low_mask = (uint32_t)low.size() - 1;
             for (int oh = 0; oh < g.oh; oh++)
-              for (int ow = 0; ow < g.ow; ow++) {
-                const uint32_t m = (uint32_t)mask[oh * Wp + ow];
-                driven[oh * g.ow + ow] = low[m & low_mask] + high[m >> low_bits];
-              }
+              for (int ow = 0; ow < g.ow; ow++) driven[oh * g.ow + ow] = phases_variance(mask[oh * Wp + ow]);
             add_rounding(a);
           }
           continue;
@@ -469,8 +469,7 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
           // Σ planeWeight² over the phases that drive at least one of the array's rows.
           std::fill(mask.begin(), mask.end(), 0);
           or_rows(L, a, code_mask.data(), mask.data());
-          const uint32_t low_mask = (uint32_t)low.size() - 1;
-          for (int p = 0; p < P; p++) driven[p] = low[mask[p] & low_mask] + high[(uint32_t)mask[p] >> low_bits];
+          for (int p = 0; p < P; p++) driven[p] = phases_variance(mask[p]);
           add_rounding(a);
         }
       }

@@ -19,19 +19,14 @@
 import type { CollapsedArrays } from "../engine/kernels/types.js";
 import { phaseValue } from "../engine/kernels/xbar-ts.js";
 import type { HardwareConfig } from "../hw/config.js";
-import type { ProgrammedLayer } from "./program.js";
+import { devicesAreIdeal, type ProgrammedLayer } from "./program.js";
 
 /** Why the fast path cannot run a configuration, or null when it can. */
 export function fastPathBlocker(cfg: HardwareConfig): string | null {
   if (cfg.simulator.path === "exact") return "simulator.path is 'exact'";
   if (cfg.analogChain.enabled) return "the parallel analog platform runs its chain on the exact path";
-  const d = cfg.device;
-  const noisy =
-    (d.model !== "ideal" && (d.programmingNoise || d.readNoise || d.drift)) ||
-    d.deviceToDevice > 0 ||
-    d.stuckAtRate > 0;
   // Ideal devices read deterministically: the exact path (or the integer path) is the answer.
-  if (!noisy) return "ideal devices are simulated exactly";
+  if (devicesAreIdeal(cfg)) return "ideal devices are simulated exactly";
   return null;
 }
 

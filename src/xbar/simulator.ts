@@ -28,7 +28,7 @@ import {
   neuronReadout,
   tiaOutput,
 } from "./analog-chain.js";
-import { collapse, fastPathBlocker } from "./collapse.js";
+import { collapse, simulationPath } from "./collapse.js";
 import { individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
 import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
 import { calibrate, quantizeWeights } from "./quantize.js";
@@ -201,7 +201,7 @@ export class CrossbarSimulator {
    * "exact" (every phase and column; the integer path on ideal devices with a lossless ADC).
    */
   get path(): "fast" | "exact" {
-    return fastPathBlocker(this.cfg) === null ? "fast" : "exact";
+    return simulationPath(this.cfg)!;
   }
 
   /** The exact integer path applies: ideal devices, lossless ADC. */
