@@ -2,13 +2,20 @@
 import { type Command, Option } from "commander";
 import { loadSplit, resolveDataDir, type Split, take } from "../data/cifar10.js";
 import { describeConfig, type HardwareConfig, PRESETS, resolveHardwareConfig } from "../hw/config.js";
-import { type Deployment, deploy, INDIVIDUAL } from "../hyper/deployment.js";
+import {
+  type Deployed,
+  type Deployment,
+  deploy,
+  deployNetworkFile,
+  INDIVIDUAL,
+} from "../hyper/deployment.js";
+import type { LoadedNet } from "../net/load.js";
 import { contentHash, datasetFiles } from "../queue/tasks.js";
 import type { Architecture } from "../space/architecture.js";
 import { accuracySummary, EVAL_BATCH, type HardwareAccuracy, hardwareAccuracy } from "../xbar/accuracy.js";
 import { simulationPath } from "../xbar/collapse.js";
 import type { NetOptions } from "./common.js";
-import { makeOut, parseIntOption } from "./output.js";
+import { makeOut, parseIntOption, UsageError } from "./output.js";
 import { addRedisOption, chunks, onQueue } from "./queue.js";
 
 export interface EvalOptions extends NetOptions {
@@ -25,7 +32,10 @@ export interface EvalOptions extends NetOptions {
 
 export function addEvalOptions(cmd: Command): Command {
   return addRedisOption(cmd)
-    .requiredOption("--weights <file>", "safetensors weights (reference names)")
+    .requiredOption(
+      "--weights <file>",
+      "safetensors weights (reference names; for --net: <layer>.weight, ...) or, for --net, an ONNX model's initialisers",
+    )
     .option("--data <dir>", "CIFAR-10 binary directory")
     .option("--limit <n>", "first N test images (file order)", parseIntOption("limit", 1, 10000))
     .addOption(
@@ -61,19 +71,24 @@ export function evalData(
   return { test: o.limit ? take(test, o.limit) : test, train: needsTrain ? loadSplit(dir, "train") : null };
 }
 
+/** What an eval scores: a DARTS-space architecture or a plain network file. */
+export type EvalSubject = Architecture | LoadedNet;
+const isNetFile = (s: EvalSubject): s is LoadedNet => "network" in s;
+
 export async function runEval(
   o: EvalOptions,
-  arch: Architecture,
+  subject: EvalSubject,
   deployment: Deployment = INDIVIDUAL,
 ): Promise<void> {
   const out = makeOut(!!o.json);
   const cfg = evalConfig(o);
   const data = evalData(o, cfg, deployment);
   const started = Date.now();
-  const r = await deployedAccuracy(o, arch, cfg, data, deployment, (t, acc) => {
+  const r = await deployedAccuracy(o, subject, cfg, data, deployment, (t, acc) => {
     if (!o.json && o.trials > 1) out.line(`  trial ${t + 1}/${o.trials}: ${(100 * acc).toFixed(2)}%`);
   });
-  const code = arch.code;
+  const label = isNetFile(subject) ? subject.description.name : subject.label;
+  const code = isNetFile(subject) ? null : subject.code;
   const result = {
     accuracy: r.accuracy,
     std: r.std,
@@ -91,9 +106,9 @@ export async function runEval(
       : {}),
     config: {
       ...cfg,
-      genotype: arch.label,
-      channels: o.channels,
-      layers: o.layers,
+      ...(isNetFile(subject)
+        ? { net: subject.file }
+        : { genotype: label, channels: o.channels, layers: o.layers }),
       weights: o.weights,
       seed: o.seed,
     },
@@ -106,7 +121,7 @@ export async function runEval(
           ? ` on the supernet's shared weights (batch norm recalibrated on ${result.supernet?.recalibrationImages} training images)`
           : "";
     out.line(
-      `${arch.label}${through} on ${cfg.name}: accuracy ${(100 * r.accuracy).toFixed(4)}% ± ${(100 * r.std).toFixed(4)} on ${r.images} test images (${r.trials} trial${r.trials > 1 ? "s" : ""}, ${result.seconds.toFixed(1)} s)`,
+      `${label}${through} on ${cfg.name}: accuracy ${(100 * r.accuracy).toFixed(4)}% ± ${(100 * r.std).toFixed(4)} on ${r.images} test images (${r.trials} trial${r.trials > 1 ? "s" : ""}, ${result.seconds.toFixed(1)} s)`,
     );
     out.line(`preset ${cfg.name}: ${cfg.description}`);
     if (cfg.quantize) out.line(describeConfig(cfg));
@@ -119,20 +134,24 @@ export async function runEval(
  */
 export async function deployedAccuracy(
   o: EvalOptions,
-  arch: Architecture,
+  subject: EvalSubject,
   cfg: HardwareConfig,
   data: { test: Split; train: Split | null },
   deployment: Deployment,
   onTrial: (trial: number, accuracy: number) => void,
 ): Promise<HardwareAccuracy> {
+  if (o.redis && isNetFile(subject))
+    throw new UsageError("--redis runs DARTS-space architectures (--genotype); run a --net file here");
   if (o.redis && cfg.quantize) return queuedAccuracy(o, cfg, data.test.count, deployment);
-  const deployed = deploy(deployment, {
-    arch,
-    channels: o.channels,
-    layers: o.layers,
-    weights: o.weights,
-    train: () => data.train!,
-  });
+  const deployed: Deployed = isNetFile(subject)
+    ? deployNetworkFile(subject, o.weights)
+    : deploy(deployment, {
+        arch: subject,
+        channels: o.channels,
+        layers: o.layers,
+        weights: o.weights,
+        train: () => data.train!,
+      });
   return hardwareAccuracy(deployed.float, cfg, data, {
     trials: o.trials,
     seed: o.seed,

@@ -15,10 +15,11 @@ import { resolveArchitecture } from "../space/architecture.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import {
   addHardwareOptions,
-  addNetOptions,
+  addNetSourceOptions,
   type HardwareOptions,
   hardwareFromOptions,
-  type NetOptions,
+  type NetSourceOptions,
+  resolveNetSource,
 } from "./common.js";
 import { makeOut, parseIntOption, table, UsageError } from "./output.js";
 import { addRedisOption, chunks, onQueue, SWEEP_CHUNK } from "./queue.js";
@@ -30,35 +31,33 @@ export function registerHw(program: Command): void {
     .command("hw")
     .description("hardware cost of crossbar deployments: area, energy, latency, power");
   addHardwareOptions(
-    addNetOptions(
+    addNetSourceOptions(
       hw
         .command("report")
-        .description("cost of an individual deployment (hardware built for one architecture)"),
+        .description(
+          "cost of an individual deployment (hardware built for one architecture or network file)",
+        ),
     ),
   )
     .option("--per-layer", "include every layer", false)
-    .action((o: NetOptions & HardwareOptions & { perLayer: boolean }) => {
+    .action((o: NetSourceOptions & HardwareOptions & { perLayer: boolean }) => {
       const out = makeOut(!!o.json);
-      const arch = resolveArchitecture(o.genotype);
+      const source = resolveNetSource(o);
       const hardware = hardwareFromOptions(o);
       const file = hardware.techFile;
-      const r = costNetwork(buildNetwork(arch, { channels: o.channels, layers: o.layers }), hardware, {
-        perLayer: o.perLayer,
-      });
+      const r = costNetwork(source.network, hardware, { perLayer: o.perLayer });
       out.result(
         {
-          architecture: arch.label,
-          code: arch.code,
-          channels: o.channels,
-          cells: o.layers,
+          ...source.describe,
           preset: hardware.config.name,
           tech: file.name,
           hardware: hardware.config,
           ...r,
         },
         () => {
+          const size = source.file ? "" : ` C=${o.channels} L=${o.layers}`;
           out.line(
-            `${arch.label} C=${o.channels} L=${o.layers}: ${hardware.config.name} (${r.platform}) on ${file.name} (${file.node.value} nm)`,
+            `${source.label}${size}: ${hardware.config.name} (${r.platform}) on ${file.name} (${file.node.value} nm)`,
           );
           if (r.analog)
             out.line(
@@ -72,6 +71,8 @@ export function registerHw(program: Command): void {
                 "latency µs/img",
                 "throughput img/s",
                 "power mW",
+                "TOPS",
+                "TOPS/W",
                 "arrays",
                 "utilisation",
               ],
@@ -82,6 +83,8 @@ export function registerHw(program: Command): void {
                   f(r.latencyUs),
                   f(r.throughputImgPerSec),
                   f(r.powerMw),
+                  f(r.tops),
+                  f(r.topsPerWatt),
                   r.arrays,
                   `${(100 * r.utilisation).toFixed(1)}%`,
                 ],

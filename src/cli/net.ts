@@ -1,20 +1,22 @@
-/** `memhyper net info`: the NetworkCIFAR IR of an architecture. */
+/** `memhyper net info`: the IR of an architecture (NetworkCIFAR) or of a plain network file. */
 import type { Command } from "commander";
 import { countMacs, countParams } from "../ir/count.js";
 import { nodeInputs } from "../ir/graph.js";
-import { buildNetwork } from "../ir/network.js";
-import { resolveArchitecture } from "../space/architecture.js";
-import { addNetOptions, type NetOptions } from "./common.js";
+import { addNetSourceOptions, type NetSourceOptions, resolveNetSource } from "./common.js";
 import { fmtInt, makeOut, table } from "./output.js";
 
 export function registerNet(program: Command): void {
   const net = program.command("net").description("the network IR of an architecture");
-  addNetOptions(
-    net.command("info").description("layers, shapes, parameters and MACs of NetworkCIFAR"),
-  ).action((opts: NetOptions) => {
+  addNetSourceOptions(
+    net
+      .command("info")
+      .description(
+        "layers, shapes, parameters and MACs of NetworkCIFAR (--genotype) or a network file (--net)",
+      ),
+  ).action((opts: NetSourceOptions) => {
     const out = makeOut(!!opts.json);
-    const arch = resolveArchitecture(opts.genotype);
-    const network = buildNetwork(arch, { channels: opts.channels, layers: opts.layers });
+    const source = resolveNetSource(opts);
+    const network = source.network;
     const params = countParams(network);
     const macs = countMacs(network);
     const layers = network.nodes.map((n) => ({
@@ -35,23 +37,19 @@ export function registerNet(program: Command): void {
           }
         : {}),
       ...(n.kind === "maxpool" || n.kind === "avgpool" ? { k: n.k, stride: n.stride, pad: n.pad } : {}),
-      ...(n.kind === "linear" ? { weight: `${n.param}.weight` } : {}),
+      ...(n.kind === "linear" ? { weight: `${n.param}.weight`, bias: n.bias } : {}),
     }));
     out.result(
       {
-        architecture: arch.label,
-        code: arch.code,
-        channels: opts.channels,
-        cells: opts.layers,
+        ...source.describe,
         params,
         macs,
         parameters: network.params.map((p) => ({ name: p.name, shape: p.shape })),
         layers,
       },
       () => {
-        out.line(
-          `${arch.label}  C=${opts.channels}  L=${opts.layers}  params ${fmtInt(params)}  MACs ${fmtInt(macs)}`,
-        );
+        const size = source.file ? "" : `  C=${opts.channels}  L=${opts.layers}`;
+        out.line(`${source.label}${size}  params ${fmtInt(params)}  MACs ${fmtInt(macs)}`);
         out.line(
           table(
             ["id", "kind", "scope", "shape", "detail"],

@@ -29,7 +29,13 @@ import {
   trainModel,
 } from "../train/trainer.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { addNetOptions, type NetOptions } from "./common.js";
+import {
+  addNetOptions,
+  addNetSourceOptions,
+  type NetOptions,
+  type NetSourceOptions,
+  resolveNetSource,
+} from "./common.js";
 import { addEvalOptions, type EvalOptions, runEval } from "./eval.js";
 import { makeOut, parseIntOption, UsageError } from "./output.js";
 
@@ -303,12 +309,16 @@ export function registerTrain(program: Command): void {
     });
 
   addEvalOptions(
-    addNetOptions(
+    addNetSourceOptions(
       program
         .command("eval")
         .description(
           "top-1 accuracy of trained weights on the CIFAR-10 test set, in float or on simulated crossbars",
         ),
     ),
-  ).action((o: EvalOptions) => runEval(o, resolveArchitecture(o.genotype)));
+  ).action((o: Omit<EvalOptions, "genotype"> & NetSourceOptions) => {
+    const source = resolveNetSource(o);
+    // A network file has no genotype; the queue, which needs one, refuses files.
+    return runEval({ ...o, genotype: o.genotype ?? "" }, source.file ?? resolveArchitecture(o.genotype!));
+  });
 }

@@ -47,7 +47,7 @@ export interface MatmulExecutor {
     bias: Float32Array | null,
     out: Float32Array | undefined,
   ): Tensor;
-  linear(node: LinearNode, x: Tensor, weight: Tensor, bias: Tensor): Tensor;
+  linear(node: LinearNode, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor;
 }
 
 export interface ForwardResult {
@@ -320,9 +320,11 @@ export class Model {
             y = x;
             break;
           case "conv": {
+            const weight = this.tensor(`${node.param}.weight`);
+            const convBias = node.bias ? this.tensor(`${node.param}.bias`).data : null;
             const f = foldBn
-              ? ops.foldBatchNorm(this.tensor(`${node.param}.weight`), this.bnState(foldBn))
-              : { weight: this.tensor(`${node.param}.weight`), bias: null };
+              ? ops.foldBatchNorm(weight, this.bnState(foldBn, convBias))
+              : { weight, bias: convBias };
             const parts = gathered[inputs[0]!];
             const add = addsInput ? v(1).data : null;
             y = parts
@@ -393,7 +395,7 @@ export class Model {
             break;
           case "linear": {
             const w = this.tensor(`${node.param}.weight`);
-            const b = this.tensor(`${node.param}.bias`);
+            const b = node.bias ? this.tensor(`${node.param}.bias`) : null;
             y = executor ? executor.linear(node, v(0), w, b) : ops.linear(tape, v(0), w, b);
             break;
           }
@@ -419,11 +421,13 @@ export class Model {
     return { logits: result, auxLogits: null };
   }
 
-  private bnState(param: string): ops.BatchNormState {
+  /** A batch norm's state; `before`: a bias added ahead of it (BN(x + b) has mean μ − b). */
+  private bnState(param: string, before: Float32Array | null = null): ops.BatchNormState {
+    const mean = this.tensor(`${param}.running_mean`).data;
     return {
       weight: this.tensor(`${param}.weight`),
       bias: this.tensor(`${param}.bias`),
-      runningMean: this.tensor(`${param}.running_mean`).data,
+      runningMean: before ? mean.map((m, i) => m - before[i]!) : mean,
       runningVar: this.tensor(`${param}.running_var`).data,
     };
   }

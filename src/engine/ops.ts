@@ -352,22 +352,24 @@ export function globalAvgPool(tape: Tape | null, x: Tensor): Tensor {
 }
 
 /** y = x·Wᵀ + b for x [N, F] (any trailing dims flattened), W [O, F]. */
-export function linear(tape: Tape | null, x: Tensor, w: Tensor, b: Tensor): Tensor {
+export function linear(tape: Tape | null, x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   const n = x.shape[0]!;
   const f = x.size / n;
   const o = w.shape[0]!;
   if (w.shape[1] !== f) throw new Error(`linear: input has ${f} features, weight expects ${w.shape[1]}`);
   const y = new Tensor([n, o], new Float32Array(n * o));
-  for (let i = 0; i < n; i++) y.data.set(b.data, i * o);
+  if (b) for (let i = 0; i < n; i++) y.data.set(b.data, i * o);
   kernels().gemm(false, true, n, o, f, 1, x.data, w.data, 1, y.data);
-  if (wantsGrad(tape, x, w, b)) {
+  if (wantsGrad(tape, x, w, ...(b ? [b] : []))) {
     tape.record(y, (dy) => {
       const dw = weightGradBuffer(w);
       kernels().gemm(true, false, o, f, n, 1, dy, x.data, 0, dw);
-      const db = weightGradBuffer(b);
-      for (let i = 0; i < n; i++) for (let j = 0; j < o; j++) db[j]! += dy[i * o + j]!;
       accumulate(w, dw);
-      accumulate(b, db);
+      if (b) {
+        const db = weightGradBuffer(b);
+        for (let i = 0; i < n; i++) for (let j = 0; j < o; j++) db[j]! += dy[i * o + j]!;
+        accumulate(b, db);
+      }
       if (x.requiresGrad) {
         const dx = alloc(x.size);
         kernels().gemm(false, false, n, f, o, 1, dy, w.data, 0, dx);

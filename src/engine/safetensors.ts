@@ -160,7 +160,7 @@ export function applyRecords(
   for (const name of tensors.keys()) {
     if (!needed.has(name) && !name.startsWith("auxiliary_head.") && !name.startsWith("optimizer.")) {
       throw new WeightFileError(
-        `${path}: unexpected tensor '${name}': the file was saved for a different architecture or size (check --genotype, --channels, --layers)`,
+        `${path}: unexpected tensor '${name}': the file was saved for a different network or size (check --genotype or --net, --channels, --layers)`,
       );
     }
   }
@@ -168,7 +168,7 @@ export function applyRecords(
     const t = tensors.get(p.name);
     if (!t)
       throw new WeightFileError(
-        `${path}: missing tensor '${p.name}': the file was saved for a different architecture or size (check --genotype, --channels, --layers)`,
+        `${path}: missing tensor '${p.name}': the file was saved for a different network or size (check --genotype or --net, --channels, --layers)`,
       );
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new WeightFileError(

@@ -3,6 +3,7 @@
  * energy and latency of one image, throughput, power, arrays and utilisation, broken
  * down by component kind and by op kind, on either platform of the hardware configuration.
  */
+import { countMacs } from "../ir/count.js";
 import type { IrNode, Network } from "../ir/graph.js";
 import { fusedRelus, nodeInputs } from "../ir/graph.js";
 import { ANALOG_DESIGNS } from "./analog-designs.js";
@@ -32,6 +33,12 @@ export interface CostReport {
   readonly latencyUs: number;
   /** Images per second with every layer on its own hardware, pipelined. */
   readonly throughputImgPerSec: number;
+  /** Operations of one image, 2 per multiply-accumulate (conv and linear layers). */
+  readonly opsPerImage: number;
+  /** Operations per second with images pipelined (10¹² ops/s). */
+  readonly tops: number;
+  /** Operations per joule of inference energy (10¹² ops/J). */
+  readonly topsPerWatt: number;
   readonly powerMw: number;
   readonly leakageMw: number;
   readonly arrays: number;
@@ -272,10 +279,16 @@ export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}):
 
   const cellsProgrammed = usedCells;
   const maxRows = cfg.tile; // arrays are programmed in parallel, row by row
+  const head = headline(energy, area, latencyNs, bufferBits, tech);
+  const throughputImgPerSec = 1e9 / slowestNs;
+  const opsPerImage = 2 * countMacs(net);
   const report: CostReport = {
     platform: platformOf(cfg),
-    ...headline(energy, area, latencyNs, bufferBits, tech),
-    throughputImgPerSec: 1e9 / slowestNs,
+    ...head,
+    throughputImgPerSec,
+    opsPerImage,
+    tops: (opsPerImage * throughputImgPerSec) / 1e12,
+    topsPerWatt: opsPerImage / (head.energyUj * 1e6),
     arrays,
     utilisation: arrays ? usedCells / (arrays * cfg.tile * cfg.tile) : 0,
     adcs,

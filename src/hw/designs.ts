@@ -425,6 +425,7 @@ export function costNode(node: IrNode, ctx: DesignContext, designs: DesignTable 
 
 export function opLabel(node: IrNode): string {
   if (node.scope.op) return node.scope.op;
+  if (node.scope.part === "layer") return node.kind;
   if (node.kind === "add") return "node_sum";
   switch (node.scope.part) {
     case "stem":

@@ -7,10 +7,11 @@
  */
 import { type Split, take } from "../data/cifar10.js";
 import { Model } from "../engine/model.js";
-import { loadModelWeights, readWeightFile } from "../engine/safetensors.js";
+import { applyRecords, loadModelWeights, readWeightFile } from "../engine/safetensors.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { HardwareConfig } from "../hw/config.js";
 import { buildNetwork } from "../ir/network.js";
+import { type LoadedNet, loadNetFile } from "../net/load.js";
 import type { Architecture } from "../space/architecture.js";
 import { recalibrate, Supernet } from "../train/supernet.js";
 import { CrossbarSimulator } from "../xbar/simulator.js";
@@ -57,12 +58,29 @@ export function deploy(d: Deployment, o: DeploymentInput): Deployed {
   }
   const model = new Model(buildNetwork(o.arch, { channels: o.channels, layers: o.layers }));
   loadModelWeights(model, o.weights);
-  if (d.kind === "individual")
-    return { float: model, simulator: (cfg, calib) => new CrossbarSimulator(model, cfg).calibrate(calib) };
+  if (d.kind === "individual") return individually(model);
   const compiled = compileConfiguration(d.spec, o.arch);
   return {
     float: hyperModel(compiled, model),
     simulator: (cfg, calib) =>
       hyperSimulator(compiled, new CrossbarSimulator(model, cfg).calibrate(calib), cfg),
   };
+}
+
+/** A model on hardware built for it alone. */
+function individually(model: Model): Deployed {
+  return { float: model, simulator: (cfg, calib) => new CrossbarSimulator(model, cfg).calibrate(calib) };
+}
+
+/**
+ * A plain network file on individual deployment, its weights from a safetensors file named
+ * by layer (`<layer>.weight`, …) or from an ONNX model's initialisers (the same file or another).
+ */
+export function deployNetworkFile(net: LoadedNet, weights: string): Deployed {
+  const model = new Model(net.network);
+  if (weights.toLowerCase().endsWith(".onnx")) {
+    const source = weights === net.file ? net : loadNetFile(weights);
+    applyRecords(model, { tensors: source.weights!, metadata: {} }, weights);
+  } else loadModelWeights(model, weights);
+  return individually(model);
 }

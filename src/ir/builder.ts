@@ -45,6 +45,7 @@ export class IrBuilder {
       dilation?: number;
       groups?: number;
       taps?: readonly number[];
+      bias?: boolean;
     },
   ): number {
     const s = this.shape(input);
@@ -72,9 +73,11 @@ export class IrBuilder {
         dilation,
         groups,
         ...(o.taps ? { taps: o.taps } : {}),
+        ...(o.bias ? { bias: true as const } : {}),
       },
     );
     this.param(`${param}.weight`, [o.outC, s.c / groups, o.k, o.k], "weight", id);
+    if (o.bias) this.param(`${param}.bias`, [o.outC], "bias", id);
     return id;
   }
 
@@ -142,11 +145,11 @@ export class IrBuilder {
     return this.push("gap", scope, { c: this.shape(input).c, h: 1, w: 1 }, { input });
   }
 
-  linear(input: number, scope: Scope, param: string, outF: number): number {
+  linear(input: number, scope: Scope, param: string, outF: number, bias = true): number {
     const inF = this.shape(input).c * this.shape(input).h * this.shape(input).w;
-    const id = this.push("linear", scope, { c: outF, h: 1, w: 1 }, { input, param, inF, outF });
+    const id = this.push("linear", scope, { c: outF, h: 1, w: 1 }, { input, param, inF, outF, bias });
     this.param(`${param}.weight`, [outF, inF], "weight", id);
-    this.param(`${param}.bias`, [outF], "bias", id);
+    if (bias) this.param(`${param}.bias`, [outF], "bias", id);
     return id;
   }
 }

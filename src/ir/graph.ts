@@ -17,7 +17,7 @@ export interface Scope {
   /** Prefix of this node's parameters in the reference state_dict, e.g. `cells.3._ops.5.op.2`. */
   readonly path: string;
   /** What part of the network: stem, cell preprocessing, a cell op, the classifier, the auxiliary head. */
-  readonly part: "stem" | "preprocess" | "op" | "node" | "cell" | "head" | "aux";
+  readonly part: "stem" | "preprocess" | "op" | "node" | "cell" | "head" | "aux" | "layer";
   readonly cell?: number;
   readonly edge?: number;
   readonly op?: OpName;
@@ -45,6 +45,8 @@ export interface ConvNode extends Base {
    * 5×5 array in the hypernetwork. Absent: all k² taps.
    */
   readonly taps?: readonly number[];
+  /** A bias `${param}.bias` added after the convolution (plain networks; DARTS convs have none). */
+  readonly bias?: true;
 }
 
 export interface BatchNormNode extends Base {
@@ -111,6 +113,8 @@ export interface LinearNode extends Base {
   readonly param: string; // weight, bias
   readonly inF: number;
   readonly outF: number;
+  /** Whether `${param}.bias` exists (NetworkCIFAR's classifier has one). */
+  readonly bias: boolean;
 }
 
 export interface InputNode extends Base {

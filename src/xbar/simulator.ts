@@ -140,7 +140,7 @@ export class CrossbarSimulator {
       },
       linear: (node, x, weight, bias) => {
         const y = ops.linear(null, x, weight, bias);
-        record(records, node, x, false, weight.data, bias.data, y, false, percentile);
+        record(records, node, x, false, weight.data, bias?.data ?? null, y, false, percentile);
         return y;
       },
     };
