@@ -7,7 +7,13 @@ import { describe, it } from "node:test";
 import onnxProto from "onnx-proto";
 import { resolveNetSource } from "../src/cli/common.js";
 import { Tensor } from "../src/engine/tensor.js";
-import { hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
+import {
+  hardwareOf,
+  loadPreset,
+  mergeConfig,
+  parseHardwareConfig,
+  resolveHardwareConfig,
+} from "../src/hw/config.js";
 import { costNetwork } from "../src/hw/cost.js";
 import { deployNetworkFile } from "../src/hyper/deployment.js";
 import { countMacs, countParams } from "../src/ir/count.js";
@@ -167,6 +173,28 @@ function maxPool2(x: number[], c: number): number[] {
       }
   return y;
 }
+
+describe("validation against NeuroSim", () => {
+  it("the VGG-8 configuration resolves, sources every field it sets, and counts NeuroSim's operations", () => {
+    const file = "validation/neurosim-v14-vgg8.json";
+    const { base: _base, sources, ...set } = JSON.parse(readFileSync(file, "utf8"));
+    const leaves = (o: Record<string, unknown>, p = ""): string[] =>
+      Object.entries(o).flatMap(([k, v]) =>
+        v && typeof v === "object" ? leaves(v as Record<string, unknown>, `${p}${k}.`) : [`${p}${k}`],
+      );
+    for (const field of leaves(set).filter((f) => f !== "name" && f !== "description"))
+      assert.ok(sources[field], `${field} has no source`);
+    const cfg = resolveHardwareConfig("default", file);
+    assert.equal(cfg.adc.bits, 4);
+    assert.equal(cfg.conductance.cellBits, 1);
+    const ref = JSON.parse(readFileSync("validation/neurosim-v14-vgg8.reference.json", "utf8")).figures;
+    const r = costNetwork(loadNetFile("nets/vgg8-cifar10.json").network, hardwareOf(cfg));
+    // The CSV prints six significant digits: the same count within half a unit of the sixth.
+    assert.ok(Math.abs(r.opsPerImage - ref.operationsPerImage) <= 0.5e4, `${r.opsPerImage}`);
+    for (const key of ["areaMm2", "energyUj", "latencyUs", "tops", "topsPerWatt"] as const)
+      assert.ok(Number.isFinite(r[key]) && r[key] > 0, key);
+  });
+});
 
 /** A small residual network as a JSON layer list and as an ONNX graph with the same names. */
 const TWIN: { input: number[]; layers: JsonLayer[] } = {
