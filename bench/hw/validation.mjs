@@ -27,7 +27,11 @@ const energy = r.breakdown.energyUjByComponent;
 const f = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 const rows = [
   ["chip area (mm²)", ref.chipAreaUm2 / 1e6, r.areaMm2],
-  ["energy per image (µJ), NeuroSim dynamic + leakage", (ref.dynamicEnergyPj + ref.leakageEnergyPj) / 1e6, r.energyUj],
+  [
+    "energy per image (µJ), NeuroSim dynamic + leakage",
+    (ref.dynamicEnergyPj + ref.leakageEnergyPj) / 1e6,
+    r.energyUj,
+  ],
   ["energy efficiency (TOPS/W)", ref.topsPerWatt, r.topsPerWatt],
   ["throughput (TOPS)", ref.tops, r.tops],
   ["throughput (images/s)", ref.fps, r.throughputImgPerSec],
@@ -46,5 +50,8 @@ const rows = [
 ];
 console.log("| figure | NeuroSim V1.4 | memhyper | memhyper / NeuroSim |");
 console.log("|---|---|---|---|");
-for (const [name, theirs, ours] of rows) console.log(`| ${name} | ${f(theirs)} | ${f(ours)} | ${f(ours / theirs)} |`);
-console.log(`\nmemhyper: ${r.arrays} arrays, ${r.adcs} ADCs, latency ${f(r.latencyUs)} µs per image end to end`);
+for (const [name, theirs, ours] of rows)
+  console.log(`| ${name} | ${f(theirs)} | ${f(ours)} | ${f(ours / theirs)} |`);
+console.log(
+  `\nmemhyper: ${r.arrays} arrays, ${r.adcs} ADCs, latency ${f(r.latencyUs)} µs per image end to end`,
+);
