@@ -63,6 +63,39 @@ describe("cost model: hand-computed cases", () => {
     assert.ok(Math.abs(l.energyPj.dac - 512 * 36 * 0.0039) < 1e-9);
   });
 
+  it("partial parallel read (adc.rowsPerRead): row groups converted one after another, same arrays", () => {
+    // 16 → 8 channels, 3×3: 144 rows on two row tiles (128 + 16 rows), 32 columns each.
+    const net = oneLayer(
+      (b, x) => b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),
+      16,
+    );
+    const all = costNode(net.nodes[1]!, designContext(net, tiles));
+    const groups = costNode(
+      net.nodes[1]!,
+      designContext(net, hwWith({ layout: { arrayWidth: "tile" }, adc: { rowsPerRead: 32 } })),
+    );
+    assert.equal(all.arrays, 2);
+    assert.equal(all.conversions, 64 * 8 * 2 * 32);
+    // 128 rows in 4 reads of 32, 16 rows in 1: 5 reads of 32 columns per input bit.
+    assert.equal(groups.conversions, 64 * 8 * 5 * 32);
+    // The 128-row array reads 4 times per input bit: 4 × (14 + 8 × 9) ns.
+    assert.equal(all.latencyNs, 64 * (8 * 86 + 1));
+    assert.equal(groups.latencyNs, 64 * (8 * 4 * 86 + 1));
+    for (const k of ["adc", "shiftAdd", "sampleHold"] as const)
+      assert.ok(Math.abs(groups.energyPj[k] - (all.energyPj[k] * 5) / 2) < 1e-9 * all.energyPj[k], k);
+    for (const k of ["array", "dac"] as const) assert.equal(groups.energyPj[k], all.energyPj[k], k);
+    assert.deepEqual([groups.arrays, groups.adcs, groups.usedCells], [all.arrays, all.adcs, all.usedCells]);
+    assert.deepEqual(groups.areaUm2, all.areaUm2);
+    assert.throws(
+      () => hwWith({ adc: { rowsPerRead: 256 } }),
+      /adc.rowsPerRead: reads at most the tile's 128 rows/,
+    );
+    assert.throws(
+      () => hwWith({ analogChain: { enabled: true }, adc: { rowsPerRead: 64 } }),
+      /adc.rowsPerRead: the parallel analog platform reads every row at once/,
+    );
+  });
+
   it("analog pair subtraction: one bipolar conversion per pair halves conversions, ADCs, ADC energy and their area", () => {
     const net = oneLayer((b, x) =>
       b.conv(x, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 }),

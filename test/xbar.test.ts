@@ -8,6 +8,7 @@ import * as ops from "../src/engine/ops.js";
 import { Tensor } from "../src/engine/tensor.js";
 import {
   ConfigError,
+  columnsPerWeight,
   type HardwareConfig,
   hardwareOf,
   loadPreset,
@@ -18,7 +19,9 @@ import {
   resolveHardwareConfig,
 } from "../src/hw/config.js";
 import { costNetwork } from "../src/hw/cost.js";
+import { placementOf } from "../src/hw/designs.js";
 import { dacPhases } from "../src/hw/mapping.js";
+import type { ConvNode, LinearNode } from "../src/ir/graph.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
 import { Rng } from "../src/util/rng.js";
@@ -112,6 +115,39 @@ describe("crossbar simulator", () => {
       assert.ok(checked > 20);
     },
   );
+
+  it("partial parallel reads: each row group converted on its own, the partial sums add to the int8 reference bit for bit", () => {
+    const cfg = config({
+      dac: { mode: "bit-serial", signedInputs: "two-phase" },
+      conductance: { gMin: 2, gMax: 40, cellBits: 3 },
+      adc: { bits: null, rowsPerRead: 24 },
+    });
+    const { sim, inputs, model } = setup(cfg);
+    sim.program(1, 0, null, true);
+    let grouped = 0;
+    for (const [id, l] of sim.layers) {
+      const node = model.net.nodes[id]! as ConvNode | LinearNode;
+      const reads = sim.mapping.layout(l);
+      assert.ok(
+        reads.every((r) => r.rows.length <= 24),
+        `${l.name}: a read drives at most 24 rows`,
+      );
+      // One mapper: the simulator converts the column reads that the cost model prices.
+      const cpw = columnsPerWeight(cfg);
+      assert.equal(
+        reads.reduce((n, r) => n + r.outputs.length * cpw, 0),
+        placementOf(node, cfg).columnReads,
+        l.name,
+      );
+      if (reads.length > placementOf(node, cfg).arrays) grouped++;
+      const per = inputs.get(id)!.length / 6;
+      const x = inputs.get(id)!.subarray(0, 2 * per);
+      const p = sim.programmedLayer(id)!;
+      for (const k of native ? [native, tsKernels] : [tsKernels])
+        assert.deepEqual(runLayer(k, p, x, 2), integerReference(l, x, 2), `${l.name} (${k.name})`);
+    }
+    assert.ok(grouped >= 5, `${grouped} layers read in row groups`);
+  });
 
   it("signed inputs as two's complement bits equal the int8 reference bit for bit (every signed layer, two images)", () => {
     const { sim, inputs } = setup(tiles);

@@ -1,11 +1,13 @@
 // The side-by-side table of docs/validation.md: memhyper's cost of NeuroSim's VGG-8 under the
 // configuration NeuroSim V1.4's release test states, against that test's published figures,
 // with the ratio of each figure and of each component group NeuroSim reports.
-// Usage: node bench/hw/validation.mjs   (after `npm ci`; prints markdown)
+// Usage: node bench/hw/validation.mjs [neurosim-v14-vgg8 | neurosim-v14-vgg8-read64]
+//        (after `npm ci`; prints markdown)
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-const ref = JSON.parse(readFileSync("validation/neurosim-v14-vgg8.reference.json", "utf8")).figures;
+const name = process.argv[2] ?? "neurosim-v14-vgg8";
+const ref = JSON.parse(readFileSync(`validation/${name}.reference.json`, "utf8")).figures;
 const r = JSON.parse(
   execFileSync(
     "node",
@@ -16,7 +18,7 @@ const r = JSON.parse(
       "--net",
       "nets/vgg8-cifar10.json",
       "--config",
-      "validation/neurosim-v14-vgg8.json",
+      `validation/${name}.json`,
       "--json",
     ],
     { encoding: "utf8" },

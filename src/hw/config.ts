@@ -56,6 +56,12 @@ export const HardwareConfigSchema = z
         range: z.enum(["calibrated", "full-scale"]),
         columnsPerAdc: int(1, 4096),
         /**
+         * Rows of an array driven in one read (NeuroSim's partial parallel read): each group
+         * of this many rows is read and converted on its own, and the partial sums are added
+         * digitally. null: every row at once.
+         */
+        rowsPerRead: int(1, 4096).nullable(),
+        /**
          * Where a differential pair's two currents are subtracted: "digital" (one unipolar
          * conversion per device column) or "analog" (current subtraction, then one bipolar
          * conversion per pair: half the conversions, a signed ADC range).
@@ -174,6 +180,19 @@ export const HardwareConfigSchema = z
     const { gMin, gMax } = c.conductance;
     if (gMin !== null && gMax !== null && !(gMax > gMin))
       ctx.addIssue({ code: "custom", message: "gMax must exceed gMin", path: ["conductance", "gMax"] });
+    if (c.adc.rowsPerRead !== null && c.adc.rowsPerRead > c.tile)
+      ctx.addIssue({
+        code: "custom",
+        message: `reads at most the tile's ${c.tile} rows; set null to read them all at once`,
+        path: ["adc", "rowsPerRead"],
+      });
+    if (c.adc.rowsPerRead !== null && c.analogChain.enabled)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "the parallel analog platform reads every row at once (no converter per array to take partial sums); set null",
+        path: ["adc", "rowsPerRead"],
+      });
   });
 
 type ConfigInput = z.infer<typeof HardwareConfigSchema>;

@@ -21,6 +21,7 @@ import {
   dacPhases,
   type PlacementCounts,
   placeWeights,
+  readGroups,
   shapeOfNode,
   signedInput,
 } from "./mapping.js";
@@ -180,6 +181,10 @@ export interface PhysicalArrays extends PlacementCounts {
   readonly columns: number;
   /** ADCs of all arrays, each reading `columnsPerAdc` readouts of its own array. */
   readonly adcs: number;
+  /** Weight columns read per DAC phase, over all arrays and their row groups (`adc.rowsPerRead`). */
+  readonly columnReads: number;
+  /** Row groups of the array read in the most groups: reads one after another per phase. */
+  readonly readsPerPhase: number;
 }
 
 /** The mapper's placement of a weight layer, its counts and the arrays it is built on. */
@@ -192,12 +197,17 @@ export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): Ph
   const cpr = columnsPerReadout(hw);
   let columns = 0;
   let adcs = 0;
+  let columnReads = 0;
+  let readsPerPhase = 0;
   for (const a of placed) {
     const cols = fitted ? a.outputs.length * cpw : hw.tile;
     columns += cols;
     adcs += Math.ceil(cols / cpr / hw.adc.columnsPerAdc);
+    const reads = readGroups([a], hw.adc.rowsPerRead).length;
+    columnReads += reads * a.outputs.length * cpw;
+    readsPerPhase = Math.max(readsPerPhase, reads);
   }
-  return { ...countPlacement(placed, shape, cpw), columns, adcs };
+  return { ...countPlacement(placed, shape, cpw), columns, adcs, columnReads, readsPerPhase };
 }
 
 /** DAC phases of one output position of a weight layer (the simulator runs the same phases). */
@@ -230,14 +240,12 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
     node.kind === "conv"
       ? node.k * inShape.w * inShape.c * ctx.activationBits
       : node.inF * ctx.activationBits;
-  const { arrays, usedCells, devices, rowTiles, weightColumns, rowsDriven, columns, adcs } = placementOf(
-    node,
-    d,
-  );
+  const { arrays, usedCells, devices, rowTiles, rowsDriven, columns, adcs, columnReads, readsPerPhase } =
+    placementOf(node, d);
   const cycles = positions * phasesOf(node, ctx);
   // With analog pair subtraction two physical columns make one ADC input.
   const cpr = columnsPerReadout(d);
-  const conversions = (cycles * weightColumns) / cpr;
+  const conversions = (cycles * columnReads) / cpr;
   const adcBits = d.adc.bits ?? LOSSLESS_ADC_BITS;
   const multiBit = d.dac.mode === "multi-bit";
   const pool = poolAccess(node, ctx);
@@ -267,9 +275,10 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   areaUm2.digital = (outC * ACC_BITS + (dilated ? ADDRESS_BITS : 0)) * t.digital.addAreaPerBit;
   // A pooled ADC bank's MUX stages sit between the columns and the sample-and-hold.
   const perPhaseNs =
-    c.arrayReadNs(t) +
-    pool.muxStages * t.switches.muxDelay +
-    d.adc.columnsPerAdc * c.adcConversionNs(t, adcBits);
+    readsPerPhase *
+    (c.arrayReadNs(t) +
+      pool.muxStages * t.switches.muxDelay +
+      d.adc.columnsPerAdc * c.adcConversionNs(t, adcBits));
   const latencyNs = pool.passes * positions * ((cycles / positions) * perPhaseNs + c.cycleNs(t));
   return {
     arrays,

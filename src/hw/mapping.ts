@@ -91,6 +91,21 @@ export function shapeOfNode(node: ConvNode | LinearNode): WeightShape {
   throw new Error(`${node.scope.path}: grouped convolutions other than depthwise have no crossbar design`);
 }
 
+/**
+ * The reads of a placement when only `rowsPerRead` rows are driven at once: each array's rows
+ * in consecutive groups, each group read and converted on its own (its partial sums added
+ * digitally). null: one read of every row.
+ */
+export function readGroups(p: readonly ArrayPlacement[], rowsPerRead: number | null): ArrayPlacement[] {
+  if (rowsPerRead === null) return [...p];
+  return p.flatMap((a) =>
+    Array.from({ length: Math.ceil(a.rows.length / rowsPerRead) }, (_, g) => ({
+      rows: a.rows.subarray(g * rowsPerRead, (g + 1) * rowsPerRead),
+      outputs: a.outputs,
+    })),
+  );
+}
+
 /** Counts of a placement that the cost model prices. */
 export interface PlacementCounts {
   readonly arrays: number;

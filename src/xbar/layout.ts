@@ -8,7 +8,7 @@
  * generator), never the array.
  */
 import type { ConvGeom } from "../engine/kernels/types.js";
-import { type ArrayPlacement, placeWeights, type WeightShape } from "../hw/mapping.js";
+import { type ArrayPlacement, placeWeights, readGroups, type WeightShape } from "../hw/mapping.js";
 import { roundHalfAway } from "./quantize.js";
 
 /** A layer's convolution geometry for one image (the kernels' ConvGeom without the batch). */
@@ -65,9 +65,17 @@ export function shapeOfLayer(l: LogicalLayer): WeightShape {
   };
 }
 
-/** Individual deployment: the layer on arrays of its own, as the mapper places it. */
-export function individualLayout(l: LogicalLayer, tile: number, columnsPerWeight: number): ArrayPlacement[] {
-  return placeWeights(shapeOfLayer(l), tile, columnsPerWeight, l.name);
+/**
+ * Individual deployment: the layer on arrays of its own, as the mapper places it, one entry
+ * per read (an array read in row groups is simulated group by group, each group converted).
+ */
+export function individualLayout(
+  l: LogicalLayer,
+  tile: number,
+  columnsPerWeight: number,
+  rowsPerRead: number | null = null,
+): ArrayPlacement[] {
+  return readGroups(placeWeights(shapeOfLayer(l), tile, columnsPerWeight, l.name), rowsPerRead);
 }
 
 /** Input codes a layer's DAC accepts: unsigned 0 … 2^b − 1 after a ReLU, else ±(2^(b−1) − 1). */
