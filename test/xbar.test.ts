@@ -24,9 +24,11 @@ import { dacPhases } from "../src/hw/mapping.js";
 import type { ConvNode, LinearNode } from "../src/ir/graph.js";
 import { buildNetwork } from "../src/ir/network.js";
 import { resolveArchitecture } from "../src/space/architecture.js";
+import { codeErrorRms, measureWeightNoise } from "../src/train/hardware-aware.js";
 import { Rng } from "../src/util/rng.js";
 import { ANALOG_VOLTAGE_BITS, neuronReadout, tiaOutput } from "../src/xbar/analog-chain.js";
-import { individualLayout, type LogicalLayer } from "../src/xbar/layout.js";
+import { collapse } from "../src/xbar/collapse.js";
+import { holdsWeight, individualLayout, type LogicalLayer } from "../src/xbar/layout.js";
 import { exactIntegerLayer, programLayer } from "../src/xbar/program.js";
 import { roundHalfAway } from "../src/xbar/quantize.js";
 import { CrossbarSimulator } from "../src/xbar/simulator.js";
@@ -147,6 +149,107 @@ describe("crossbar simulator", () => {
         assert.deepEqual(runLayer(k, p, x, 2), integerReference(l, x, 2), `${l.name} (${k.name})`);
     }
     assert.ok(grouped >= 5, `${grouped} layers read in row groups`);
+  });
+
+  it("redundant weight copies: each logical row on 2 or 4 physical rows, still the int8 reference bit for bit", () => {
+    // The same network and calibration for both: one reference per layer, on one image.
+    const reference = new Map<number, Float32Array>();
+    for (const copies of [2, 4]) {
+      const cfg = config({
+        dac: { mode: "bit-serial", signedInputs: "two-phase" },
+        conductance: { gMin: 2, gMax: 40, cellBits: 3 },
+        adc: { bits: null },
+        layout: { weightCopies: copies },
+      });
+      const { sim, inputs, model } = setup(cfg);
+      sim.program(1, 0, null, true);
+      for (const [id, l] of sim.layers) {
+        const node = model.net.nodes[id]! as ConvNode | LinearNode;
+        const arrays = sim.mapping.layout(l);
+        // every logical row of an array appears exactly `copies` times, one after another
+        for (const a of arrays)
+          for (let i = 0; i < a.rows.length; i++)
+            assert.equal(a.rows[i], a.rows[i - (i % copies)], `${l.name} row ${i}`);
+        assert.equal(
+          arrays.reduce((n, a) => n + a.rows.length, 0),
+          placementOf(node, cfg).rowsDriven,
+          `${l.name}: the cost model drives the rows the simulator programs`,
+        );
+        const x = inputs.get(id)!.subarray(0, inputs.get(id)!.length / 6);
+        const p = sim.programmedLayer(id)!;
+        // One kernel (the twins agree elsewhere), on the exact and the fast path.
+        const k = native ?? tsKernels;
+        if (!reference.has(id)) reference.set(id, integerReference(l, x, 1));
+        const want = reference.get(id)!;
+        assert.deepEqual(runLayer(k, p, x, 1), want, `${l.name} ×${copies} (${k.name})`);
+        assert.deepEqual(
+          runLayer(k, { ...p, collapsed: collapse(p) }, x, 1),
+          want,
+          `${l.name} ×${copies} fast path`,
+        );
+      }
+    }
+  });
+
+  it("redundant weight copies average the rram read-back error: the random part falls by √copies, the mean stays", () => {
+    const rram = loadPreset("rram");
+    const one = measureWeightNoise(rram, 3);
+    const four = measureWeightNoise(
+      parseHardwareConfig(mergeConfig(rram, { layout: { weightCopies: 4 } })),
+      3,
+    );
+    // Per code q, with mean m and RMS r of one device's error: r4² = m² + (r² − m²)/4 for four
+    // independent copies. Pooled over 255 codes × 256 draws, sampling error of the RMS is
+    // below 1 %; 5 % allows the mean's own estimate error.
+    let predicted = 0;
+    let measured = 0;
+    for (let q = -127; q <= 127; q++) {
+      const from = (q + 127) * one.samples;
+      let m = 0;
+      for (let k = 0; k < one.samples; k++) m += one.errors[from + k]! / one.samples;
+      const r = codeErrorRms(one, q);
+      predicted += m * m + (r * r - m * m) / 4;
+      measured += codeErrorRms(four, q) ** 2;
+    }
+    const ratio = Math.sqrt(measured / predicted);
+    assert.ok(Math.abs(ratio - 1) < 0.05, `measured/predicted RMS ${ratio}`);
+    assert.ok(four.sigma < 0.6 * one.sigma, `σ ${four.sigma} against ${one.sigma}`);
+  });
+
+  it("unformed off-block devices: exactly Gmin where a depthwise array holds no weight, every other device as programmed", () => {
+    const rram = loadPreset("rram");
+    const unformed = parseHardwareConfig(mergeConfig(rram, { device: { offBlockDevices: "unformed" } }));
+    const { sim } = setup(rram);
+    let offBlock = 0;
+    let depthwise = 0;
+    for (const l of sim.layers.values()) {
+      const place = individualLayout(l, rram.tile, columnsPerWeight(rram));
+      const a = programLayer(l, place, rram, new Rng(l.id));
+      const b = programLayer(l, place, unformed, new Rng(l.id));
+      if (!l.depthwise) {
+        assert.deepEqual(b.g, a.g, `${l.name}: dense layers unchanged`);
+        continue;
+      }
+      depthwise++;
+      for (let k = 0; k < a.arrays; k++) {
+        const rows = a.rows.subarray(a.rowOff[k]!, a.rowOff[k + 1]!);
+        for (let j = a.colOff[k]!; j < a.colOff[k + 1]!; j++) {
+          const col = j - a.colOff[k]!;
+          for (let i = 0; i < rows.length; i++) {
+            const e = a.gOff[k]! + col * rows.length + i;
+            if (holdsWeight(l, rows[i]!, a.colOut[j]!)) assert.equal(b.g[e], a.g[e], `${l.name} device ${e}`);
+            else {
+              assert.equal(b.g[e], 0, `${l.name} off-block device ${e} at Gmin = 0 µS`);
+              if (a.g[e]! > 0) offBlock++;
+            }
+          }
+        }
+      }
+    }
+    assert.ok(
+      depthwise >= 5 && offBlock > 1000,
+      `${depthwise} depthwise layers, ${offBlock} noisy off-block devices`,
+    );
   });
 
   it("signed inputs as two's complement bits equal the int8 reference bit for bit (every signed layer, two images)", () => {

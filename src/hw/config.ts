@@ -101,6 +101,12 @@ export const HardwareConfigSchema = z
          * programming noise, no drift. Off (false) as aihwkit, which programs every device.
          */
         gMinDevicesExact: z.boolean(),
+        /**
+         * The cross-points of a depthwise array where no weight can sit (a channel's columns
+         * against another channel's rows): "programmed" to Gmin like any digit-0 device, or
+         * "unformed", never formed nor programmed (exactly Gmin, no noise, no drift).
+         */
+        offBlockDevices: z.enum(["programmed", "unformed"]),
       })
       .strict(),
     /**
@@ -138,6 +144,12 @@ export const HardwareConfigSchema = z
          * the same activation share one, as tall as the widest window among them.
          */
         lineBuffers: z.enum(["per-unit", "per-source"]),
+        /**
+         * Devices per weight: every logical row on this many physical rows driven by the same
+         * input, so each column adds as many independently programmed copies of a weight (its
+         * sum divided digitally by the count): programming and read noise average down.
+         */
+        weightCopies: int(1, 16),
       })
       .strict(),
     /** The all-inclusive hypernetwork's periphery. */

@@ -191,7 +191,7 @@ export interface PhysicalArrays extends PlacementCounts {
 export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): PhysicalArrays {
   const shape = shapeOfNode(node);
   const cpw = columnsPerWeight(hw);
-  const placed = placeWeights(shape, hw.tile, cpw, node.scope.path);
+  const placed = placeWeights(shape, hw.tile, cpw, node.scope.path, hw.layout.weightCopies);
   // A fitted array is only as wide as the weight columns placed on it.
   const fitted = hw.layout.arrayWidth === "fitted";
   const cpr = columnsPerReadout(hw);

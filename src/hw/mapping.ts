@@ -36,23 +36,28 @@ const range = (from: number, to: number): Int32Array =>
  * Dense layers cut into row tiles of T rows × ⌊T / columnsPerWeight⌋ outputs (a weight's slices
  * never straddle two arrays); depthwise layers packed block-diagonally, ⌊T/k²⌋ channels per
  * array (fewer if their columns would not fit), each channel driving only its `driven` rows
- * when the layer is row-gated.
+ * when the layer is row-gated. With `copies` > 1 (layout.weightCopies) every logical row sits
+ * on that many physical rows of its array, so each column sums as many devices per weight.
  */
 export function placeWeights(
   s: WeightShape,
   tile: number,
   columnsPerWeight: number,
   where = "layer",
+  copies = 1,
 ): ArrayPlacement[] {
   const outsPerArray = Math.floor(tile / columnsPerWeight);
   if (outsPerArray < 1)
     throw new Error(`${where}: a ${tile}-column tile cannot hold one weight of ${columnsPerWeight} columns`);
+  const rowsPerArray = Math.floor(tile / copies);
   const arrays: ArrayPlacement[] = [];
   if (s.depthwise) {
     const kk = s.kernelTaps;
-    const per = Math.min(Math.floor(tile / kk), outsPerArray);
+    const per = Math.min(Math.floor(rowsPerArray / kk), outsPerArray);
     if (per < 1)
-      throw new Error(`${where}: a ${kk}-tap depthwise kernel does not fit a ${tile}×${tile} tile`);
+      throw new Error(
+        `${where}: a ${kk}-tap depthwise kernel${copies > 1 ? ` in ${copies} copies` : ""} does not fit a ${tile}×${tile} tile`,
+      );
     const taps = s.driven;
     for (let c0 = 0; c0 < s.outputs; c0 += per) {
       const c1 = Math.min(s.outputs, c0 + per);
@@ -62,17 +67,24 @@ export function placeWeights(
             (_, i) => (c0 + Math.floor(i / taps.length)) * kk + taps[i % taps.length]!,
           )
         : range(c0 * kk, c1 * kk);
-      arrays.push({ rows, outputs: range(c0, c1) });
+      arrays.push({ rows: repeated(rows, copies), outputs: range(c0, c1) });
     }
     return arrays;
   }
-  for (let r0 = 0; r0 < s.rows; r0 += tile)
+  if (rowsPerArray < 1) throw new Error(`${where}: ${copies} copies of a row do not fit a ${tile}-row tile`);
+  for (let r0 = 0; r0 < s.rows; r0 += rowsPerArray)
     for (let o0 = 0; o0 < s.outputs; o0 += outsPerArray)
       arrays.push({
-        rows: range(r0, Math.min(s.rows, r0 + tile)),
+        rows: repeated(range(r0, Math.min(s.rows, r0 + rowsPerArray)), copies),
         outputs: range(o0, Math.min(s.outputs, o0 + outsPerArray)),
       });
   return arrays;
+}
+
+/** Each row `copies` times in a row: redundant devices of one weight, driven by the same input. */
+function repeated(rows: Int32Array, copies: number): Int32Array {
+  if (copies === 1) return rows;
+  return Int32Array.from({ length: rows.length * copies }, (_, i) => rows[Math.floor(i / copies)]!);
 }
 
 /** The weight shape of an IR weight layer (a linear layer is a 1×1 convolution). */

@@ -49,8 +49,13 @@ export function logicalRows(l: LogicalLayer): number {
 /** The integer weight at logical row r, output o (0 off the diagonal blocks of a depthwise layer). */
 export function logicalWeight(l: LogicalLayer, r: number, o: number): number {
   const kk = l.geom.k * l.geom.k;
-  if (l.depthwise) return Math.floor(r / kk) === o ? l.q[o * kk + (r % kk)]! : 0;
+  if (l.depthwise) return holdsWeight(l, r, o) ? l.q[o * kk + (r % kk)]! : 0;
   return l.q[o * logicalRows(l) + r]!;
+}
+
+/** Whether a weight can sit at logical row r, output o (not off the diagonal blocks of a depthwise layer). */
+export function holdsWeight(l: LogicalLayer, r: number, o: number): boolean {
+  return !l.depthwise || Math.floor(r / (l.geom.k * l.geom.k)) === o;
 }
 
 /** The weight shape of a deployed layer, for the mapper. */
@@ -74,8 +79,9 @@ export function individualLayout(
   tile: number,
   columnsPerWeight: number,
   rowsPerRead: number | null = null,
+  copies = 1,
 ): ArrayPlacement[] {
-  return readGroups(placeWeights(shapeOfLayer(l), tile, columnsPerWeight, l.name), rowsPerRead);
+  return readGroups(placeWeights(shapeOfLayer(l), tile, columnsPerWeight, l.name, copies), rowsPerRead);
 }
 
 /** Input codes a layer's DAC accepts: unsigned 0 … 2^b − 1 after a ReLU, else ±(2^(b−1) − 1). */

@@ -20,7 +20,7 @@ import { type ArrayPlacement, dacPhases } from "../hw/mapping.js";
 import { concatFloat32 } from "../util/arrays.js";
 import type { Rng } from "../util/rng.js";
 import { type ConductanceMap, levelStep, levels, pairDigit, slices } from "./conductance.js";
-import { codeRange, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
+import { codeRange, holdsWeight, type LogicalLayer, logicalRows, logicalWeight } from "./layout.js";
 
 /** Everything of an XbarLayer except what depends on the batch. */
 export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> & {
@@ -96,16 +96,22 @@ export function programLayer(
     const nc = a.outputs.length * S * 2;
     // Target level of every device, column-major (column j, row i → j·nr + i).
     const digits = new Float32Array(nc * nr);
+    // Devices at cross-points that cannot hold a weight, left unformed (device.offBlockDevices).
+    const unformed =
+      cfg.device.offBlockDevices === "unformed" && layer.depthwise ? new Uint8Array(nc * nr) : null;
     const colOut: number[] = [];
     const colWeight: number[] = [];
     let j = 0;
     for (const o of a.outputs) {
       for (let s = 0; s < S; s++) {
         for (const sign of [1, -1] as const) {
-          for (let i = 0; i < nr; i++)
+          for (let i = 0; i < nr; i++) {
             digits[j * nr + i] = pairDigit(logicalWeight(layer, a.rows[i]!, o), s, sign, L);
+            if (unformed && !holdsWeight(layer, a.rows[i]!, o)) unformed[j * nr + i] = 1;
+          }
           colOut.push(o);
-          colWeight.push(sign * L ** s);
+          // A column adds layout.weightCopies devices of each weight: their mean is the weight.
+          colWeight.push((sign * L ** s) / cfg.layout.weightCopies);
           j++;
         }
       }
@@ -118,6 +124,7 @@ export function programLayer(
       // After the draws, so that every other device gets the same ones either way.
       if (cfg.device.gMinDevicesExact)
         for (let e = 0; e < g.length; e++) if (digits[e] === 0) g[e] = map.gMin;
+      if (unformed) for (let e = 0; e < g.length; e++) if (unformed[e]) g[e] = map.gMin;
       g = deviceToDevice(g, cfg.device.deviceToDevice, rng);
       const stuck = stuckAt(g, cfg.device.stuckAtRate, map.gMin, map.gMax, cfg.device.stuckAtLowShare, rng);
       g = stuck.g;

@@ -96,7 +96,10 @@ export interface Mapping {
 /** Individual deployment: each layer on arrays of its own (`individualLayout`). */
 export function individualMapping(cfg: HardwareConfig): Mapping {
   const cpw = columnsPerWeight(cfg);
-  return { layout: (l) => individualLayout(l, cfg.tile, cpw, cfg.adc.rowsPerRead), deviceKey: (l) => l.id };
+  return {
+    layout: (l) => individualLayout(l, cfg.tile, cpw, cfg.adc.rowsPerRead, cfg.layout.weightCopies),
+    deviceKey: (l) => l.id,
+  };
 }
 
 export class CrossbarSimulator {
