@@ -751,7 +751,7 @@ describe("simulator configuration", () => {
     assert.throws(() => resolveHardwareConfig("int8", join(dir, "missing.json")), /not found/);
     assert.throws(
       () => loadPreset("analog"),
-      /unknown preset 'analog'; choose one of default, fp32, int8, rram, pcm/,
+      /unknown preset 'analog'; choose one of default, fp32, int8, rram, rram-robust, pcm, analog-chain$/,
     );
   });
 });

@@ -221,7 +221,7 @@ export interface Hardware {
   readonly techFile: TechFile;
 }
 
-export const PRESETS = ["default", "fp32", "int8", "rram", "pcm", "analog-chain"] as const;
+export const PRESETS = ["default", "fp32", "int8", "rram", "rram-robust", "pcm", "analog-chain"] as const;
 export type PresetName = (typeof PRESETS)[number];
 /** The hardware that cost commands price when no preset is given. */
 export const DEFAULT_PRESET = "default";
@@ -280,18 +280,23 @@ export const mergeConfig = mergeJson;
 
 /** The raw (unvalidated) fields of a preset: the default with the preset's overrides. */
 function presetFields(name: string): Record<string, unknown> {
-  if (!(PRESETS as readonly string[]).includes(name))
-    throw new ConfigError(`unknown preset '${name}'; choose one of ${PRESETS.join(", ")}`);
-  const base = readJson(join(PRESET_DIR, `${DEFAULT_PRESET}.json`)) as Record<string, unknown>;
-  if (name === DEFAULT_PRESET) return base;
-  return mergeConfig(base, readJson(join(PRESET_DIR, `${name}.json`))) as Record<string, unknown>;
+  const defaults = readJson(join(PRESET_DIR, `${DEFAULT_PRESET}.json`)) as Record<string, unknown>;
+  return mergeConfig(defaults, presetOverrides(name)) as Record<string, unknown>;
 }
 
-/** The fields a preset file changes against the default (its own file, as written). */
+/**
+ * The fields a preset changes against the default: its file's, on top of those of the preset
+ * its `base` names (a preset that builds on another lists only what it adds).
+ */
 export function presetOverrides(name: string): Record<string, unknown> {
+  if (!(PRESETS as readonly string[]).includes(name))
+    throw new ConfigError(`unknown preset '${name}'; choose one of ${PRESETS.join(", ")}`);
   if (name === DEFAULT_PRESET) return {};
-  presetFields(name); // validates the name
-  return readJson(join(PRESET_DIR, `${name}.json`)) as Record<string, unknown>;
+  const { base, ...own } = readJson(join(PRESET_DIR, `${name}.json`)) as Record<string, unknown>;
+  if (base === undefined) return own;
+  if (typeof base !== "string" || base === name)
+    throw new ConfigError(`preset '${name}': 'base' must name another preset`);
+  return mergeConfig(presetOverrides(base), own) as Record<string, unknown>;
 }
 
 export function loadPreset(name: string): HardwareConfig {
