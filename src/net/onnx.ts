@@ -179,6 +179,7 @@ export function readOnnx(bytes: Uint8Array, origin: string): OnnxNet {
           fail("count_include_pad=1 with padding is not mapped (memhyper averages in-bounds values)");
         if (ints("dilations", [1, 1]).some((d) => d !== 1)) fail("dilated pooling is not mapped");
         const kernel = square("kernel_shape", ints("kernel_shape", []));
+        if (!(kernel > 0)) fail("has no kernel_shape; ONNX requires one for pooling");
         add({
           type: op === "MaxPool" ? "maxpool" : "avgpool",
           name,
