@@ -10,7 +10,7 @@ import {
 import type { Network } from "../ir/graph.js";
 import { buildNetwork } from "../ir/network.js";
 import { type LoadedNet, loadNetFile } from "../net/load.js";
-import { resolveArchitecture } from "../space/architecture.js";
+import { type Architecture, resolveArchitecture } from "../space/architecture.js";
 import { parseIntOption, UsageError } from "./output.js";
 
 export interface NetOptions {
@@ -90,6 +90,8 @@ export interface NetSource {
   readonly network: Network;
   /** A plain network file, when that is what was given. */
   readonly file: LoadedNet | null;
+  /** The DARTS-space architecture, when that is what was given. */
+  readonly arch: Architecture | null;
 }
 
 export function resolveNetSource(o: NetSourceOptions): NetSource {
@@ -104,6 +106,7 @@ export function resolveNetSource(o: NetSourceOptions): NetSource {
       describe: { net: file.description.name, file: o.net },
       network: file.network,
       file,
+      arch: null,
     };
   }
   const arch = resolveArchitecture(o.genotype!);
@@ -112,5 +115,6 @@ export function resolveNetSource(o: NetSourceOptions): NetSource {
     describe: { architecture: arch.label, code: arch.code, channels: o.channels, cells: o.layers },
     network: buildNetwork(arch, { channels: o.channels, layers: o.layers }),
     file: null,
+    arch,
   };
 }

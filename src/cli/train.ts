@@ -319,6 +319,6 @@ export function registerTrain(program: Command): void {
   ).action((o: Omit<EvalOptions, "genotype"> & NetSourceOptions) => {
     const source = resolveNetSource(o);
     // A network file has no genotype; the queue, which needs one, refuses files.
-    return runEval({ ...o, genotype: o.genotype ?? "" }, source.file ?? resolveArchitecture(o.genotype!));
+    return runEval({ ...o, genotype: o.genotype ?? "" }, source.file ?? source.arch!);
   });
 }

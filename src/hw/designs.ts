@@ -21,7 +21,7 @@ import {
   dacPhases,
   type PlacementCounts,
   placeWeights,
-  readGroups,
+  readsOf,
   shapeOfNode,
   signedInput,
 } from "./mapping.js";
@@ -203,7 +203,7 @@ export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): Ph
     const cols = fitted ? a.outputs.length * cpw : hw.tile;
     columns += cols;
     adcs += Math.ceil(cols / cpr / hw.adc.columnsPerAdc);
-    const reads = readGroups([a], hw.adc.rowsPerRead).length;
+    const reads = readsOf(a, hw.adc.rowsPerRead);
     columnReads += reads * a.outputs.length * cpw;
     readsPerPhase = Math.max(readsPerPhase, reads);
   }

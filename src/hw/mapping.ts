@@ -111,11 +111,16 @@ export function shapeOfNode(node: ConvNode | LinearNode): WeightShape {
 export function readGroups(p: readonly ArrayPlacement[], rowsPerRead: number | null): ArrayPlacement[] {
   if (rowsPerRead === null) return [...p];
   return p.flatMap((a) =>
-    Array.from({ length: Math.ceil(a.rows.length / rowsPerRead) }, (_, g) => ({
+    Array.from({ length: readsOf(a, rowsPerRead) }, (_, g) => ({
       rows: a.rows.subarray(g * rowsPerRead, (g + 1) * rowsPerRead),
       outputs: a.outputs,
     })),
   );
+}
+
+/** Reads of one array per DAC phase: its row groups of `rowsPerRead` (null: one read). */
+export function readsOf(a: ArrayPlacement, rowsPerRead: number | null): number {
+  return rowsPerRead === null ? 1 : Math.ceil(a.rows.length / rowsPerRead);
 }
 
 /** Counts of a placement that the cost model prices. */

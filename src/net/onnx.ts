@@ -4,6 +4,7 @@
  * else is refused with the operator and its node named.
  */
 import onnxProto from "onnx-proto";
+import { BN_EPS } from "../engine/ops.js";
 import type { TensorRecord } from "../engine/safetensors.js";
 import type { Layer, NetDescription } from "./description.js";
 import { NetFileError } from "./description.js";
@@ -18,8 +19,6 @@ export interface OnnxNet {
   readonly weights: Map<string, TensorRecord>;
 }
 
-/** memhyper's batch norm epsilon; another epsilon is folded into the variance. */
-const BN_EPS = 1e-5;
 const MAPPED = [
   "Conv",
   "BatchNormalization",
@@ -158,7 +157,7 @@ export function readOnnx(bytes: Uint8Array, origin: string): OnnxNet {
         const c = int(scale!.dims![0]!);
         const stat = (t: TensorProto) => floats(t, [c], fail);
         const v = stat(variance!);
-        // sqrt(var + eps) is what normalises: the same with memhyper's epsilon.
+        // sqrt(var + eps) is what normalises: the same with memhyper's epsilon (BN_EPS).
         for (let i = 0; i < c; i++) v.data[i] = v.data[i]! + eps - BN_EPS;
         add({ type: "bn", name, input });
         weights.set(`${name}.num_batches_tracked`, { dtype: "I64", shape: [], data: BigInt64Array.of(0n) });
@@ -240,10 +239,6 @@ export function readOnnx(bytes: Uint8Array, origin: string): OnnxNet {
   };
 }
 
-function elementCount(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /** A float32 initialiser's values, checked against the shape the layer needs. */
 function floats(t: TensorProto, shape: number[], fail: (msg: string) => never): F32Record {
   const dims = (t.dims ?? []).map(int);
@@ -251,7 +246,7 @@ function floats(t: TensorProto, shape: number[], fail: (msg: string) => never): 
     fail(`initialiser '${t.name}' has shape ${JSON.stringify(dims)}, expected ${JSON.stringify(shape)}`);
   if (t.dataType !== onnx.TensorProto.DataType.FLOAT)
     fail(`initialiser '${t.name}' is not float32 (data type ${t.dataType})`);
-  const n = elementCount(shape);
+  const n = shape.reduce((a, b) => a * b, 1);
   let data: Float32Array;
   if (t.rawData?.length) {
     if (t.rawData.length !== 4 * n)
