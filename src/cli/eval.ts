@@ -108,7 +108,7 @@ export async function runEval(
       ...cfg,
       ...(isNetFile(subject)
         ? { net: subject.file }
-        : { genotype: label, channels: o.channels, layers: o.layers }),
+        : { genotype: label, code, channels: o.channels, layers: o.layers }),
       weights: o.weights,
       seed: o.seed,
     },

@@ -4,6 +4,7 @@ import { VERSION } from "../version.js";
 import { registerBench } from "./bench.js";
 import { registerData } from "./data.js";
 import { registerDemo } from "./demo.js";
+import { registerExplore } from "./explore.js";
 import { registerHw } from "./hw.js";
 import { registerHyper } from "./hyper.js";
 import { registerNet } from "./net.js";
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerHw(program);
   registerHyper(program);
   registerWorker(program);
+  registerExplore(program);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -9,10 +9,8 @@
  * the fields it changes (each with its source). A user's JSON file names a `base` preset and
  * overrides any field. Unknown fields and bad values are rejected with the path of the field.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { FileReadError, readShippedJson, readUserJson } from "../util/files.js";
 import { isObject, mergeJson } from "../util/merge.js";
 import { loadTech, type Tech, type TechFile } from "./tech.js";
 
@@ -226,19 +224,24 @@ export type PresetName = (typeof PRESETS)[number];
 /** The hardware that cost commands price when no preset is given. */
 export const DEFAULT_PRESET = "default";
 
-const PRESET_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../presets");
-
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** A user's configuration file; a missing or malformed one is a ConfigError naming it. */
 function readJson(path: string): unknown {
-  if (!existsSync(path)) throw new ConfigError(`hardware config file not found: ${path}`);
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
+    return readUserJson(path);
   } catch (e) {
-    throw new ConfigError(`hardware config ${path} is not valid JSON: ${(e as Error).message}`);
+    if (e instanceof FileReadError) throw new ConfigError(`hardware config ${e.message}`);
+    throw e;
   }
+}
+
+function presetJson(name: string): Record<string, unknown> {
+  const json = readShippedJson(`presets/${name}.json`);
+  if (!isObject(json)) throw new ConfigError(`preset file presets/${name}.json is missing from the package`);
+  return json;
 }
 
 /** Fields that older configurations set directly and that are now computed from priced components. */
@@ -280,7 +283,7 @@ export const mergeConfig = mergeJson;
 
 /** The raw (unvalidated) fields of a preset: the default with the preset's overrides. */
 function presetFields(name: string): Record<string, unknown> {
-  const defaults = readJson(join(PRESET_DIR, `${DEFAULT_PRESET}.json`)) as Record<string, unknown>;
+  const defaults = presetJson(DEFAULT_PRESET);
   return mergeConfig(defaults, presetOverrides(name)) as Record<string, unknown>;
 }
 
@@ -292,7 +295,7 @@ export function presetOverrides(name: string): Record<string, unknown> {
   if (!(PRESETS as readonly string[]).includes(name))
     throw new ConfigError(`unknown preset '${name}'; choose one of ${PRESETS.join(", ")}`);
   if (name === DEFAULT_PRESET) return {};
-  const { base, ...own } = readJson(join(PRESET_DIR, `${name}.json`)) as Record<string, unknown>;
+  const { base, ...own } = presetJson(name);
   if (base === undefined) return own;
   if (typeof base !== "string" || base === name)
     throw new ConfigError(`preset '${name}': 'base' must name another preset`);

@@ -3,10 +3,8 @@
  * source. A user's file overrides any field of a shipped one; unknown keys, missing
  * sources and out-of-range values are rejected with the path of the offending field.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { FileReadError, isUserFile, readShippedJson, readUserJson } from "../util/files.js";
 import { mergeJson } from "../util/merge.js";
 
 const param = (unit: string, min = 0) =>
@@ -139,7 +137,6 @@ export class TechError extends Error {
   override name = "TechError";
 }
 
-const TECH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tech");
 export const SHIPPED_TECH = ["neurosim-22nm", "mnsim-130nm"] as const;
 
 /** Shipped files, validated once per process. */
@@ -150,11 +147,11 @@ export function loadTech(spec = "neurosim-22nm"): { file: TechFile; tech: Tech }
   if ((SHIPPED_TECH as readonly string[]).includes(spec)) {
     const cached = shipped.get(spec);
     if (cached) return cached;
-    const t = validate(readJson(join(TECH_DIR, `${spec}.json`)), spec);
+    const t = validate(shippedJson(spec), spec);
     shipped.set(spec, t);
     return t;
   }
-  if (!existsSync(spec))
+  if (!isUserFile(spec))
     throw new TechError(
       `technology file '${spec}' not found; use one of ${SHIPPED_TECH.join(", ")} or a JSON file`,
     );
@@ -165,16 +162,24 @@ export function loadTech(spec = "neurosim-22nm"): { file: TechFile; tech: Tech }
       `${spec}: base: unknown technology '${baseName}'; use one of ${SHIPPED_TECH.join(", ")}`,
     );
   const { base: _, ...overrides } = user;
-  const merged = mergeJson(readJson(join(TECH_DIR, `${baseName}.json`)), overrides);
+  const merged = mergeJson(shippedJson(baseName), overrides);
   return validate(merged, spec);
 }
 
 function readJson(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new TechError(`${path}: not valid JSON (${(err as Error).message})`);
+    return readUserJson(path);
+  } catch (e) {
+    if (e instanceof FileReadError) throw new TechError(e.message);
+    throw e;
   }
+}
+
+function shippedJson(name: string): unknown {
+  const json = readShippedJson(`tech/${name}.json`);
+  if (json === undefined)
+    throw new TechError(`technology file tech/${name}.json is missing from the package`);
+  return json;
 }
 
 export function validate(raw: unknown, where: string): { file: TechFile; tech: Tech } {

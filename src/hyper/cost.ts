@@ -111,16 +111,23 @@ function poolOptions(h: HyperHardware, hw: Hardware): CostOptions {
   return pools ? { pools } : {};
 }
 
+/** The configured hypernetwork's cost with its breakdown: area of the whole hardware, energy of the configured path. */
+export interface HyperReport extends HeadlineCost {
+  readonly activeArrays: number;
+  readonly breakdown: CostReport["breakdown"];
+}
+
 export function hyperCost(
   c: CompiledConfiguration,
   hw: Hardware,
   hardware: CostReport = hardwareCost(c.hardware, hw),
-): HeadlineCost & { readonly activeArrays: number } {
+): HyperReport {
   const net = configuredNetwork(c);
   const active = costNetwork(net, hw, poolOptions(c.hardware, hw));
   const movedBits = movedElements(inferenceNodes(net)) * routedBitsPerValue(hw.config, hw.config.inputBits);
-  const routingPj = routingEnergyPj(movedBits, hardware.areaMm2 * 1e6, hw.tech);
-  const energyUj = active.energyUj - active.breakdown.energyUjByComponent.routing + routingPj / 1e6;
+  const routingUj = routingEnergyPj(movedBits, hardware.areaMm2 * 1e6, hw.tech) / 1e6;
+  const { energyUjByComponent, energyUjByOp } = active.breakdown;
+  const energyUj = active.energyUj - energyUjByComponent.routing + routingUj;
   return {
     areaMm2: hardware.areaMm2,
     energyUj,
@@ -128,6 +135,14 @@ export function hyperCost(
     powerMw: (energyUj * 1e6) / (active.latencyUs * 1e3) + active.leakageMw,
     arrays: hardware.arrays,
     activeArrays: active.arrays,
+    breakdown: {
+      // Activations travel across the whole (larger) chip.
+      energyUjByComponent: { ...energyUjByComponent, routing: routingUj },
+      energyUjByOp: { ...energyUjByOp, routing: routingUj },
+      areaMm2ByComponent: hardware.breakdown.areaMm2ByComponent,
+      areaMm2ByOp: hardware.breakdown.areaMm2ByOp,
+      arraysByOp: hardware.breakdown.arraysByOp,
+    },
   };
 }
 
@@ -144,7 +159,7 @@ export function compareDeployments(
     const individual = headlineOf(
       costNetwork(buildNetwork(arch, { channels: spec.channels, layers: spec.layers }), hw),
     );
-    const hyper = hyperCost(c, hw, hardware);
+    const { breakdown: _, ...hyper } = hyperCost(c, hw, hardware);
     return {
       genotype: arch.label,
       code: c.code,

@@ -15,15 +15,9 @@ import { type HyperSpec, hyperHardware } from "../hyper/hardware.js";
 import { architectureFromConfiguration } from "../space/architecture.js";
 import type { Configuration } from "../space/cell.js";
 import { Supernet, supernetAccuracy } from "../train/supernet.js";
+import { COST_OBJECTIVES, type CostObjective } from "./cost-units.js";
 
-export const COST_OBJECTIVES = ["latency", "energy", "area"] as const;
-export type CostObjective = (typeof COST_OBJECTIVES)[number];
-
-export const COST_UNITS: Record<CostObjective, { field: string; unit: string }> = {
-  latency: { field: "latencyUs", unit: "µs" },
-  energy: { field: "energyUj", unit: "µJ" },
-  area: { field: "areaMm2", unit: "mm²" },
-};
+export { COST_OBJECTIVES, COST_UNITS, type CostObjective } from "./cost-units.js";
 
 export class ObjectiveError extends Error {
   override name = "ObjectiveError";

@@ -3,7 +3,8 @@
  * edge-complete configuration (ops named by edge), always with its configuration when
  * one exists. `resolveArchitecture` accepts whatever a user types on the command line.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+
+import { isUserFile, readUserText } from "../util/files.js";
 import { catalogueGenotype, findCatalogueEntry } from "./catalogue.js";
 import type { Configuration } from "./cell.js";
 import { decodeConfiguration, encodeConfiguration, isConfigurationCode } from "./code.js";
@@ -42,7 +43,7 @@ export function resolveArchitecture(spec: string): Architecture {
   if (isConfigurationCode(text)) return architectureFromConfiguration(decodeConfiguration(text));
   // A run of hex digits of the wrong length is a mistyped code, not a genotype: say so.
   if (/^(0x)?(?=[a-f]*\d)[0-9a-f]{10,40}$/i.test(text)) decodeConfiguration(text);
-  if (existsSync(text) && statSync(text).isFile()) return fromFile(text);
+  if (isUserFile(text)) return fromFile(text);
   if (/^[A-Za-z_]\w*$/.test(text)) {
     return architectureFromGenotype(text, catalogueGenotype(text)); // throws "unknown genotype name ... did you mean"
   }
@@ -50,7 +51,7 @@ export function resolveArchitecture(spec: string): Architecture {
 }
 
 function fromFile(path: string): Architecture {
-  const content = readFileSync(path, "utf8").trim();
+  const content = readUserText(path).trim();
   const label = path.split(/[\\/]/).pop() ?? path;
   if (isConfigurationCode(content))
     return { ...architectureFromConfiguration(decodeConfiguration(content)), label };
