@@ -65,7 +65,7 @@ export function CellGraph(props: {
           role="button"
           tabindex="0"
           aria-pressed=${isSel ? "true" : "false"}
-          aria-label="${name} cell edge ${e.from} to ${e.to}: ${op}"
+          aria-label="${SHORT[op]}: ${op} on ${name} cell edge ${e.from} to ${e.to}"
           data-edge=${e.index}
           data-op=${op}
           onClick=${select}

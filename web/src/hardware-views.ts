@@ -85,7 +85,7 @@ export function ArrayMap(props: { costs: Costs }) {
       ${(100 * individual.utilisation).toFixed(1)} % (${cpw} columns per weight). Each square is an array, its
       colour the share of its cells that hold weights (light: few, dark: all).
     </p>
-    <div class="arrays" role="list">
+    <div class="arrays" role="list" tabindex="0" aria-label="arrays per layer">
       ${layers.map((n) => {
         const placed = placeWeights(shapeOfNode(n), tile, cpw, n.scope.path, hw.config.layout.weightCopies);
         const used = placed.map((a) => (a.rows.length * a.outputs.length * cpw) / (tile * tile));

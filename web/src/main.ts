@@ -36,6 +36,15 @@ import { type ResultFile, ResultsView } from "./results-view.js";
 /** Catalogue entries the edge-complete view holds (one op per edge, all four nodes concatenated). */
 const PICKABLE = CATALOGUE.map((e) => resolveArchitecture(e.name)).filter((a) => a.configuration !== null);
 
+/** The configuration as a DARTS genotype, or why it is not one (the edge-complete view holds more). */
+function genotypeText(config: Configuration): string {
+  try {
+    return formatGenotype(configurationToGenotype(config));
+  } catch (e) {
+    return `not a genotype: ${(e as Error).message}`;
+  }
+}
+
 function App() {
   const [config, setConfig] = useState<Configuration>(
     () => PICKABLE.find((a) => a.label === "DARTS_V2")!.configuration!,
@@ -94,7 +103,7 @@ function App() {
     }
   };
   const crowded = (t: CellType) => (genotypeView ? crowdedNodes(config[t]) : []);
-  const genotype = formatGenotype(configurationToGenotype(config));
+  const genotype = genotypeText(config);
 
   return html`<header>
       <h1>memhyper explore</h1>
