@@ -23,7 +23,7 @@ export {
 // Cost model (both platforms) and the whole-space evaluator.
 export { type CostReport, costNetwork } from "./hw/cost.js";
 export { COMPONENT_KINDS, type ComponentKind } from "./hw/designs.js";
-export { type ArrayPlacement, placeWeights, shapeOfNode } from "./hw/mapping.js";
+export { type ArrayPlacement, placeWeights, shapeOfNode, type WeightShape } from "./hw/mapping.js";
 export { SpaceCostModel } from "./hw/space-cost.js";
 export { SHIPPED_TECH } from "./hw/tech.js";
 // The all-inclusive hypernetwork.

@@ -20,6 +20,7 @@ import {
   countPlacement,
   dacPhases,
   type PlacementCounts,
+  type WeightShape,
   placeWeights,
   readsOf,
   shapeOfNode,
@@ -187,10 +188,45 @@ export interface PhysicalArrays extends PlacementCounts {
   readonly readsPerPhase: number;
 }
 
+/**
+ * Placements by everything they depend on: a network repeats few layer shapes, and the
+ * explorer and the sweeps cost the same shapes over and over.
+ */
+const placements = new Map<string, PhysicalArrays>();
+const PLACEMENT_CACHE_SIZE = 4096;
+
 /** The mapper's placement of a weight layer, its counts and the arrays it is built on. */
 export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): PhysicalArrays {
   const shape = shapeOfNode(node);
   const cpw = columnsPerWeight(hw);
+  const key = [
+    shape.rows,
+    shape.outputs,
+    shape.kernelTaps,
+    shape.depthwise,
+    shape.driven?.join(".") ?? "",
+    hw.tile,
+    cpw,
+    hw.layout.weightCopies,
+    hw.layout.arrayWidth,
+    columnsPerReadout(hw),
+    hw.adc.columnsPerAdc,
+    hw.adc.rowsPerRead,
+  ].join("|");
+  const known = placements.get(key);
+  if (known) return known;
+  const physical = physicalArrays(node, shape, cpw, hw);
+  if (placements.size >= PLACEMENT_CACHE_SIZE) placements.clear();
+  placements.set(key, physical);
+  return physical;
+}
+
+function physicalArrays(
+  node: ConvNode | LinearNode,
+  shape: WeightShape,
+  cpw: number,
+  hw: HardwareConfig,
+): PhysicalArrays {
   const placed = placeWeights(shape, hw.tile, cpw, node.scope.path, hw.layout.weightCopies);
   // A fitted array is only as wide as the weight columns placed on it.
   const fitted = hw.layout.arrayWidth === "fitted";
@@ -213,8 +249,16 @@ export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): Ph
 /** DAC phases of one output position of a weight layer (the simulator runs the same phases). */
 export function phasesOf(node: ConvNode | LinearNode, ctx: DesignContext): number {
   const d = ctx.hw.dac;
-  return dacPhases(d.mode, ctx.hw.inputBits, signedInput(node, ctx.fused), d.signedInputs).planeWeight.length;
+  const signed = signedInput(node, ctx.fused);
+  const key = `${d.mode}|${ctx.hw.inputBits}|${signed}|${d.signedInputs}`;
+  let n = phaseCounts.get(key);
+  if (n === undefined) {
+    n = dacPhases(d.mode, ctx.hw.inputBits, signed, d.signedInputs).planeWeight.length;
+    phaseCounts.set(key, n);
+  }
+  return n;
 }
+const phaseCounts = new Map<string, number>();
 
 export type Design = (node: IrNode, ctx: DesignContext) => Partial<LayerCost>;
 export type DesignTable = Record<IrNode["kind"], Design>;

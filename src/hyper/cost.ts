@@ -64,7 +64,18 @@ const POOLED_KINDS = new Set<IrNode["kind"]>(["conv", "maxpool", "avgpool"]);
  * the same unit kind, with the same output shape: the periphery sits on the output side, so a
  * strided unit and an unstrided one share it) share one; null for everything else.
  */
-function poolMember(node: IrNode): { key: string; cell: number; slot: number } | null {
+function poolMember(node: IrNode): PoolMember | null {
+  let m = members.get(node);
+  if (m === undefined) {
+    m = findPoolMember(node);
+    members.set(node, m);
+  }
+  return m;
+}
+type PoolMember = { key: string; cell: number; slot: number };
+const members = new WeakMap<IrNode, PoolMember | null>();
+
+function findPoolMember(node: IrNode): PoolMember | null {
   const m = SLOT_PATH.exec(node.scope.path);
   if (!m || node.scope.part !== "op" || !POOLED_KINDS.has(node.kind)) return null;
   const role = node.kind === "conv" ? node.param.slice(node.scope.path.length + 1) : node.kind;
@@ -78,6 +89,16 @@ function poolMember(node: IrNode): { key: string; cell: number; slot: number } |
  * can use at once (2: every genotype runs without waiting).
  */
 export function peripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | undefined {
+  // A hardware's pools depend on its spec only: found once per spec and configuration.
+  const bySpec = poolsByHardware.get(hw) ?? new Map<string, PeripheryPools | undefined>();
+  poolsByHardware.set(hw, bySpec);
+  const key = `${h.spec.channels}|${h.spec.layers}|${h.spec.variant}`;
+  if (!bySpec.has(key)) bySpec.set(key, findPeripheryPools(h, hw));
+  return bySpec.get(key);
+}
+const poolsByHardware = new WeakMap<Hardware, Map<string, PeripheryPools | undefined>>();
+
+function findPeripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | undefined {
   const { periphery, poolInputsPerNode } = hw.config.hypernetwork;
   if (periphery !== "pooled") return undefined;
   const full = fullNetwork(h);

@@ -19,8 +19,7 @@ export function CostTable(props: { costs: Costs }) {
   const { individual, hyper, hw } = props.costs;
   return html`<table class="cost" aria-label="individual deployment against the hypernetwork">
     <caption>
-      ${hw.config.name} (${hw.config.analogChain.enabled ? "parallel analog" : "digital periphery"}) on
-      ${hw.config.tech}
+      ${`${hw.config.name} (${hw.config.analogChain.enabled ? "parallel analog" : "digital periphery"}) on ${hw.config.tech}`}
     </caption>
     <thead>
       <tr><th scope="col">metric</th><th scope="col">individual</th><th scope="col">hypernetwork</th><th scope="col">×</th></tr>

@@ -10,6 +10,7 @@ import {
   placeWeights,
   type SlotSetting,
   shapeOfNode,
+  type WeightShape,
 } from "../../src/browser.js";
 import type { Costs } from "./model.js";
 
@@ -68,6 +69,20 @@ export function SwitchMap(props: { costs: Costs }) {
   </div>`;
 }
 
+const uses = new Map<string, number[]>();
+/** Share of each array's cells that hold weights, for a layer shape (cached: networks repeat shapes). */
+function arrayUse(shape: WeightShape, tile: number, cpw: number, copies: number): number[] {
+  const key = JSON.stringify([shape, tile, cpw, copies]);
+  let used = uses.get(key);
+  if (!used) {
+    used = placeWeights(shape, tile, cpw, "layer", copies).map(
+      (a) => (a.rows.length * a.outputs.length * cpw) / (tile * tile),
+    );
+    uses.set(key, used);
+  }
+  return used;
+}
+
 /** Utilisation → colour (light for empty, dark for full). */
 const heat = (u: number): string => `hsl(${210 - 170 * u} 70% ${92 - 50 * u}%)`;
 
@@ -87,10 +102,9 @@ export function ArrayMap(props: { costs: Costs }) {
     </p>
     <div class="arrays" role="list" tabindex="0" aria-label="arrays per layer">
       ${layers.map((n) => {
-        const placed = placeWeights(shapeOfNode(n), tile, cpw, n.scope.path, hw.config.layout.weightCopies);
-        const used = placed.map((a) => (a.rows.length * a.outputs.length * cpw) / (tile * tile));
+        const used = arrayUse(shapeOfNode(n), tile, cpw, hw.config.layout.weightCopies);
         const mean = used.reduce((s, u) => s + u, 0) / used.length;
-        return html`<div class="layer" role="listitem" aria-label="${n.param}: ${placed.length} arrays, ${(100 * mean).toFixed(0)} % used">
+        return html`<div class="layer" role="listitem" aria-label="${n.param}: ${used.length} arrays, ${(100 * mean).toFixed(0)} % used">
           <span class="name">${n.param}</span>
           ${used.map((u) => html`<span class="array" style=${{ background: heat(u) }} title=${`${(100 * u).toFixed(0)} % of cells used`}></span>`)}
         </div>`;
