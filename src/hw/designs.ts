@@ -20,11 +20,11 @@ import {
   countPlacement,
   dacPhases,
   type PlacementCounts,
-  type WeightShape,
   placeWeights,
   readsOf,
   shapeOfNode,
   signedInput,
+  type WeightShape,
 } from "./mapping.js";
 import type { Tech } from "./tech.js";
 
