@@ -9,7 +9,15 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -66,6 +74,9 @@ before(async () => {
   assert.equal(sweep.code, 0, sweep.stderr);
   writeFileSync(join(results, "hyper-sweep.json"), sweep.stdout);
   writeFileSync(join(results, "truncated.json"), sweep.stdout.slice(0, 100));
+  // A real `memhyper search --json` output (a minute to compute, so kept as a fixture: the
+  // supernet checkpoint of commit 6b7fbab, --budget 6 --population 4 --score-images 50 --recalibrate 50).
+  copyFileSync(join(ROOT, "test/fixtures/search-supernet-epoch4.json"), join(results, "search.json"));
 
   server = spawn(process.execPath, ["bin/memhyper.js", "explore", "--port", "0", "--results", results], {
     cwd: ROOT,
@@ -227,6 +238,16 @@ test(
     assert.equal(await codeField().inputValue(), resolveArchitecture("DARTS_V1").code);
   },
 );
+
+test("a search's Pareto front: every point plotted, a click opens its architecture", suite, async () => {
+  const search = JSON.parse(readFileSync(join(ROOT, "test/fixtures/search-supernet-epoch4.json"), "utf8"));
+  const points = page.locator(".pareto circle[data-code]");
+  assert.equal(await points.count(), search.front.length + search.references.length);
+  const target = search.front[0].code as string;
+  await page.getByLabel("catalogue").selectOption("DARTS_V2");
+  await page.locator(`.pareto circle[data-code="${target}"]`).first().click();
+  assert.equal(await codeField().inputValue(), target);
+});
 
 test("axe-core finds no serious or critical accessibility violation", suite, async () => {
   await page.addScriptTag({ path: join(ROOT, "node_modules/axe-core/axe.min.js") });

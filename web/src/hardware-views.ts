@@ -25,6 +25,7 @@ function describe(s: SlotSetting): string {
       s.universal.stage2 ? "stage 2 on" : "stage 2 bypassed",
     );
   if (s.pool) parts.push(`${s.pool} pooling`, `stride ${s.stride}`);
+  if (s.weights) parts.push(`programmed with ${s.weights}`);
   return parts.join(", ");
 }
 
