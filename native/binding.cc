@@ -117,11 +117,28 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), mh::threads());
 }
 
+#ifndef MEMHYPER_ISA
+#define MEMHYPER_ISA "portable"
+#endif
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("threads", mh::threads());
   o.Set("blas", mh::has_blas());
+  o.Set("isa", MEMHYPER_ISA);
   return o;
+}
+
+/** The x86-64 instruction-set levels this CPU runs (none elsewhere): the loader picks a build by them. */
+Napi::Value CpuLevels(const Napi::CallbackInfo& info) {
+  auto levels = Napi::Array::New(info.Env());
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  uint32_t n = 0;
+  if (__builtin_cpu_supports("x86-64-v3")) levels.Set(n++, "x86-64-v3");
+  if (__builtin_cpu_supports("x86-64-v4")) levels.Set(n++, "x86-64-v4");
+#endif
+  return levels;
 }
 
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
@@ -277,6 +294,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mh::set_threads(0);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("cpuLevels", Napi::Function::New(env, CpuLevels));
   exports.Set("convForwardQuantized", Napi::Function::New(env, ConvForwardQuantized));
   exports.Set("xbarForward", Napi::Function::New(env, XbarForward));
   exports.Set("fillNormals", Napi::Function::New(env, FillNormals));

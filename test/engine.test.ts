@@ -973,3 +973,45 @@ describe("models from the IR", () => {
     }
   });
 });
+
+describe("native builds per instruction-set level", {
+  skip: native ? false : "native addon not built",
+}, () => {
+  it("the loaded build is the best one the CPU runs, and each build computes the same convolution", async () => {
+    const { existsSync } = await import("node:fs");
+    const { loadNativeKernels } = await import("../src/engine/kernels/native.js");
+    const dir = new URL("../build/Release/", import.meta.url);
+    const builds = [
+      ["portable", "memhyper_native.node"],
+      ["x86-64-v3", "memhyper_native_v3.node"],
+      ["x86-64-v4", "memhyper_native_v4.node"],
+    ] as const;
+    // The CPU's levels read independently of the addon's own detection.
+    const cpuFlags = (await import("node:fs")).readFileSync("/proc/cpuinfo", "utf8");
+    const runs = (level: string): boolean =>
+      level === "portable" ||
+      (level === "x86-64-v3" && /\bavx2\b/.test(cpuFlags) && /\bfma\b/.test(cpuFlags)) ||
+      (level === "x86-64-v4" &&
+        ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"].every((f) =>
+          new RegExp(`\\b${f}\\b`).test(cpuFlags),
+        ));
+    const usable = builds.filter(([level, file]) => runs(level) && existsSync(new URL(file, dir)));
+    assert.equal(native!.info().isa, usable.at(-1)![0]);
+    // Every usable build agrees with the TypeScript kernels on a small depthwise + 1×1 pair.
+    const g = { n: 2, c: 8, h: 6, w: 6, oc: 8, k: 3, stride: 1, pad: 1, dil: 1, groups: 8, oh: 6, ow: 6 };
+    const rng = new Rng(3);
+    const x = Float32Array.from({ length: 2 * 8 * 36 }, () => rng.normal());
+    const w = Float32Array.from({ length: 8 * 9 }, () => rng.normal());
+    const want = new Float32Array(2 * 8 * 36);
+    tsKernels.convForward(g, x, w, want, false, null, null);
+    for (const [level, file] of usable) {
+      const k = loadNativeKernels(new URL(file, dir).pathname)!;
+      assert.equal(k.info().isa, level);
+      const got = new Float32Array(want.length);
+      k.convForward(g, x, w, got, false, null, null);
+      // 9-term float sums in another order: a few ulps of the largest term.
+      for (let i = 0; i < want.length; i++)
+        assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-5 * (1 + Math.abs(want[i]!)), `${level} ${i}`);
+    }
+  });
+});

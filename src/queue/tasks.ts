@@ -43,7 +43,7 @@ export function fingerprint(): Fingerprint {
   return {
     memhyper: VERSION,
     kernels: native
-      ? `native blas=${info?.blas} ${process.arch} cpu-flags ${cpu}`
+      ? `native ${info?.isa} blas=${info?.blas} ${process.arch} cpu-flags ${cpu}`
       : `typescript ${process.arch}`,
   };
 }

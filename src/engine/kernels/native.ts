@@ -30,7 +30,8 @@ type SameAsKernels = (typeof SAME_AS_KERNELS)[number];
 /** The addon's exports; geometry objects are flattened to numbers for the convolution and pooling calls. */
 interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   setThreads(n: number): number;
-  info(): { threads: number; blas: boolean };
+  info(): NativeInfo;
+  cpuLevels(): string[];
   convForward(...args: (number | boolean | Float32Array | null)[]): void;
   convForwardConcat(...args: (number | boolean | Float32Array | readonly Float32Array[] | null)[]): void;
   convForwardQuantized(...args: (number | boolean | Float32Array | Float64Array | null)[]): void;
@@ -39,11 +40,36 @@ interface NativeAddon extends Pick<Kernels, SameAsKernels> {
   poolBackward(max: boolean, ...args: (number | boolean | Float32Array)[]): void;
 }
 
-const ADDON_PATH = fileURLToPath(new URL("../../../build/Release/memhyper_native.node", import.meta.url));
+/** The build, and the instruction-set level it was compiled for ("portable", "x86-64-v3", "x86-64-v4"). */
+export interface NativeInfo {
+  readonly threads: number;
+  readonly blas: boolean;
+  readonly isa: string;
+}
+
+const BUILD_DIR = new URL("../../../build/Release/", import.meta.url);
+const PORTABLE = fileURLToPath(new URL("memhyper_native.node", BUILD_DIR));
+/** Builds for higher x86-64 levels, best first (binding.gyp builds them on x86-64). */
+const LEVEL_BUILDS: readonly (readonly [string, string])[] = [
+  ["x86-64-v4", "memhyper_native_v4.node"],
+  ["x86-64-v3", "memhyper_native_v3.node"],
+];
 
 function loadAddon(path: string): NativeAddon | null {
   if (!existsSync(path)) return null;
   return createRequire(import.meta.url)(path) as NativeAddon;
+}
+
+/** The best build this CPU runs: the portable one tells which x86-64 levels the CPU supports. */
+function bestBuild(): string {
+  const portable = loadAddon(PORTABLE);
+  if (!portable) return PORTABLE;
+  const levels = new Set(portable.cpuLevels());
+  for (const [level, file] of LEVEL_BUILDS) {
+    const path = fileURLToPath(new URL(file, BUILD_DIR));
+    if (levels.has(level) && existsSync(path)) return path;
+  }
+  return PORTABLE;
 }
 
 const geom = (g: ConvGeom): number[] => [
@@ -62,10 +88,10 @@ const geom = (g: ConvGeom): number[] => [
 ];
 const pgeom = (g: PoolGeom): number[] => [g.n, g.c, g.h, g.w, g.k, g.stride, g.pad, g.oh, g.ow];
 
-/** The addon's kernels; `path` names another build (an A/B of two builds in one process). */
+/** The addon's kernels (the best build for this CPU); `path` names another build (an A/B of two builds in one process). */
 export function loadNativeKernels(
-  path = ADDON_PATH,
-): (Kernels & { info(): { threads: number; blas: boolean }; setThreads(n: number): number }) | null {
+  path = bestBuild(),
+): (Kernels & { info(): NativeInfo; setThreads(n: number): number }) | null {
   const a = loadAddon(path);
   if (!a) return null;
   const same = Object.fromEntries(SAME_AS_KERNELS.map((k) => [k, a[k].bind(a)])) as Pick<
