@@ -77,6 +77,43 @@ describe("shared line buffers", () => {
   });
 });
 
+describe("narrow pooling units", () => {
+  it("one lane: the unit's area over its channel count, its latency times it; individual deployment keeps a lane per channel", () => {
+    const b = new IrBuilder();
+    const x = b.input({ c: 12, h: 8, w: 8 });
+    const s = { path: "p", part: "op" as const };
+    const net = builtNetwork(b, x, b.pool("avgpool", x, s, 3, 1, 1));
+    const one = (lanes?: number) => {
+      const r = costNetwork(net, digital, { perLayer: true, ...(lanes ? { poolingLanes: lanes } : {}) });
+      return r.layers!.find((l) => l.kind === "avgpool")!;
+    };
+    const wide = one();
+    // By hand: 12 lanes of an 8-adder tree and a 1/count multiplier, 64 positions, one clock each.
+    const b12 = digital.config.inputBits + 4;
+    const perLane = (8 * b12 + 8 * b12) * digital.tech.digital.addAreaPerBit;
+    assert.ok(Math.abs(wide.areaUm2.digital - 12 * perLane) < 1e-9 * wide.areaUm2.digital);
+    assert.ok(Math.abs(wide.latencyNs - 64 * c.cycleNs(digital.tech)) < 1e-9);
+    for (const [lanes, turns] of [
+      [1, 12],
+      [5, 3],
+      [12, 1],
+      [40, 1],
+    ] as const) {
+      const l = one(lanes);
+      assert.ok(
+        Math.abs(l.areaUm2.digital - Math.min(lanes, 12) * perLane) < 1e-9 * perLane,
+        `${lanes} lanes`,
+      );
+      assert.ok(Math.abs(l.latencyNs - turns * 64 * c.cycleNs(digital.tech)) < 1e-9, `${lanes} lanes`);
+      assert.deepEqual(l.energyPj, wide.energyPj, "the same operations and reads");
+    }
+    // The preset sets one lane, yet costing a network without the hypernetwork's options (individual
+    // deployment) prices a lane per channel: the field reaches the hypernetwork only.
+    assert.equal(digital.config.hypernetwork.poolingLanes, 1);
+    assert.equal(wide.areaUm2.digital, 12 * perLane);
+  });
+});
+
 describe("pooled periphery", () => {
   const spec = { channels: 4, layers: 4, variant: "edge" as const };
   const h = hyperHardware(spec);
@@ -180,17 +217,19 @@ describe("pooled periphery", () => {
         "without fitted arrays",
         "without shared line buffers",
         "without pooled periphery",
+        "without narrow pooling units",
         "no lever",
       ],
     );
-    const none = out.ablation[4].settings;
+    const none = out.ablation[5].settings;
     assert.deepEqual(none, {
       "layout.arrayWidth": "tile",
       "layout.lineBuffers": "per-unit",
       "hypernetwork.periphery": "per-unit",
+      "hypernetwork.poolingLanes": "per-channel",
     });
     const area = (i: number) => out.ablation[i].rows[0].areaRatio;
-    for (let i = 1; i < 5; i++) assert.ok(area(0) < area(i), `lever ${i} lowers the area ratio`);
+    for (let i = 1; i < 6; i++) assert.ok(area(0) < area(i), `lever ${i} lowers the area ratio`);
     assert.match(
       out.baseline,
       /individual deployment: layout.arrayWidth fitted, layout.lineBuffers per-source/,

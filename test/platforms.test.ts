@@ -37,7 +37,7 @@ const withOver = (h: Hardware, over: unknown) => hardwareOf(parseHardwareConfig(
 const relClose = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.abs(b);
 const LEVERS_OFF = {
   layout: { arrayWidth: "tile", lineBuffers: "per-unit" },
-  hypernetwork: { periphery: "per-unit" },
+  hypernetwork: { periphery: "per-unit", poolingLanes: null },
 };
 
 describe("default hardware: today's figures", () => {

@@ -164,6 +164,12 @@ export const HardwareConfigSchema = z
          */
         poolInputsPerNode: int(1, 5),
         /**
+         * Lanes of each of its digital pooling units (max and average): channels take turns,
+         * ⌈channels / lanes⌉ cycles per output position; null: one lane per channel, as in
+         * individual deployment. The parallel analog platform pools in the stream and ignores it.
+         */
+        poolingLanes: z.union([z.null(), int(1, 4096)]),
+        /**
          * Width of a periphery register that a configuration sets (a batch norm's per-channel
          * scale or offset, a layer's input scale, an array's ADC range).
          */

@@ -71,6 +71,8 @@ export interface CostOptions {
   readonly designs?: DesignTable;
   /** Periphery pooled between units (the hypernetwork's): the pool each node draws from. */
   readonly pools?: PeripheryPools;
+  /** Lanes of each digital pooling unit (the hypernetwork's); absent: one per channel. */
+  readonly poolingLanes?: number;
 }
 
 /**
@@ -214,7 +216,11 @@ export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}):
   const cfg = hw.config;
   const nodes = inferenceNodes(net);
   const plain = designContext(net, hw, opts.activationBits);
-  const ctx = opts.pools ? { ...plain, pooled: poolAccessOf(nodes, opts.pools) } : plain;
+  const ctx = {
+    ...plain,
+    ...(opts.pools ? { pooled: poolAccessOf(nodes, opts.pools) } : {}),
+    ...(opts.poolingLanes ? { poolingLanes: opts.poolingLanes } : {}),
+  };
   const designs = opts.designs ?? designsFor(cfg);
   let layers = chargeLineBuffers(nodes.map((n) => costNode(n, ctx, designs)));
   if (opts.pools) layers = poolPeriphery(layers, nodes, opts.pools, ctx);

@@ -161,6 +161,8 @@ export interface DesignContext {
   readonly fused: ReadonlySet<number>;
   /** How a unit reaches pooled periphery (the hypernetwork's), if it does. */
   readonly pooled?: (node: IrNode) => PoolAccess | undefined;
+  /** Lanes of each digital pooling unit (the hypernetwork's `poolingLanes`); absent: one per channel. */
+  readonly poolingLanes?: number;
 }
 
 /** A unit's way to a pooled periphery: MUX stages in series, and passes when the pool is oversubscribed. */
@@ -340,14 +342,18 @@ function crossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   };
 }
 
-/** Digital units with one lane per channel: `opsPerOutput` operations of `bits` for each output value. */
+/**
+ * Digital units with `lanes` lanes (one per channel unless fewer are given; channels then take
+ * turns): `opsPerOutput` operations of `bits` for each output value.
+ */
 function digitalUnit(
   node: IrNode,
   ctx: DesignContext,
   opsPerOutput: number,
   opEnergyPj: number,
-  unitAreaUm2: number,
+  laneAreaUm2: number,
   lineRows: number,
+  lanes = node.shape.c,
 ): Partial<LayerCost> {
   const { tech: t } = ctx;
   const out = elements(node.shape);
@@ -358,21 +364,23 @@ function digitalUnit(
     elements(inShape) * ctx.activationBits * t.buffer.readEnergyPerBit +
     out * ctx.activationBits * t.buffer.writeEnergyPerBit;
   const bufferBits = lineRows * inShape.w * inShape.c * ctx.activationBits;
+  const width = Math.min(lanes, node.shape.c);
   const areaUm2 = zeroByComponent();
-  areaUm2.digital = node.shape.c * unitAreaUm2;
+  areaUm2.digital = width * laneAreaUm2;
   // A pooled unit reads its window (lineRows² values per lane) through the pool's MUX stages.
   const pool = poolAccess(node, ctx);
   const windowBits = lineRows * lineRows * ctx.activationBits;
   energyPj.mux = out * windowBits * pool.muxStages * t.switches.muxEnergy;
-  // One lane per channel processes one output position per clock cycle.
+  // Each lane processes one output value per clock cycle.
   const cycle = c.cycleNs(t) + pool.muxStages * t.switches.muxDelay;
+  const turns = Math.ceil(node.shape.c / width);
   return {
     energyPj,
     areaUm2,
-    latencyNs: pool.passes * node.shape.h * node.shape.w * cycle,
+    latencyNs: pool.passes * node.shape.h * node.shape.w * turns * cycle,
     // The unit's window lanes (peripheryLanes) are the buffer's outputs.
     lineBuffer: bufferBits > 0 ? digitalLineBuffer(node, ctx, bufferBits, 0) : null,
-    peripheryLanes: node.shape.c * windowBits,
+    peripheryLanes: width * windowBits,
   };
 }
 
@@ -401,6 +409,7 @@ export const DESIGNS: DesignTable = {
       c.compareEnergyPj(ctx.tech, b),
       n * b * ctx.tech.digital.comparatorAreaPerBit,
       node.k,
+      ctx.poolingLanes,
     );
   },
   avgpool: (node, ctx) => {
@@ -409,8 +418,7 @@ export const DESIGNS: DesignTable = {
     const n = node.k * node.k - 1; // adder tree, then a multiply by the border-dependent 1/count
     const energy = n * c.addEnergyPj(ctx.tech, b) + ctx.tech.digital.multiplyEnergy8;
     const area = (n * b + 8 * b) * ctx.tech.digital.addAreaPerBit;
-    const r = digitalUnit(node, ctx, 1, energy, area, node.k);
-    return r;
+    return digitalUnit(node, ctx, 1, energy, area, node.k, ctx.poolingLanes);
   },
   add: (node, ctx) => {
     if (node.kind !== "add") return {};

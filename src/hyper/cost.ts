@@ -127,9 +127,11 @@ function findPeripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | un
   };
 }
 
+/** How the hypernetwork's periphery is shared: its pools and its pooling units' lanes. */
 function poolOptions(h: HyperHardware, hw: Hardware): CostOptions {
   const pools = peripheryPools(h, hw);
-  return pools ? { pools } : {};
+  const lanes = hw.config.hypernetwork.poolingLanes;
+  return { ...(pools ? { pools } : {}), ...(lanes !== null ? { poolingLanes: lanes } : {}) };
 }
 
 /** The configured hypernetwork's cost with its breakdown: area of the whole hardware, energy of the configured path. */

@@ -2,7 +2,8 @@
  * The design levers of the hypernetwork's hardware, each a field of the hardware configuration,
  * and the ablation that switches them off one at a time. Individual deployment applies the
  * layout levers too (they lower its area at the same latency and energy); pooling serves
- * units of which only some are active, so it is the hypernetwork's alone.
+ * units of which only some are active, and narrow pooling units add latency, so those are the
+ * hypernetwork's alone.
  */
 import type { Hardware, HardwareConfig } from "../hw/config.js";
 import type { Architecture } from "../space/architecture.js";
@@ -53,6 +54,17 @@ export const LEVERS: readonly Lever[] = [
       hypernetwork: { ...c.hypernetwork, periphery: v as HardwareConfig["hypernetwork"]["periphery"] },
     }),
   },
+  {
+    name: "narrow pooling units",
+    field: "hypernetwork.poolingLanes",
+    off: "per-channel",
+    baseline: false,
+    read: (c) => (c.hypernetwork.poolingLanes === null ? "per-channel" : String(c.hypernetwork.poolingLanes)),
+    set: (c, v) => ({
+      ...c,
+      hypernetwork: { ...c.hypernetwork, poolingLanes: v === "per-channel" ? null : Number(v) },
+    }),
+  },
 ];
 
 /** The lever settings of a configuration, by field. */
@@ -63,7 +75,7 @@ export function leverSettings(c: HardwareConfig): Record<string, string> {
 /** What individual deployment is priced with, in words (printed beside the ratios). */
 export function baselineSettings(c: HardwareConfig): string {
   const used = LEVERS.filter((l) => l.baseline).map((l) => `${l.field} ${l.read(c)}`);
-  return `individual deployment: ${used.join(", ")}; hypernetwork: the same, hypernetwork.periphery ${c.hypernetwork.periphery}${c.hypernetwork.periphery === "pooled" ? ` (pools for ${c.hypernetwork.poolInputsPerNode} active inputs per node)` : ""}`;
+  return `individual deployment: ${used.join(", ")}; hypernetwork: the same, hypernetwork.periphery ${c.hypernetwork.periphery}${c.hypernetwork.periphery === "pooled" ? ` (pools for ${c.hypernetwork.poolInputsPerNode} active inputs per node)` : ""}, pooling units with ${c.hypernetwork.poolingLanes === null ? "a lane per channel" : `${c.hypernetwork.poolingLanes} lane(s)`}`;
 }
 
 export interface AblationRow {
