@@ -47,7 +47,7 @@ for (const [p, platform] of PLATFORMS)
         2,
       );
       console.log(
-        `| ${a.label.replace("all levers", "all")} | ${platform.split(" ")[0]} | ${C}, ${L} | ${ind} | ${a.rows[0].hyper.areaMm2.toFixed(2)} | ${ratios(a.rows, "areaRatio", 2)} | ${ratios(a.rows, "powerRatio", 3)} | ${ratios(a.rows, "latencyRatio", 3)} |`,
+        `| ${a.label.replace("all levers", "all")} | ${p === "default" ? "digital" : "analog"} | ${C}, ${L} | ${ind} | ${a.rows[0].hyper.areaMm2.toFixed(2)} | ${ratios(a.rows, "areaRatio", 2)} | ${ratios(a.rows, "powerRatio", 3)} | ${ratios(a.rows, "latencyRatio", 3)} |`,
       );
     }
   }
