@@ -7,29 +7,48 @@ import { execFileSync } from "node:child_process";
 const samplesAt = process.argv.indexOf("--sweep-samples");
 const samples = samplesAt > 0 ? process.argv[samplesAt + 1] : "1000";
 const cli = (...args) =>
-  JSON.parse(execFileSync("node", ["bin/memhyper.js", ...args, "--json"], { encoding: "utf8", maxBuffer: 1 << 28 }));
+  JSON.parse(
+    execFileSync("node", ["bin/memhyper.js", ...args, "--json"], { encoding: "utf8", maxBuffer: 1 << 28 }),
+  );
 
 const SIZES = [
   ["16", "8"],
   ["36", "20"],
 ];
 const PLATFORMS = [
-  ["default", "digital periphery"],
-  ["analog-chain", "parallel analog"],
+  ["default", "digital periphery", "digital"],
+  ["analog-chain", "parallel analog", "analog"],
 ];
 const range = (v, d) => {
   const lo = Math.min(...v).toFixed(d);
   const hi = Math.max(...v).toFixed(d);
   return lo === hi ? lo : `${lo}–${hi}`;
 };
-const ratios = (rows, key, d) => range(rows.map((r) => r[key]), d);
+const ratios = (rows, key, d) =>
+  range(
+    rows.map((r) => r[key]),
+    d,
+  );
 
-console.log("| variant | C | L | platform | DARTS_V1 area × | DARTS_V2 area × | PDARTS area × | power × | latency × |");
+console.log(
+  "| variant | C | L | platform | DARTS_V1 area × | DARTS_V2 area × | PDARTS area × | power × | latency × |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|");
 for (const variant of ["edge", "node"])
   for (const [p, platform] of PLATFORMS)
     for (const [C, L] of SIZES) {
-      const { rows } = cli("hyper", "compare", "--variant", variant, "--channels", C, "--layers", L, "--preset", p);
+      const { rows } = cli(
+        "hyper",
+        "compare",
+        "--variant",
+        variant,
+        "--channels",
+        C,
+        "--layers",
+        L,
+        "--preset",
+        p,
+      );
       const area = rows.map((r) => r.areaRatio.toFixed(2));
       console.log(
         `| ${variant} | ${C} | ${L} | ${platform} | ${area.join(" | ")} | ${ratios(rows, "powerRatio", 3)} | ${ratios(rows, "latencyRatio", 3)} |`,
@@ -38,7 +57,7 @@ for (const variant of ["edge", "node"])
 
 console.log("\n| levers | platform | C, L | individual mm² | hyper mm² | area × | power × | latency × |");
 console.log("|---|---|---|---|---|---|---|---|");
-for (const [p, platform] of PLATFORMS)
+for (const [p, , short] of PLATFORMS)
   for (const [C, L] of SIZES) {
     const { ablation } = cli("hyper", "compare", "--ablation", "--channels", C, "--layers", L, "--preset", p);
     for (const a of ablation) {
@@ -47,7 +66,7 @@ for (const [p, platform] of PLATFORMS)
         2,
       );
       console.log(
-        `| ${a.label.replace("all levers", "all")} | ${p === "default" ? "digital" : "analog"} | ${C}, ${L} | ${ind} | ${a.rows[0].hyper.areaMm2.toFixed(2)} | ${ratios(a.rows, "areaRatio", 2)} | ${ratios(a.rows, "powerRatio", 3)} | ${ratios(a.rows, "latencyRatio", 3)} |`,
+        `| ${a.label.replace("all levers", "all")} | ${short} | ${C}, ${L} | ${ind} | ${a.rows[0].hyper.areaMm2.toFixed(2)} | ${ratios(a.rows, "areaRatio", 2)} | ${ratios(a.rows, "powerRatio", 3)} | ${ratios(a.rows, "latencyRatio", 3)} |`,
       );
     }
   }
