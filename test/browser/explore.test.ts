@@ -157,6 +157,28 @@ test(
   },
 );
 
+test(
+  "every preset at once: a row per hardware preset, both platforms, the same ratios as the preset's own view",
+  suite,
+  async () => {
+    await page.getByLabel("catalogue").selectOption("PDARTS");
+    await page.getByRole("button", { name: "compare on every preset" }).click();
+    const rows = page.locator("table[aria-label='the configuration on every preset'] tbody tr");
+    const presets = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-preset")));
+    assert.deepEqual(presets, ["default", "int8", "rram", "rram-robust", "pcm", "analog-chain"]);
+    for (const preset of ["default", "analog-chain"]) {
+      await page.getByLabel("hardware preset").selectOption(preset);
+      for (const m of ["areaMm2", "latencyUs"])
+        assert.equal(
+          await attr(`tr[data-preset="${preset}"] td[data-metric=${m}]`, "data-ratio"),
+          await attr(`table.cost tr[data-metric=${m}]`, "data-ratio"),
+          `${preset} ${m}`,
+        );
+    }
+    await page.getByLabel("hardware preset").selectOption("default");
+  },
+);
+
 test("a code typed into the field redraws both cells", suite, async () => {
   const pdarts = resolveArchitecture("PDARTS");
   await codeField().fill(pdarts.code!);

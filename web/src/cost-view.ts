@@ -4,7 +4,9 @@
  * full-precision value in a data- attribute.
  */
 import { html } from "htm/preact";
-import type { Costs } from "./model.js";
+import { useState } from "preact/hooks";
+import type { Architecture } from "../../src/browser.js";
+import { type Costs, costsOf, HARDWARE_PRESETS } from "./model.js";
 
 const METRICS = [
   { key: "areaMm2", label: "area", unit: "mm²" },
@@ -84,5 +86,46 @@ export function CostView(props: { costs: Costs }) {
       <${Breakdown} id="area-op" title="area by op" unit="mm²" individual=${i.breakdown.areaMm2ByOp} hyper=${h.breakdown.areaMm2ByOp} />
       <${Breakdown} id="energy-op" title="energy by op" unit="µJ" individual=${i.breakdown.energyUjByOp} hyper=${h.breakdown.energyUjByOp} />
     </div>
+  </div>`;
+}
+
+const RATIOS = [
+  ["areaMm2", "area ×"],
+  ["energyUj", "energy ×"],
+  ["latencyUs", "latency ×"],
+  ["powerMw", "power ×"],
+] as const;
+
+/**
+ * The configuration's ratios on every preset (both platforms), computed when asked: each preset
+ * costs its hypernetwork's hardware once (about 0.1 s), which a click should not wait for.
+ */
+export function EveryPreset(props: { arch: Architecture; code: string }) {
+  const [rows, setRows] = useState<{ code: string; costs: Costs[] } | null>(null);
+  const current = rows?.code === props.code ? rows.costs : null;
+  return html`<div class="every-preset">
+    <button type="button" onClick=${() => setRows({ code: props.code, costs: HARDWARE_PRESETS.map((p) => costsOf(props.arch, p)) })}>
+      compare on every preset
+    </button>
+    ${
+      current &&
+      html`<table class="cost" aria-label="the configuration on every preset">
+        <thead>
+          <tr><th scope="col">preset</th><th scope="col">platform</th>${RATIOS.map(([, label]) => html`<th scope="col">${label}</th>`)}</tr>
+        </thead>
+        <tbody>
+          ${current.map(
+            (c) => html`<tr data-preset=${c.preset}>
+              <th scope="row">${c.preset}</th>
+              <td>${c.hw.config.analogChain.enabled ? "parallel analog" : "digital periphery"}</td>
+              ${RATIOS.map(([key]) => {
+                const r = c.hyper[key] / c.individual[key];
+                return html`<td data-metric=${key} data-ratio=${String(r)}>${r.toFixed(3)}</td>`;
+              })}
+            </tr>`,
+          )}
+        </tbody>
+      </table>`
+    }
   </div>`;
 }

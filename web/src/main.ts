@@ -20,7 +20,7 @@ import {
   resolveArchitecture,
 } from "../../src/browser.js";
 import { CellGraph, OpPalette, type Selected } from "./cell-editor.js";
-import { CostView } from "./cost-view.js";
+import { CostView, EveryPreset } from "./cost-view.js";
 import { ArrayMap, SwitchMap } from "./hardware-views.js";
 import {
   costsOf,
@@ -148,6 +148,7 @@ function App() {
           </select>
         </label>
         <${CostView} costs=${costs} />
+        <${EveryPreset} arch=${arch} code=${code} />
       </section>
       <section aria-labelledby="switch-h">
         <h2 id="switch-h">Switch map</h2>
