@@ -7,7 +7,6 @@
 import "./shipped.js";
 import {
   type Architecture,
-  architectureFromConfiguration,
   buildNetwork,
   CELL_EDGES,
   type CellType,
@@ -21,6 +20,7 @@ import {
   type HyperSpec,
   hardwareCost,
   hyperCost,
+  hyperHardware,
   loadPreset,
   type Network,
   type OpIndex,
@@ -83,10 +83,7 @@ function presetHardware(preset: string): { hw: Hardware; hardware: CostReport } 
   let h = hardwareByPreset.get(preset);
   if (!h) {
     const hw = requireHardware(loadPreset(preset));
-    const hardware = hardwareCost(
-      compileConfiguration(SPEC, architectureFromConfiguration(EMPTY)).hardware,
-      hw,
-    );
+    const hardware = hardwareCost(hyperHardware(SPEC), hw);
     h = { hw, hardware };
     hardwareByPreset.set(preset, h);
   }
@@ -97,20 +94,7 @@ function presetHardware(preset: string): { hw: Hardware; hardware: CostReport } 
 export function costsOf(arch: Architecture, preset: string): Costs {
   const { hw, hardware } = presetHardware(preset);
   const compiled = compileConfiguration(SPEC, arch);
-  const network = compiledNetwork(arch);
+  const network = buildNetwork(arch, { channels: SPEC.channels, layers: SPEC.layers });
   const individual = costNetwork(network, hw, { perLayer: true });
   return { preset, hw, compiled, network, individual, hyper: hyperCost(compiled, hw, hardware) };
-}
-
-const networks = new Map<string, Network>();
-/** The architecture's own network (cached by code: the arrays view and the cost share it). */
-export function compiledNetwork(arch: Architecture): Network {
-  const key = arch.code ?? arch.label;
-  let n = networks.get(key);
-  if (!n) {
-    n = buildNetwork(arch, { channels: SPEC.channels, layers: SPEC.layers });
-    if (networks.size > 64) networks.clear();
-    networks.set(key, n);
-  }
-  return n;
 }
