@@ -178,6 +178,19 @@ export const HardwareConfigSchema = z
         configurationBusBits: int(1, 4096),
       })
       .strict(),
+    /**
+     * After each programming, every output channel's digital scale and offset (the folded
+     * batch norm's registers) refitted on calibration images so that the chip's outputs match
+     * what its intended weights compute: "offset" corrects each channel's mean error,
+     * "gain-offset" also its gain; "none" keeps the trained values.
+     */
+    channelCalibration: z
+      .object({
+        mode: z.enum(["none", "offset", "gain-offset"]),
+        /** Calibration images the fit runs on (one batch through the programmed chip). */
+        images: int(1, 4096),
+      })
+      .strict(),
     /** How the crossbar simulator computes (accuracy only; the hardware is the same). */
     simulator: z
       .object({
@@ -208,6 +221,13 @@ export const HardwareConfigSchema = z
         message:
           "the parallel analog platform reads every row at once (no converter per array to take partial sums); set null",
         path: ["adc", "rowsPerRead"],
+      });
+    if (c.channelCalibration.mode !== "none" && c.analogChain.enabled)
+      ctx.addIssue({
+        code: "custom",
+        message:
+          'the parallel analog platform has no digital scale and offset per channel to refit (its neurons are analog); set "none"',
+        path: ["channelCalibration", "mode"],
       });
   });
 

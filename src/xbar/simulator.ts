@@ -28,6 +28,7 @@ import {
   neuronReadout,
   tiaOutput,
 } from "./analog-chain.js";
+import { fitChannelCorrection } from "./channel-calibration.js";
 import { collapse, simulationPath } from "./collapse.js";
 import { individualLayout, type LayerGeometry, type LogicalLayer } from "./layout.js";
 import { devicesAreIdeal, exactIntegerLayer, type ProgrammedLayer, programLayer } from "./program.js";
@@ -235,12 +236,41 @@ export class CrossbarSimulator {
     }
     if (arrays.adc.bits !== null && arrays.adc.range === "calibrated") {
       if (!adcImages) throw new Error("a calibrated ADC needs calibration images");
-      const n = Math.min(adcImages.shape[0]!, arrays.adc.calibrationImages);
-      const per = adcImages.size / adcImages.shape[0]!;
-      this.calibrateAdc(new Tensor([n, ...adcImages.shape.slice(1)], adcImages.data.subarray(0, n * per)));
+      this.calibrateAdc(firstImages(adcImages, arrays.adc.calibrationImages));
     }
     if (this.path === "fast")
       for (const [id, p] of this.programmed) this.programmed.set(id, { ...p, collapsed: collapse(p) });
+    const { mode, images } = this.cfg.channelCalibration;
+    if (mode !== "none") {
+      if (!adcImages) throw new Error("channel calibration needs calibration images");
+      this.calibrateChannels(firstImages(adcImages, images), mode);
+    }
+  }
+
+  /**
+   * Refits every output channel's digital scale and offset on the programmed chip (in
+   * forward order, so that each layer is fitted on inputs its corrected predecessors
+   * produce) against its intended integer weights on the same inputs; one batch, on the
+   * path inference runs.
+   */
+  private calibrateChannels(images: Tensor, mode: "offset" | "gain-offset"): void {
+    const exec = this.executor(undefined, (node, p, input, y, n) => {
+      const g = p.layer.geom;
+      const ideal = new Float32Array(y.length);
+      this.computeLayer(exactIntegerLayer(p.layer), input, n, ideal, null);
+      const fit = fitChannelCorrection(y, ideal, n, g.oc, g.oh * g.ow, mode);
+      const corrected: ProgrammedLayer = {
+        ...p,
+        outScale: Float64Array.from(p.outScale, (s, c) => s * fit.gain[c]!),
+        outBias: Float32Array.from(fit.offset, (o, c) => fit.gain[c]! * (p.outBias?.[c] ?? 0) + o),
+      };
+      this.programmed.set(node.id, corrected);
+      // Recomputed (same reads, same noise) as inference will compute it, for the next layers.
+      this.computeLayer(corrected, input, n, y, null);
+    });
+    this.imageOffset = 0x50000000; // read-noise streams apart from the test images' and the ADC's
+    this.model.forward(images, { training: false, executor: exec });
+    this.imageOffset = 0;
   }
 
   private calibrateAdc(images: Tensor): void {
@@ -312,30 +342,30 @@ export class CrossbarSimulator {
     return this.programmed.get(id);
   }
 
-  /** Runs weight layers on the programmed arrays; `colMax`, when given, records ADC inputs. */
-  executor(colMax?: Map<number, Float32Array>): MatmulExecutor {
+  /**
+   * Runs weight layers on the programmed arrays; `colMax`, when given, records ADC inputs;
+   * `onOutput`, when given, sees (and may change) each layer's output before it moves on.
+   */
+  executor(
+    colMax?: Map<number, Float32Array>,
+    onOutput?: (
+      node: ConvNode | LinearNode,
+      p: ProgrammedLayer,
+      input: Float32Array,
+      y: Float32Array,
+      n: number,
+    ) => void,
+  ): MatmulExecutor {
     const run = (node: ConvNode | LinearNode, x: Tensor, out?: Float32Array): Tensor => {
       const p = this.programmed.get(node.id);
       if (!p) throw new Error(`layer ${node.scope.path} was not calibrated and programmed`);
       const n = x.shape[0]!;
       const g = p.layer.geom;
-      const geom = { n, ...g };
       const size = n * g.oc * g.oh * g.ow;
       const y = out && out.length === size ? out : new Float32Array(size);
-      const k = kernels();
       const input = this.lineBuffered(node, p, x);
-      if (p.direct) {
-        const quant = { scale: p.inScale, reluIn: p.reluIn, lo: p.codeMin, hi: p.codeMax };
-        k.convForwardQuantized(geom, input, p.direct, y, quant, p.outBias, p.outScale);
-      } else {
-        const layer: XbarLayer = {
-          ...p,
-          geom,
-          seed: deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 1),
-          imageOffset: this.imageOffset,
-        };
-        k.xbarForward(layer, input, y, colMax?.get(node.id) ?? null);
-      }
+      this.computeLayer(p, input, n, y, colMax?.get(node.id) ?? null);
+      onOutput?.(node, p, input, y, n);
       if (this.cfg.analogChain.enabled) {
         const seed = deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 2);
         tiaOutput(
@@ -355,6 +385,30 @@ export class CrossbarSimulator {
       conv: (node, x, _reluIn, _w, _b, out) => run(node, x, out),
       linear: (node, x) => run(node, x),
     };
+  }
+
+  /** One weight layer's outputs on the arrays of `p` (or its direct integer product). */
+  private computeLayer(
+    p: ProgrammedLayer,
+    input: Float32Array,
+    n: number,
+    y: Float32Array,
+    colMax: Float32Array | null,
+  ): void {
+    const geom = { n, ...p.layer.geom };
+    const k = kernels();
+    if (p.direct) {
+      const quant = { scale: p.inScale, reluIn: p.reluIn, lo: p.codeMin, hi: p.codeMax };
+      k.convForwardQuantized(geom, input, p.direct, y, quant, p.outBias, p.outScale);
+      return;
+    }
+    const layer: XbarLayer = {
+      ...p,
+      geom,
+      seed: deriveSeed(this.trialSeed, this.mapping.deviceKey(p.layer), 1),
+      imageOffset: this.imageOffset,
+    };
+    k.xbarForward(layer, input, y, colMax);
   }
 }
 
@@ -394,6 +448,13 @@ function record(
   const s = new Float32Array(Math.ceil(d.length / stride));
   for (let i = 0, j = 0; i < d.length; i += stride, j++) s[j] = reluIn ? Math.max(0, d[i]!) : Math.abs(d[i]!);
   r.samples.push(s);
+}
+
+/** The first `count` images of a batch (all of them if it holds fewer). */
+function firstImages(images: Tensor, count: number): Tensor {
+  const n = Math.min(images.shape[0]!, count);
+  const per = images.size / images.shape[0]!;
+  return new Tensor([n, ...images.shape.slice(1)], images.data.subarray(0, n * per));
 }
 
 function forEachBatch(images: Tensor, batch: number, fn: (x: Tensor) => void): void {
