@@ -28,7 +28,14 @@ export { SpaceCostModel } from "./hw/space-cost.js";
 export { SHIPPED_TECH } from "./hw/tech.js";
 // The all-inclusive hypernetwork.
 export { type CompiledConfiguration, compileConfiguration, type SlotSetting } from "./hyper/compiler.js";
-export { compareDeployments, type HyperComparison, hardwareCost, hyperCost } from "./hyper/cost.js";
+export {
+  compareDeployments,
+  type HyperComparison,
+  hardwareCost,
+  hyperCost,
+  individualPools,
+  peripheryPools,
+} from "./hyper/cost.js";
 export { type HyperSpec, hyperHardware, VARIANTS } from "./hyper/hardware.js";
 export { configuredNetwork, fullNetwork } from "./hyper/network.js";
 export { countMacs, countParams } from "./ir/count.js";

@@ -6,12 +6,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as c from "../src/hw/components.js";
 import { type Hardware, hardwareOf, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
-import { costNetwork } from "../src/hw/cost.js";
+import { costNetwork, criticalPath, type PoolSeat, scheduledPath } from "../src/hw/cost.js";
+import type { LayerCost } from "../src/hw/designs.js";
 import { compileConfiguration } from "../src/hyper/compiler.js";
 import { hardwareCost, peripheryPools } from "../src/hyper/cost.js";
 import { hyperHardware } from "../src/hyper/hardware.js";
 import { configuredNetwork, fullNetwork } from "../src/hyper/network.js";
 import { IrBuilder } from "../src/ir/builder.js";
+import type { IrNode } from "../src/ir/graph.js";
 import { architectureFromConfiguration } from "../src/space/architecture.js";
 import { genotypeToConfiguration } from "../src/space/genotype.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
@@ -151,6 +153,71 @@ describe("pooled periphery", () => {
     assert.ok(hardwareCost(h, digital).areaMm2 < hardwareCost(h, unpooled).areaMm2);
   });
 
+  it("scheduled turns: a hand-sized pool of 2 entries over 3 units in a band", () => {
+    // Node 0 feeds three pooled layers (10, 20, 30 ns) whose add is the output. Entry 0 serves
+    // ranks 0–1, entry 1 ranks 1–2. Rank 0 takes entry 0 at 0; rank 1 finds entry 1 free at 0;
+    // rank 2 can only use entry 1, free at 20: the output is ready at 50 ns, and entry 1 works
+    // 50 ns per image. Passes would take 2 × 30 = 60 ns.
+    const nodes = [
+      { id: 0, kind: "input" },
+      { id: 1, kind: "conv", input: 0 },
+      { id: 2, kind: "conv", input: 0 },
+      { id: 3, kind: "conv", input: 0 },
+      { id: 4, kind: "add", inputs: [1, 2, 3] },
+    ] as unknown as IrNode[];
+    const layers = [0, 10, 20, 30, 0].map((latencyNs, node) => ({ node, latencyNs }) as LayerCost);
+    const pool = { key: "job", size: 2, candidates: 3 };
+    const seats = new Map<number, PoolSeat>([1, 2, 3].map((id) => [id, { ...pool, rank: id - 1 }]));
+    assert.deepEqual(
+      scheduledPath(nodes, layers, 4, (n) => seats.get(n.id)),
+      { latencyNs: 50, busiestEntryNs: 50 },
+    );
+    // Rank 1 of 3 candidates may use either entry: the same three layers then take 40 ns.
+    const open = { ...pool, rank: 1 };
+    assert.equal(
+      criticalPath(nodes, layers, 4, (l) => l.latencyNs),
+      30,
+    );
+    assert.deepEqual(
+      scheduledPath(nodes, layers, 4, () => open),
+      { latencyNs: 40, busiestEntryNs: 40 },
+    );
+  });
+
+  it("scheduled turns cost latency only when a job has more active units than entries, and never more than passes", () => {
+    const small = withOver(digital, { hypernetwork: { poolEntries: 3 } });
+    const pools = peripheryPools(h, small)!;
+    const rng = new Rng(7);
+    let waited = 0;
+    for (let i = 0; i < 16; i++) {
+      const config = i % 2 === 0 ? genotypeToConfiguration(sampleGenotype(rng)) : sampleConfiguration(rng);
+      const net = configuredNetwork(compileConfiguration(spec, architectureFromConfiguration(config)));
+      const scheduled = costNetwork(net, small, { pools, poolSchedule: "scheduled" });
+      const passes = costNetwork(net, small, { pools, poolSchedule: "passes" });
+      assert.equal(scheduled.areaMm2, passes.areaMm2);
+      assert.equal(scheduled.energyUj, passes.energyUj);
+      // The same layers (MUX stages included) with nothing waiting.
+      const floor = criticalPath(
+        net.nodes.filter((n) => n.scope.part !== "aux"),
+        costNetwork(net, small, { perLayer: true, pools, poolSchedule: "scheduled" }).layers!,
+        net.logits,
+        (l) => l.latencyNs,
+      );
+      assert.ok(scheduled.latencyUs * 1000 >= floor * (1 - 1e-12), "no faster than without waiting");
+      assert.ok(scheduled.latencyUs <= passes.latencyUs * (1 + 1e-12), "no slower than passes");
+      const active = new Map<string, number>();
+      for (const n of net.nodes) {
+        const seat = pools(n);
+        if (seat) active.set(seat.key, (active.get(seat.key) ?? 0) + 1);
+      }
+      const oversubscribed = [...active.values()].some((a) => a > 3);
+      if (!oversubscribed)
+        assert.equal(scheduled.latencyUs * 1000, floor, "nothing waits when every job fits");
+      if (scheduled.latencyUs * 1000 > floor * (1 + 1e-9)) waited++;
+    }
+    assert.ok(waited > 0, "some configurations wait for their pool");
+  });
+
   it("time-multiplexes exactly the units of a cell's job that outnumber its pool", () => {
     const pools = peripheryPools(h, digital)!;
     const rng = new Rng(5);
@@ -218,18 +285,23 @@ describe("pooled periphery", () => {
         "without shared line buffers",
         "without pooled periphery",
         "without narrow pooling units",
+        "without scheduled pools",
         "no lever",
       ],
     );
-    const none = out.ablation[5].settings;
+    const none = out.ablation[6].settings;
     assert.deepEqual(none, {
       "layout.arrayWidth": "tile",
       "layout.lineBuffers": "per-unit",
       "hypernetwork.periphery": "per-unit",
       "hypernetwork.poolingLanes": "per-channel",
+      "hypernetwork.poolSchedule": "passes",
     });
     const area = (i: number) => out.ablation[i].rows[0].areaRatio;
-    for (let i = 1; i < 6; i++) assert.ok(area(0) < area(i), `lever ${i} lowers the area ratio`);
+    for (const i of [1, 2, 3, 4, 6]) assert.ok(area(0) < area(i), `lever ${i} lowers the area ratio`);
+    // Scheduling changes no area, and a catalogue genotype never waits for an 8-entry pool.
+    assert.equal(area(5), area(0));
+    assert.equal(out.ablation[5].rows[0].latencyRatio, out.ablation[0].rows[0].latencyRatio);
     assert.match(
       out.baseline,
       /individual deployment: layout.arrayWidth fitted, layout.lineBuffers per-source/,

@@ -104,6 +104,7 @@ export function comparisonTable(rows: readonly HyperComparison[]): string {
       "power ×",
       "latency ×",
       "energy ×",
+      "throughput ×",
     ],
     rows.map((r) => [
       r.genotype,
@@ -115,6 +116,7 @@ export function comparisonTable(rows: readonly HyperComparison[]): string {
       r3(r.powerRatio),
       r3(r.latencyRatio),
       r3(r.energyRatio),
+      r3(r.throughputRatio),
     ]),
   );
 }

@@ -163,6 +163,16 @@ export const HardwareConfigSchema = z
          * configuration that needs more time-multiplexes the pool.
          */
         poolInputsPerNode: int(1, 5),
+        /** At most this many entries in each pool (null: the demand poolInputsPerNode sets). */
+        poolEntries: z.union([z.null(), int(1, 14)]),
+        /**
+         * How units take turns on an oversubscribed pool on the digital periphery platform:
+         * "passes", every layer of the job ⌈active / entries⌉ times; "scheduled", each layer on
+         * one entry of its band once its inputs are complete and the entry is free (a static
+         * list schedule of the configuration). The parallel analog platform streams and always
+         * takes passes.
+         */
+        poolSchedule: z.enum(["passes", "scheduled"]),
         /**
          * Lanes of each of its digital pooling units (max and average): channels take turns,
          * ⌈channels / lanes⌉ cycles per output position; null: one lane per channel, as in

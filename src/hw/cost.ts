@@ -73,20 +73,31 @@ export interface CostOptions {
   readonly pools?: PeripheryPools;
   /** Lanes of each digital pooling unit (the hypernetwork's); absent: one per channel. */
   readonly poolingLanes?: number;
+  /**
+   * How units take turns on an oversubscribed pool (digital periphery platform): "passes",
+   * every layer of the job ⌈active / size⌉ times; "scheduled", each layer on one entry of its
+   * band when one is free (absent: "passes").
+   */
+  readonly poolSchedule?: "passes" | "scheduled";
 }
 
 /**
  * A pool of periphery (ADC banks, neurons, pooling units) shared by `candidates` units of
- * one kind, `size` of them at a time, behind a banded concentrator: each pool entry is a MUX
- * over `candidates − size + 1` units, which routes any `size` active units (Hall's condition
- * holds on the band). More active units than `size` take turns: ⌈active / size⌉ passes.
+ * one kind, `size` of them at a time, behind a banded concentrator: entry e is a MUX over
+ * units e … e + candidates − size (in the units' order), which routes any `size` active units
+ * (Hall's condition holds on the band). More active units than `size` take turns: in
+ * ⌈active / size⌉ passes of every layer, or by a static schedule (`hypernetwork.poolSchedule`).
  */
 export interface PeripheryPool {
   readonly key: string;
   readonly size: number;
   readonly candidates: number;
 }
-export type PeripheryPools = (node: IrNode) => PeripheryPool | undefined;
+/** A unit's place in its pool: the pool, and the unit's position among its candidates. */
+export interface PoolSeat extends PeripheryPool {
+  readonly rank: number;
+}
+export type PeripheryPools = (node: IrNode) => PoolSeat | undefined;
 
 /** Components a pool shares: converters, sample-and-holds, shift-adds, column MUXes, digital units, neurons, analog units. */
 const POOLED_COMPONENTS: readonly ComponentKind[] = [
@@ -111,6 +122,7 @@ export function concentratorStages(p: PeripheryPool): number {
 function poolAccessOf(
   nodes: readonly IrNode[],
   pools: PeripheryPools,
+  scheduled: boolean,
 ): (node: IrNode) => PoolAccess | undefined {
   const active = new Map<string, number>();
   for (const n of nodes) {
@@ -120,8 +132,100 @@ function poolAccessOf(
   return (node) => {
     const p = pools(node);
     if (!p) return undefined;
-    return { muxStages: concentratorStages(p), passes: Math.ceil(active.get(p.key)! / p.size) };
+    const passes = scheduled ? 1 : Math.ceil(active.get(p.key)! / p.size);
+    return { muxStages: concentratorStages(p), passes };
   };
+}
+
+/**
+ * Latency of one image when pooled layers take turns by a static list schedule (the
+ * configuration is static, so the schedule is computed once with it): in topological order,
+ * each layer starts when its inputs are complete (as `criticalPath`) and, if pooled, one
+ * entry of its band is free for its whole run; it takes the entry whose free gap starts
+ * earliest. Any schedule found this way can run, so the latency is an upper bound of the
+ * best one. Also the busiest entry's time per image, which bounds pipelined throughput.
+ */
+export function scheduledPath(
+  nodes: readonly IrNode[],
+  layers: readonly LayerCost[],
+  output: number,
+  pools: PeripheryPools,
+): { latencyNs: number; busiestEntryNs: number } {
+  const finish = new Float64Array(nodes.length === 0 ? 0 : nodes[nodes.length - 1]!.id + 1);
+  const entries = new Map<string, [number, number][][]>();
+  const own = ownEntries(nodes, pools);
+  let busiestEntryNs = 0;
+  layers.forEach((l, i) => {
+    let ready = 0;
+    for (const j of nodeInputs(nodes[i]!)) ready = Math.max(ready, finish[j]!);
+    const seat = pools(nodes[i]!);
+    if (!seat) {
+      finish[l.node] = ready + l.latencyNs;
+      return;
+    }
+    let busy = entries.get(seat.key);
+    if (!busy) {
+      busy = Array.from({ length: seat.size }, () => []);
+      entries.set(seat.key, busy);
+    }
+    const mine = own.get(seat.key)?.get(seat.rank);
+    const first = mine ?? Math.max(0, seat.rank - (seat.candidates - seat.size));
+    const last = mine ?? Math.min(seat.size - 1, seat.rank);
+    let start = Number.POSITIVE_INFINITY;
+    let entry = first;
+    for (let e = first; e <= last; e++) {
+      const s = earliestGap(busy[e]!, ready, l.latencyNs);
+      // Ties go to the entry with the least work per image (pipelined throughput).
+      if (s < start || (s === start && busyNs(busy[e]!) < busyNs(busy[entry]!))) {
+        start = s;
+        entry = e;
+      }
+    }
+    const at = busy[entry]!;
+    at.push([start, start + l.latencyNs]);
+    at.sort((a, b) => a[0] - b[0]);
+    busiestEntryNs = Math.max(busiestEntryNs, busyNs(at));
+    finish[l.node] = start + l.latencyNs;
+  });
+  return { latencyNs: finish[output]!, busiestEntryNs };
+}
+
+/**
+ * Pools with no more active units than entries: each unit gets an entry of its own (nothing
+ * waits), by the greedy matching on the band (units by rank, each on the lowest entry left
+ * that its band reaches), which succeeds whenever any matching does.
+ */
+function ownEntries(nodes: readonly IrNode[], pools: PeripheryPools): Map<string, Map<number, number>> {
+  const seats = new Map<string, PoolSeat[]>();
+  for (const n of nodes) {
+    const seat = pools(n);
+    if (seat) seats.set(seat.key, [...(seats.get(seat.key) ?? []), seat]);
+  }
+  const own = new Map<string, Map<number, number>>();
+  for (const [key, list] of seats) {
+    if (list.length > list[0]!.size) continue;
+    const byRank = new Map<number, number>();
+    let next = 0;
+    for (const seat of [...list].sort((a, b) => a.rank - b.rank)) {
+      const entry = Math.max(next, seat.rank - (seat.candidates - seat.size));
+      byRank.set(seat.rank, entry);
+      next = entry + 1;
+    }
+    own.set(key, byRank);
+  }
+  return own;
+}
+
+const busyNs = (busy: readonly [number, number][]): number => busy.reduce((t, [a, b]) => t + b - a, 0);
+
+/** The earliest start ≥ `ready` of a run of `duration` between sorted busy intervals. */
+function earliestGap(busy: readonly [number, number][], ready: number, duration: number): number {
+  let start = ready;
+  for (const [a, b] of busy) {
+    if (start + duration <= a) break;
+    if (b > start) start = b;
+  }
+  return start;
 }
 
 /**
@@ -216,9 +320,12 @@ export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}):
   const cfg = hw.config;
   const nodes = inferenceNodes(net);
   const plain = designContext(net, hw, opts.activationBits);
+  // The parallel analog platform streams: a stage holds its pool entry every cycle, so its
+  // units can only take turns within the cycle (passes).
+  const scheduled = opts.poolSchedule === "scheduled" && platformOf(cfg) === "digital-periphery";
   const ctx = {
     ...plain,
-    ...(opts.pools ? { pooled: poolAccessOf(nodes, opts.pools) } : {}),
+    ...(opts.pools ? { pooled: poolAccessOf(nodes, opts.pools, scheduled) } : {}),
     ...(opts.poolingLanes ? { poolingLanes: opts.poolingLanes } : {}),
   };
   const designs = opts.designs ?? designsFor(cfg);
@@ -247,8 +354,12 @@ export function costNetwork(net: Network, hw: Hardware, opts: CostOptions = {}):
       fillCycles: a.fillCycles,
     };
   } else {
-    latencyNs = criticalPath(nodes, layers, net.logits, (l) => l.latencyNs);
     for (const l of layers) slowestNs = Math.max(slowestNs, l.latencyNs);
+    if (opts.pools && scheduled) {
+      const s = scheduledPath(nodes, layers, net.logits, opts.pools);
+      latencyNs = s.latencyNs;
+      slowestNs = Math.max(slowestNs, s.busiestEntryNs);
+    } else latencyNs = criticalPath(nodes, layers, net.logits, (l) => l.latencyNs);
   }
 
   const energy = zeroByComponent();

@@ -12,12 +12,12 @@ import {
   costNetwork,
   inferenceNodes,
   movedElements,
-  type PeripheryPool,
   type PeripheryPools,
+  type PoolSeat,
   routedBitsPerValue,
   routingEnergyPj,
 } from "../hw/cost.js";
-import type { IrNode } from "../ir/graph.js";
+import type { IrNode, Network } from "../ir/graph.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
 import { type CompiledConfiguration, compileConfiguration } from "./compiler.js";
@@ -30,6 +30,8 @@ export interface HeadlineCost {
   readonly latencyUs: number;
   readonly powerMw: number;
   readonly arrays: number;
+  /** Images per second with the layers pipelined over images (the busiest stage or pool entry). */
+  readonly throughputImgPerSec: number;
 }
 
 export interface HyperComparison {
@@ -41,6 +43,7 @@ export interface HyperComparison {
   readonly powerRatio: number;
   readonly latencyRatio: number;
   readonly energyRatio: number;
+  readonly throughputRatio: number;
 }
 
 const headlineOf = (r: CostReport): HeadlineCost => ({
@@ -49,6 +52,7 @@ const headlineOf = (r: CostReport): HeadlineCost => ({
   latencyUs: r.latencyUs,
   powerMw: r.powerMw,
   arrays: r.arrays,
+  throughputImgPerSec: r.throughputImgPerSec,
 });
 
 /** The area side of a hypernetwork: costed once per hardware (it does not depend on the configuration). */
@@ -99,10 +103,11 @@ export function peripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools |
 const poolsByHardware = new WeakMap<Hardware, Map<string, PeripheryPools | undefined>>();
 
 function findPeripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | undefined {
-  const { periphery, poolInputsPerNode } = hw.config.hypernetwork;
+  const { periphery, poolInputsPerNode, poolEntries } = hw.config.hypernetwork;
   if (periphery !== "pooled") return undefined;
   const full = fullNetwork(h);
   const perNode = new Map<string, Map<number, number>>();
+  const slots = new Map<string, Set<number>>();
   for (const n of full.nodes) {
     const m = poolMember(n);
     if (!m) continue;
@@ -110,8 +115,10 @@ function findPeripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | un
     const counts = perNode.get(m.key) ?? new Map<number, number>();
     counts.set(node, (counts.get(node) ?? 0) + 1);
     perNode.set(m.key, counts);
+    slots.set(m.key, (slots.get(m.key) ?? new Set<number>()).add(m.slot));
   }
-  const pools = new Map<string, PeripheryPool>();
+  // A unit's rank: its slot's position among the pool's candidates (the concentrator's band order).
+  const seats = new Map<string, PoolSeat>();
   for (const [key, counts] of perNode) {
     let size = 0;
     let candidates = 0;
@@ -119,19 +126,60 @@ function findPeripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | un
       size += Math.min(poolInputsPerNode, n);
       candidates += n;
     }
-    pools.set(key, { key, size, candidates });
+    const pool = { key, size: Math.min(size, poolEntries ?? size), candidates };
+    [...slots.get(key)!]
+      .sort((a, b) => a - b)
+      .forEach((slot, rank) => {
+        seats.set(`${key}#${slot}`, { ...pool, rank });
+      });
   }
   return (node) => {
     const m = poolMember(node);
-    return m ? pools.get(m.key) : undefined;
+    return m ? seats.get(`${m.key}#${m.slot}`) : undefined;
+  };
+}
+
+const EDGE_PATH = /^cells\.(\d+)\._ops\.(\d+)$/;
+
+/**
+ * Individual deployment sharing its own periphery as the hypernetwork does (for comparison,
+ * not its default): per cell and job (the same layer of the same op with the same output
+ * shape) a pool of at most `entries` entries over the network's own units, in edge order.
+ */
+export function individualPools(net: Network, entries: number): PeripheryPools {
+  const jobOf = (node: IrNode): { key: string; edge: number } | null => {
+    const m = EDGE_PATH.exec(node.scope.path);
+    if (!m || node.scope.part !== "op" || !POOLED_KINDS.has(node.kind)) return null;
+    const role = node.kind === "conv" ? node.param.slice(node.scope.path.length + 1) : node.kind;
+    const s = node.shape;
+    return { key: `${m[1]}|${role}|${s.c}x${s.h}x${s.w}`, edge: Number(m[2]) };
+  };
+  const edges = new Map<string, number[]>();
+  for (const n of net.nodes) {
+    const j = jobOf(n);
+    if (j) edges.set(j.key, [...(edges.get(j.key) ?? []), j.edge]);
+  }
+  return (node) => {
+    const j = jobOf(node);
+    if (!j) return undefined;
+    const all = [...edges.get(j.key)!].sort((a, b) => a - b);
+    return {
+      key: j.key,
+      size: Math.min(entries, all.length),
+      candidates: all.length,
+      rank: all.indexOf(j.edge),
+    };
   };
 }
 
 /** How the hypernetwork's periphery is shared: its pools and its pooling units' lanes. */
 function poolOptions(h: HyperHardware, hw: Hardware): CostOptions {
   const pools = peripheryPools(h, hw);
-  const lanes = hw.config.hypernetwork.poolingLanes;
-  return { ...(pools ? { pools } : {}), ...(lanes !== null ? { poolingLanes: lanes } : {}) };
+  const { poolingLanes: lanes, poolSchedule } = hw.config.hypernetwork;
+  return {
+    ...(pools ? { pools, poolSchedule } : {}),
+    ...(lanes !== null ? { poolingLanes: lanes } : {}),
+  };
 }
 
 /** The configured hypernetwork's cost with its breakdown: area of the whole hardware, energy of the configured path. */
@@ -158,6 +206,7 @@ export function hyperCost(
     powerMw: (energyUj * 1e6) / (active.latencyUs * 1e3) + active.leakageMw,
     arrays: hardware.arrays,
     activeArrays: active.arrays,
+    throughputImgPerSec: active.throughputImgPerSec,
     breakdown: {
       // Activations travel across the whole (larger) chip.
       energyUjByComponent: { ...energyUjByComponent, routing: routingUj },
@@ -192,6 +241,7 @@ export function compareDeployments(
       powerRatio: hyper.powerMw / individual.powerMw,
       latencyRatio: hyper.latencyUs / individual.latencyUs,
       energyRatio: hyper.energyUj / individual.energyUj,
+      throughputRatio: hyper.throughputImgPerSec / individual.throughputImgPerSec,
     };
   });
 }

@@ -65,6 +65,17 @@ export const LEVERS: readonly Lever[] = [
       hypernetwork: { ...c.hypernetwork, poolingLanes: v === "per-channel" ? null : Number(v) },
     }),
   },
+  {
+    name: "scheduled pools",
+    field: "hypernetwork.poolSchedule",
+    off: "passes",
+    baseline: false,
+    read: (c) => c.hypernetwork.poolSchedule,
+    set: (c, v) => ({
+      ...c,
+      hypernetwork: { ...c.hypernetwork, poolSchedule: v as HardwareConfig["hypernetwork"]["poolSchedule"] },
+    }),
+  },
 ];
 
 /** The lever settings of a configuration, by field. */
@@ -75,7 +86,7 @@ export function leverSettings(c: HardwareConfig): Record<string, string> {
 /** What individual deployment is priced with, in words (printed beside the ratios). */
 export function baselineSettings(c: HardwareConfig): string {
   const used = LEVERS.filter((l) => l.baseline).map((l) => `${l.field} ${l.read(c)}`);
-  return `individual deployment: ${used.join(", ")}; hypernetwork: the same, hypernetwork.periphery ${c.hypernetwork.periphery}${c.hypernetwork.periphery === "pooled" ? ` (pools for ${c.hypernetwork.poolInputsPerNode} active inputs per node)` : ""}, pooling units with ${c.hypernetwork.poolingLanes === null ? "a lane per channel" : `${c.hypernetwork.poolingLanes} lane(s)`}`;
+  return `individual deployment: ${used.join(", ")}; hypernetwork: the same, hypernetwork.periphery ${c.hypernetwork.periphery}${c.hypernetwork.periphery === "pooled" ? ` (pools for ${c.hypernetwork.poolInputsPerNode} active inputs per node${c.hypernetwork.poolEntries === null ? "" : `, at most ${c.hypernetwork.poolEntries} entries`}, turns ${c.hypernetwork.poolSchedule})` : ""}, pooling units with ${c.hypernetwork.poolingLanes === null ? "a lane per channel" : `${c.hypernetwork.poolingLanes} lane(s)`}`;
 }
 
 export interface AblationRow {
