@@ -21,9 +21,9 @@ const range = (values, digits) => {
 };
 
 console.log(
-  "| C, L | entries | hyper mm² | area × | latency × | throughput × | power × | individual sharing mm² | area × against it |",
+  "| C, L | entries | hyper mm² | area × | latency × | throughput × | power × | individual sharing mm² | its latency × | area × against it |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const [channels, layers] of [
   [16, 8],
   [36, 20],
@@ -33,11 +33,12 @@ for (const [channels, layers] of [
     const hw = hardwareOf({ ...base, hypernetwork: { ...base.hypernetwork, poolEntries: entries } });
     const archs = NAMES.map((n) => resolveArchitecture(n));
     const rows = compareDeployments({ channels, layers, variant: "edge" }, archs, hw);
-    const sharing = archs.map((a) => {
+    const shared = archs.map((a) => {
       const net = buildNetwork(a, { channels, layers });
-      return costNetwork(net, hw, { pools: individualPools(net, entries ?? 8), poolSchedule: "scheduled" })
-        .areaMm2;
+      return costNetwork(net, hw, { pools: individualPools(net, entries ?? 8), poolSchedule: "scheduled" });
     });
+    const sharing = shared.map((r) => r.areaMm2);
+    const sharingLatency = shared.map((r, i) => r.latencyUs / rows[i].individual.latencyUs);
     console.log(
       `| ${channels}, ${layers} | ${entries ?? "8 (demand)"} | ${rows[0].hyper.areaMm2.toFixed(2)} | ${range(
         rows.map((r) => r.areaRatio),
@@ -51,7 +52,7 @@ for (const [channels, layers] of [
       )} | ${range(
         rows.map((r) => r.powerRatio),
         3,
-      )} | ${range(sharing, 2)} | ${range(
+      )} | ${range(sharing, 2)} | ${range(sharingLatency, 3)} | ${range(
         sharing.map((s, i) => rows[i].hyper.areaMm2 / s),
         2,
       )} |`,
