@@ -3,6 +3,7 @@
 // distribution over the edge-complete view. Every figure comes from the CLI's JSON.
 // Usage: node bench/hw/hyper-tables.mjs [--sweep-samples N]   (after `npm ci`; prints markdown)
 import { execFileSync } from "node:child_process";
+import { range } from "./format.mjs";
 
 const samplesAt = process.argv.indexOf("--sweep-samples");
 const samples = samplesAt > 0 ? process.argv[samplesAt + 1] : "1000";
@@ -19,11 +20,6 @@ const PLATFORMS = [
   ["default", "digital periphery", "digital"],
   ["analog-chain", "parallel analog", "analog"],
 ];
-const range = (v, d) => {
-  const lo = Math.min(...v).toFixed(d);
-  const hi = Math.max(...v).toFixed(d);
-  return lo === hi ? lo : `${lo}–${hi}`;
-};
 const ratios = (rows, key, d) =>
   range(
     rows.map((r) => r[key]),

@@ -12,13 +12,9 @@ import {
   loadPreset,
   resolveArchitecture,
 } from "../../dist/index.js";
+import { range } from "./format.mjs";
 
 const NAMES = ["DARTS_V1", "DARTS_V2", "PDARTS"];
-const range = (values, digits) => {
-  const lo = Math.min(...values).toFixed(digits);
-  const hi = Math.max(...values).toFixed(digits);
-  return lo === hi ? lo : `${lo}–${hi}`;
-};
 
 console.log(
   "| C, L | entries | hyper mm² | area × | latency × | throughput × | power × | individual sharing mm² | its latency × | area × against it |",

@@ -124,11 +124,13 @@ function poolAccessOf(
   pools: PeripheryPools,
   scheduled: boolean,
 ): (node: IrNode) => PoolAccess | undefined {
+  // Scheduled turns cost waiting, not passes (scheduledPath).
   const active = new Map<string, number>();
-  for (const n of nodes) {
-    const p = pools(n);
-    if (p) active.set(p.key, (active.get(p.key) ?? 0) + 1);
-  }
+  if (!scheduled)
+    for (const n of nodes) {
+      const p = pools(n);
+      if (p) active.set(p.key, (active.get(p.key) ?? 0) + 1);
+    }
   return (node) => {
     const p = pools(node);
     if (!p) return undefined;
@@ -152,7 +154,7 @@ export function scheduledPath(
   pools: PeripheryPools,
 ): { latencyNs: number; busiestEntryNs: number } {
   const finish = new Float64Array(nodes.length === 0 ? 0 : nodes[nodes.length - 1]!.id + 1);
-  const entries = new Map<string, [number, number][][]>();
+  const entries = new Map<string, PoolEntry[]>();
   const own = ownEntries(nodes, pools);
   let busiestEntryNs = 0;
   layers.forEach((l, i) => {
@@ -163,10 +165,10 @@ export function scheduledPath(
       finish[l.node] = ready + l.latencyNs;
       return;
     }
-    let busy = entries.get(seat.key);
-    if (!busy) {
-      busy = Array.from({ length: seat.size }, () => []);
-      entries.set(seat.key, busy);
+    let pool = entries.get(seat.key);
+    if (!pool) {
+      pool = Array.from({ length: seat.size }, () => ({ runs: [], busyNs: 0 }));
+      entries.set(seat.key, pool);
     }
     const mine = own.get(seat.key)?.get(seat.rank);
     const first = mine ?? Math.max(0, seat.rank - (seat.candidates - seat.size));
@@ -174,17 +176,18 @@ export function scheduledPath(
     let start = Number.POSITIVE_INFINITY;
     let entry = first;
     for (let e = first; e <= last; e++) {
-      const s = earliestGap(busy[e]!, ready, l.latencyNs);
+      const s = earliestGap(pool[e]!.runs, ready, l.latencyNs);
       // Ties go to the entry with the least work per image (pipelined throughput).
-      if (s < start || (s === start && busyNs(busy[e]!) < busyNs(busy[entry]!))) {
+      if (s < start || (s === start && pool[e]!.busyNs < pool[entry]!.busyNs)) {
         start = s;
         entry = e;
       }
     }
-    const at = busy[entry]!;
-    at.push([start, start + l.latencyNs]);
-    at.sort((a, b) => a[0] - b[0]);
-    busiestEntryNs = Math.max(busiestEntryNs, busyNs(at));
+    const at = pool[entry]!;
+    at.runs.push([start, start + l.latencyNs]);
+    at.runs.sort((a, b) => a[0] - b[0]);
+    at.busyNs += l.latencyNs;
+    busiestEntryNs = Math.max(busiestEntryNs, at.busyNs);
     finish[l.node] = start + l.latencyNs;
   });
   return { latencyNs: finish[output]!, busiestEntryNs };
@@ -199,7 +202,10 @@ function ownEntries(nodes: readonly IrNode[], pools: PeripheryPools): Map<string
   const seats = new Map<string, PoolSeat[]>();
   for (const n of nodes) {
     const seat = pools(n);
-    if (seat) seats.set(seat.key, [...(seats.get(seat.key) ?? []), seat]);
+    if (!seat) continue;
+    const list = seats.get(seat.key) ?? [];
+    seats.set(seat.key, list);
+    list.push(seat);
   }
   const own = new Map<string, Map<number, number>>();
   for (const [key, list] of seats) {
@@ -216,7 +222,11 @@ function ownEntries(nodes: readonly IrNode[], pools: PeripheryPools): Map<string
   return own;
 }
 
-const busyNs = (busy: readonly [number, number][]): number => busy.reduce((t, [a, b]) => t + b - a, 0);
+/** A pool entry's runs in one image (sorted by start) and their total time. */
+interface PoolEntry {
+  readonly runs: [number, number][];
+  busyNs: number;
+}
 
 /** The earliest start ≥ `ready` of a run of `duration` between sorted busy intervals. */
 function earliestGap(busy: readonly [number, number][], ready: number, duration: number): number {

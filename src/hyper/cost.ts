@@ -61,6 +61,7 @@ export function hardwareCost(h: HyperHardware, hw: Hardware): CostReport {
 }
 
 const SLOT_PATH = /^cells\.(\d+)\.slots\.(\d+)$/;
+const EDGE_PATH = /^cells\.(\d+)\._ops\.(\d+)$/;
 const POOLED_KINDS = new Set<IrNode["kind"]>(["conv", "maxpool", "avgpool"]);
 
 /**
@@ -71,20 +72,61 @@ const POOLED_KINDS = new Set<IrNode["kind"]>(["conv", "maxpool", "avgpool"]);
 function poolMember(node: IrNode): PoolMember | null {
   let m = members.get(node);
   if (m === undefined) {
-    m = findPoolMember(node);
+    m = poolJob(node, SLOT_PATH);
     members.set(node, m);
   }
   return m;
 }
-type PoolMember = { key: string; cell: number; slot: number };
+/** A pooled layer's job, and its unit: the slot (hypernetwork) or edge (individual deployment) within its cell. */
+type PoolMember = { key: string; cell: number; unit: number };
 const members = new WeakMap<IrNode, PoolMember | null>();
 
-function findPoolMember(node: IrNode): PoolMember | null {
-  const m = SLOT_PATH.exec(node.scope.path);
+/** The job of a layer of the units whose scope paths `path` matches (cell, unit). */
+function poolJob(node: IrNode, path: RegExp): PoolMember | null {
+  const m = path.exec(node.scope.path);
   if (!m || node.scope.part !== "op" || !POOLED_KINDS.has(node.kind)) return null;
   const role = node.kind === "conv" ? node.param.slice(node.scope.path.length + 1) : node.kind;
   const s = node.shape;
-  return { key: `${m[1]}|${role}|${s.c}x${s.h}x${s.w}`, cell: Number(m[1]), slot: Number(m[2]) };
+  return { key: `${m[1]}|${role}|${s.c}x${s.h}x${s.w}`, cell: Number(m[1]), unit: Number(m[2]) };
+}
+
+/**
+ * Every unit's seat: each job's units in order (the concentrator's band order) on a pool of
+ * `size(key, candidates)` entries.
+ */
+function seatPools(
+  jobs: ReadonlyMap<string, Job>,
+  size: (job: Job) => number,
+  member: (node: IrNode) => PoolMember | null,
+): PeripheryPools {
+  const seats = new Map<string, PoolSeat>();
+  for (const [key, job] of jobs) {
+    const order = [...job.units].sort((a, b) => a - b);
+    const pool = { key, size: size(job), candidates: order.length };
+    order.forEach((unit, rank) => {
+      seats.set(`${key}#${unit}`, { ...pool, rank });
+    });
+  }
+  return (node) => {
+    const m = member(node);
+    return m ? seats.get(`${m.key}#${m.unit}`) : undefined;
+  };
+}
+
+/** A job's cell and the units that do it. */
+type Job = { cell: number; units: Set<number> };
+
+/** The jobs among `nodes`, by key. */
+function jobsOf(nodes: readonly IrNode[], member: (node: IrNode) => PoolMember | null): Map<string, Job> {
+  const jobs = new Map<string, Job>();
+  for (const n of nodes) {
+    const m = member(n);
+    if (!m) continue;
+    const job = jobs.get(m.key) ?? { cell: m.cell, units: new Set<number>() };
+    jobs.set(m.key, job);
+    job.units.add(m.unit);
+  }
+  return jobs;
 }
 
 /**
@@ -105,41 +147,19 @@ const poolsByHardware = new WeakMap<Hardware, Map<string, PeripheryPools | undef
 function findPeripheryPools(h: HyperHardware, hw: Hardware): PeripheryPools | undefined {
   const { periphery, poolInputsPerNode, poolEntries } = hw.config.hypernetwork;
   if (periphery !== "pooled") return undefined;
-  const full = fullNetwork(h);
-  const perNode = new Map<string, Map<number, number>>();
-  const slots = new Map<string, Set<number>>();
-  for (const n of full.nodes) {
-    const m = poolMember(n);
-    if (!m) continue;
-    const node = h.cells[m.cell]!.slots[m.slot]!.node;
-    const counts = perNode.get(m.key) ?? new Map<number, number>();
-    counts.set(node, (counts.get(node) ?? 0) + 1);
-    perNode.set(m.key, counts);
-    slots.set(m.key, (slots.get(m.key) ?? new Set<number>()).add(m.slot));
-  }
-  // A unit's rank: its slot's position among the pool's candidates (the concentrator's band order).
-  const seats = new Map<string, PoolSeat>();
-  for (const [key, counts] of perNode) {
-    let size = 0;
-    let candidates = 0;
-    for (const n of counts.values()) {
-      size += Math.min(poolInputsPerNode, n);
-      candidates += n;
+  // The demand: up to poolInputsPerNode units per intermediate node active at once.
+  const demand = ({ cell, units }: Job): number => {
+    const perNode = new Map<number, number>();
+    for (const slot of units) {
+      const node = h.cells[cell]!.slots[slot]!.node;
+      perNode.set(node, (perNode.get(node) ?? 0) + 1);
     }
-    const pool = { key, size: Math.min(size, poolEntries ?? size), candidates };
-    [...slots.get(key)!]
-      .sort((a, b) => a - b)
-      .forEach((slot, rank) => {
-        seats.set(`${key}#${slot}`, { ...pool, rank });
-      });
-  }
-  return (node) => {
-    const m = poolMember(node);
-    return m ? seats.get(`${m.key}#${m.slot}`) : undefined;
+    let size = 0;
+    for (const n of perNode.values()) size += Math.min(poolInputsPerNode, n);
+    return Math.min(size, poolEntries ?? size);
   };
+  return seatPools(jobsOf(fullNetwork(h).nodes, poolMember), demand, poolMember);
 }
-
-const EDGE_PATH = /^cells\.(\d+)\._ops\.(\d+)$/;
 
 /**
  * Individual deployment sharing its own periphery as the hypernetwork does (for comparison,
@@ -147,29 +167,8 @@ const EDGE_PATH = /^cells\.(\d+)\._ops\.(\d+)$/;
  * shape) a pool of at most `entries` entries over the network's own units, in edge order.
  */
 export function individualPools(net: Network, entries: number): PeripheryPools {
-  const jobOf = (node: IrNode): { key: string; edge: number } | null => {
-    const m = EDGE_PATH.exec(node.scope.path);
-    if (!m || node.scope.part !== "op" || !POOLED_KINDS.has(node.kind)) return null;
-    const role = node.kind === "conv" ? node.param.slice(node.scope.path.length + 1) : node.kind;
-    const s = node.shape;
-    return { key: `${m[1]}|${role}|${s.c}x${s.h}x${s.w}`, edge: Number(m[2]) };
-  };
-  const edges = new Map<string, number[]>();
-  for (const n of net.nodes) {
-    const j = jobOf(n);
-    if (j) edges.set(j.key, [...(edges.get(j.key) ?? []), j.edge]);
-  }
-  return (node) => {
-    const j = jobOf(node);
-    if (!j) return undefined;
-    const all = [...edges.get(j.key)!].sort((a, b) => a - b);
-    return {
-      key: j.key,
-      size: Math.min(entries, all.length),
-      candidates: all.length,
-      rank: all.indexOf(j.edge),
-    };
-  };
+  const member = (node: IrNode) => poolJob(node, EDGE_PATH);
+  return seatPools(jobsOf(net.nodes, member), ({ units }) => Math.min(entries, units.size), member);
 }
 
 /** How the hypernetwork's periphery is shared: its pools and its pooling units' lanes. */

@@ -20,40 +20,28 @@ export interface Lever {
   readonly set: (c: HardwareConfig, value: string) => HardwareConfig;
 }
 
+/** A lever that is one enumerated field of a configuration group, off at `off`. */
+function fieldLever<G extends "layout" | "hypernetwork">(
+  name: string,
+  group: G,
+  key: keyof HardwareConfig[G] & string,
+  off: string,
+  baseline: boolean,
+): Lever {
+  return {
+    name,
+    field: `${group}.${key}`,
+    off,
+    baseline,
+    read: (c) => String(c[group][key]),
+    set: (c, v) => ({ ...c, [group]: { ...c[group], [key]: v } }),
+  };
+}
+
 export const LEVERS: readonly Lever[] = [
-  {
-    name: "fitted arrays",
-    field: "layout.arrayWidth",
-    off: "tile",
-    baseline: true,
-    read: (c) => c.layout.arrayWidth,
-    set: (c, v) => ({
-      ...c,
-      layout: { ...c.layout, arrayWidth: v as HardwareConfig["layout"]["arrayWidth"] },
-    }),
-  },
-  {
-    name: "shared line buffers",
-    field: "layout.lineBuffers",
-    off: "per-unit",
-    baseline: true,
-    read: (c) => c.layout.lineBuffers,
-    set: (c, v) => ({
-      ...c,
-      layout: { ...c.layout, lineBuffers: v as HardwareConfig["layout"]["lineBuffers"] },
-    }),
-  },
-  {
-    name: "pooled periphery",
-    field: "hypernetwork.periphery",
-    off: "per-unit",
-    baseline: false,
-    read: (c) => c.hypernetwork.periphery,
-    set: (c, v) => ({
-      ...c,
-      hypernetwork: { ...c.hypernetwork, periphery: v as HardwareConfig["hypernetwork"]["periphery"] },
-    }),
-  },
+  fieldLever("fitted arrays", "layout", "arrayWidth", "tile", true),
+  fieldLever("shared line buffers", "layout", "lineBuffers", "per-unit", true),
+  fieldLever("pooled periphery", "hypernetwork", "periphery", "per-unit", false),
   {
     name: "narrow pooling units",
     field: "hypernetwork.poolingLanes",
@@ -65,17 +53,7 @@ export const LEVERS: readonly Lever[] = [
       hypernetwork: { ...c.hypernetwork, poolingLanes: v === "per-channel" ? null : Number(v) },
     }),
   },
-  {
-    name: "scheduled pools",
-    field: "hypernetwork.poolSchedule",
-    off: "passes",
-    baseline: false,
-    read: (c) => c.hypernetwork.poolSchedule,
-    set: (c, v) => ({
-      ...c,
-      hypernetwork: { ...c.hypernetwork, poolSchedule: v as HardwareConfig["hypernetwork"]["poolSchedule"] },
-    }),
-  },
+  fieldLever("scheduled pools", "hypernetwork", "poolSchedule", "passes", false),
 ];
 
 /** The lever settings of a configuration, by field. */
@@ -86,7 +64,13 @@ export function leverSettings(c: HardwareConfig): Record<string, string> {
 /** What individual deployment is priced with, in words (printed beside the ratios). */
 export function baselineSettings(c: HardwareConfig): string {
   const used = LEVERS.filter((l) => l.baseline).map((l) => `${l.field} ${l.read(c)}`);
-  return `individual deployment: ${used.join(", ")}; hypernetwork: the same, hypernetwork.periphery ${c.hypernetwork.periphery}${c.hypernetwork.periphery === "pooled" ? ` (pools for ${c.hypernetwork.poolInputsPerNode} active inputs per node${c.hypernetwork.poolEntries === null ? "" : `, at most ${c.hypernetwork.poolEntries} entries`}, turns ${c.hypernetwork.poolSchedule})` : ""}, pooling units with ${c.hypernetwork.poolingLanes === null ? "a lane per channel" : `${c.hypernetwork.poolingLanes} lane(s)`}`;
+  const h = c.hypernetwork;
+  const pools =
+    h.periphery === "pooled"
+      ? ` (pools for ${h.poolInputsPerNode} active inputs per node${h.poolEntries === null ? "" : `, at most ${h.poolEntries} entries`}, turns ${h.poolSchedule})`
+      : "";
+  const lanes = h.poolingLanes === null ? "a lane per channel" : `${h.poolingLanes} lane(s)`;
+  return `individual deployment: ${used.join(", ")}; hypernetwork: the same, hypernetwork.periphery ${h.periphery}${pools}, pooling units with ${lanes}`;
 }
 
 export interface AblationRow {

@@ -450,18 +450,18 @@ function record(
   r.samples.push(s);
 }
 
+/** Images `at` … `at + count − 1` of a batch, as a view. */
+function imagesAt(images: Tensor, at: number, count: number): Tensor {
+  const per = images.size / images.shape[0]!;
+  return new Tensor([count, ...images.shape.slice(1)], images.data.subarray(at * per, (at + count) * per));
+}
+
 /** The first `count` images of a batch (all of them if it holds fewer). */
 function firstImages(images: Tensor, count: number): Tensor {
-  const n = Math.min(images.shape[0]!, count);
-  const per = images.size / images.shape[0]!;
-  return new Tensor([n, ...images.shape.slice(1)], images.data.subarray(0, n * per));
+  return imagesAt(images, 0, Math.min(images.shape[0]!, count));
 }
 
 function forEachBatch(images: Tensor, batch: number, fn: (x: Tensor) => void): void {
   const n = images.shape[0]!;
-  const per = images.size / n;
-  for (let at = 0; at < n; at += batch) {
-    const m = Math.min(batch, n - at);
-    fn(new Tensor([m, ...images.shape.slice(1)], images.data.subarray(at * per, (at + m) * per)));
-  }
+  for (let at = 0; at < n; at += batch) fn(imagesAt(images, at, Math.min(batch, n - at)));
 }
