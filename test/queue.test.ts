@@ -176,7 +176,7 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     assert.deepEqual(JSON.parse(hq.stdout).metrics, JSON.parse(JSON.stringify(local.metrics)));
   });
 
-  it("eval with 3 rram trials on 50 images: distributed = local", async () => {
+  it("eval with 3 rram trials on 50 images: distributed = local", SLOW_TIER, async () => {
     const args = ["eval", "--genotype", "DARTS_V2", "--channels", "4", "--layers", "3", "--weights", weights];
     const more = ["--data", data, "--preset", "rram", "--trials", "3", "--limit", "50", "--json"];
     const local = await cli([...args, ...more]);
@@ -187,36 +187,65 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     assert.equal(JSON.parse(queued.stdout).perTrial.length, 3);
   });
 
-  it("hyper stats (3 rram trials on 10 images, individual and hypernetwork): distributed = local", async () => {
-    const args = ["hyper", "stats", "--genotype", "DARTS_V2", "--channels", "4", "--layers", "3"];
-    // rram with a calibrated ADC range from 8 images instead of 64 (its per-trial cost dominates here).
-    const config = join(dir, "rram-quick.json");
-    writeFileSync(config, JSON.stringify({ base: "rram", adc: { calibrationImages: 8 } }));
-    const more = ["--weights", weights, "--data", data, "--config", config, "--trials", "3", "--limit", "10"];
-    const local = await cli([...args, ...more, "--json"]);
-    assert.equal(local.code, 0, local.stderr);
-    const queued = await cli([...args, ...more, "--json", "--redis", url]);
-    assert.equal(queued.code, 0, queued.stderr);
-    assert.deepEqual(untimed(queued.stdout), untimed(local.stdout));
-    const r = JSON.parse(queued.stdout);
-    assert.equal(r.individual.perTrial.length, 3);
-    assert.equal(r.hypernetwork.perTrial.length, 3);
-  });
+  it(
+    "hyper stats (3 rram trials on 10 images, individual and hypernetwork): distributed = local",
+    SLOW_TIER,
+    async () => {
+      const args = ["hyper", "stats", "--genotype", "DARTS_V2", "--channels", "4", "--layers", "3"];
+      // rram with a calibrated ADC range from 8 images instead of 64 (its per-trial cost dominates here).
+      const config = join(dir, "rram-quick.json");
+      writeFileSync(config, JSON.stringify({ base: "rram", adc: { calibrationImages: 8 } }));
+      const more = [
+        "--weights",
+        weights,
+        "--data",
+        data,
+        "--config",
+        config,
+        "--trials",
+        "3",
+        "--limit",
+        "10",
+      ];
+      const local = await cli([...args, ...more, "--json"]);
+      assert.equal(local.code, 0, local.stderr);
+      const queued = await cli([...args, ...more, "--json", "--redis", url]);
+      assert.equal(queued.code, 0, queued.stderr);
+      assert.deepEqual(untimed(queued.stdout), untimed(local.stdout));
+      const r = JSON.parse(queued.stdout);
+      assert.equal(r.individual.perTrial.length, 3);
+      assert.equal(r.hypernetwork.perTrial.length, 3);
+    },
+  );
 
-  it("search (4 architectures on the supernet's shared weights): distributed = local", async () => {
-    const shared = join(dir, "supernet.safetensors");
-    saveModel(new Supernet(4, 3, false, 5).store, shared);
-    const args = ["search", "--channels", "4", "--layers", "3", "--weights", shared, "--data", data];
-    const more = ["--budget", "4", "--population", "2", "--validation", "16", "--recalibrate", "8", "--json"];
-    const local = await cli([...args, ...more]);
-    assert.equal(local.code, 0, local.stderr);
-    const queued = await cli([...args, ...more, "--redis", url]);
-    assert.equal(queued.code, 0, queued.stderr);
-    const { evaluationsPerSecond: _a, ...l } = untimed(local.stdout);
-    const { evaluationsPerSecond: _b, ...q } = untimed(queued.stdout);
-    assert.deepEqual(q, l);
-    assert.equal(q.evaluations, 4);
-  });
+  it(
+    "search (4 architectures on the supernet's shared weights): distributed = local",
+    SLOW_TIER,
+    async () => {
+      const shared = join(dir, "supernet.safetensors");
+      saveModel(new Supernet(4, 3, false, 5).store, shared);
+      const args = ["search", "--channels", "4", "--layers", "3", "--weights", shared, "--data", data];
+      const more = [
+        "--budget",
+        "4",
+        "--population",
+        "2",
+        "--validation",
+        "16",
+        "--recalibrate",
+        "8",
+        "--json",
+      ];
+      const local = await cli([...args, ...more]);
+      assert.equal(local.code, 0, local.stderr);
+      const queued = await cli([...args, ...more, "--redis", url]);
+      assert.equal(queued.code, 0, queued.stderr);
+      const { evaluationsPerSecond: _a, ...l } = untimed(local.stdout);
+      const { evaluationsPerSecond: _b, ...q } = untimed(queued.stdout);
+      assert.deepEqual(q, l);
+      assert.equal(q.evaluations, 4);
+    },
+  );
 
   it(
     "supernet eval (2 rram trials on 20 images on the shared weights): distributed = local",
