@@ -230,7 +230,9 @@ describe("hardware-aware fine-tuning", () => {
     assert.equal(measureWeightNoise(quiet).sigma, 0);
     const read = (r: number) =>
       measureWeightNoise(
-        parseHardwareConfig(mergeConfig(rram, { device: { programmingNoise: false, reramReadNoise: r } })),
+        parseHardwareConfig(
+          mergeConfig(rram, { device: { programmingNoise: false, params: { readNoise: r } } }),
+        ),
       ).sigma;
     assert.ok(read(0.01) > 0 && read(0.04) > 3 * read(0.01), `${read(0.01)} ${read(0.04)}`);
     assert.ok(measureWeightNoise(rram).sigma > read(0.01), "programming noise adds to read noise");

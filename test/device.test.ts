@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { deviceToDevice, IdealDevice, PcmDevice, ReramDevice, stuckAt } from "../src/device/models.js";
+import { z } from "zod";
+import {
+  type DeviceModel,
+  deviceToDevice,
+  IdealDevice,
+  PcmDevice,
+  ReramDevice,
+  stuckAt,
+} from "../src/device/models.js";
+import { deviceModelNames, registerDeviceModel } from "../src/device/registry.js";
+import { ConfigError, loadPreset, mergeConfig, parseHardwareConfig } from "../src/hw/config.js";
 import { Rng } from "../src/util/rng.js";
+import { deviceModel } from "../src/xbar/program.js";
 
 const N = 100_000;
 const stats = (xs: Float32Array) => {
@@ -93,5 +104,86 @@ describe("device models", () => {
     const t = new Float32Array(1000).fill(5);
     assert.deepEqual(pcm.program(t, new Rng(9)).g, pcm.program(t, new Rng(9)).g);
     assert.notDeepEqual(pcm.program(t, new Rng(9)).g, pcm.program(t, new Rng(10)).g);
+  });
+
+  it("a device model registered at run time (a fixture, the way an extension adds one): configured by name with its own parameters, built by the simulator's programming", () => {
+    // Gaussian programming noise of a fixed σ in µS: the smallest model with a parameter.
+    class FixedSigmaDevice implements DeviceModel {
+      readonly name = "fixed-sigma-fixture";
+      constructor(
+        readonly gMax: number,
+        readonly sigma: number,
+      ) {}
+      program(target: Float32Array, rng: Rng) {
+        return { g: target.map((t) => t + this.sigma * rng.normal()), nu: null };
+      }
+      drift(p: { g: Float32Array }) {
+        return p.g.slice();
+      }
+      read(g: Float32Array) {
+        return g.slice();
+      }
+      readSigma() {
+        return 0;
+      }
+    }
+    registerDeviceModel({
+      name: "fixed-sigma-fixture",
+      description: "Gaussian programming noise of a fixed σ (test fixture)",
+      params: z.object({ sigma: z.number().min(0).default(0.1) }).strict(),
+      create: (gMax, _stages, p) => new FixedSigmaDevice(gMax, p.sigma),
+    });
+    assert.ok(deviceModelNames().includes("fixed-sigma-fixture"));
+    const cfg = parseHardwareConfig(
+      mergeConfig(loadPreset("default"), {
+        device: { model: "fixed-sigma-fixture", params: { sigma: 0.5 } },
+      }),
+    );
+    const device = deviceModel(cfg);
+    assert.ok(device instanceof FixedSigmaDevice);
+    assert.equal(device.gMax, cfg.conductance.gMax);
+    near(
+      stats(device.program(new Float32Array(N).fill(10), new Rng(11)).g).sd,
+      0.5,
+      0.5 / Math.sqrt(2 * N),
+      "σ",
+    );
+    // Absent parameters take the model's defaults.
+    const defaults = parseHardwareConfig(
+      mergeConfig(loadPreset("default"), { device: { model: "fixed-sigma-fixture" } }),
+    );
+    assert.equal((deviceModel(defaults) as FixedSigmaDevice).sigma, 0.1);
+    // A parameter of another model is refused by path, naming the model.
+    assert.throws(
+      () =>
+        parseHardwareConfig(mergeConfig(loadPreset("rram"), { device: { model: "fixed-sigma-fixture" } })),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /device\.params: .*readNoise \(model fixed-sigma-fixture\)/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        registerDeviceModel({
+          name: "pcm",
+          description: "",
+          params: z.object({}),
+          create: () => new IdealDevice(1),
+        }),
+      /already registered/,
+    );
+  });
+
+  it("an unknown device model or parameter: one message naming the field and the registered models", () => {
+    assert.throws(
+      () => parseHardwareConfig(mergeConfig(loadPreset("default"), { device: { model: "memristor9000" } })),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /device\.model: unknown device model 'memristor9000'; registered: ideal, pcm, reram/.test(e.message),
+    );
+    assert.throws(
+      () => parseHardwareConfig(mergeConfig(loadPreset("rram"), { device: { params: { readNoise: 2 } } })),
+      (e: Error) =>
+        e instanceof ConfigError && /device\.params\.readNoise: .*\(model reram\)/.test(e.message),
+    );
   });
 });

@@ -156,25 +156,38 @@ describe("crossbar simulator", () => {
     assert.ok(grouped >= 5, `${grouped} layers read in row groups`);
   });
 
-  it("redundant weight copies: each logical row on 2 or 4 physical rows, still the int8 reference bit for bit", () => {
-    // The same network and calibration for both: one reference per layer, on one image.
+  it("redundant weight copies: each logical row on 2 or 4 physical rows (depthwise layers on their own count), still the int8 reference bit for bit", () => {
+    // The same network and calibration for all: one reference per layer, on one image.
     const reference = new Map<number, Float32Array>();
-    for (const copies of [2, 4]) {
+    const layouts = [
+      { dense: 2, depthwise: 2, layout: { weightCopies: 2 } },
+      { dense: 4, depthwise: 4, layout: { weightCopies: 4 } },
+      { dense: 1, depthwise: 4, layout: { weightCopies: 1, depthwiseWeightCopies: 4 } },
+    ];
+    for (const { dense, depthwise, layout } of layouts) {
       const cfg = config({
         dac: { mode: "bit-serial", signedInputs: "two-phase" },
         conductance: { gMin: 2, gMax: 40, cellBits: 3 },
         adc: { bits: null },
-        layout: { weightCopies: copies },
+        layout,
       });
       const { sim, inputs, model } = setup(cfg);
       sim.program(1, 0, null, true);
       for (const [id, l] of sim.layers) {
+        const copies = l.depthwise ? depthwise : dense;
         const node = model.net.nodes[id]! as ConvNode | LinearNode;
         const arrays = sim.mapping.layout(l);
         // every logical row of an array appears exactly `copies` times, one after another
         for (const a of arrays)
           for (let i = 0; i < a.rows.length; i++)
             assert.equal(a.rows[i], a.rows[i - (i % copies)], `${l.name} row ${i}`);
+        // ... and no more often: the logical rows are the layer's, each `copies` times
+        const logical = arrays.reduce((n, a) => n + new Set(a.rows).size, 0);
+        assert.equal(
+          arrays.reduce((n, a) => n + a.rows.length, 0),
+          copies * logical,
+          `${l.name}: ${copies} copies`,
+        );
         assert.equal(
           arrays.reduce((n, a) => n + a.rows.length, 0),
           placementOf(node, cfg).rowsDriven,
@@ -365,7 +378,7 @@ describe("crossbar simulator", () => {
       const cfg = config({
         dac: { mode: "bit-serial" },
         adc: { bits: 6, range: "full-scale", columnsPerAdc: 8, pairSubtraction },
-        device: { model: "reram", programmingNoise: true, readNoise: true, reramReadNoise: 0.02 },
+        device: { model: "reram", programmingNoise: true, readNoise: true, params: { readNoise: 0.02 } },
         conductance: { gMin: 1, gMax: 40, cellBits: 4 },
       });
       agreeUnderNoise(cfg);

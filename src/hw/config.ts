@@ -10,11 +10,35 @@
  * overrides any field. Unknown fields and bad values are rejected with the path of the field.
  */
 import { z } from "zod";
+import { deviceModelEntry, deviceModelNames } from "../device/registry.js";
 import { FileReadError, readShippedJson, readUserJson } from "../util/files.js";
 import { isObject, mergeJson } from "../util/merge.js";
 import { loadTech, type Tech, type TechFile } from "./tech.js";
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** `device.model` names a registered model and `device.params` fits that model's schema. */
+function validDeviceModel(d: { model: string; params: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  const entry = deviceModelEntry(d.model);
+  if (!entry) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["model"],
+      message: `unknown device model '${d.model}'; registered: ${deviceModelNames().join(", ")}`,
+    });
+    return;
+  }
+  const r = entry.params.safeParse(d.params);
+  if (!r.success)
+    for (const i of r.error.issues) {
+      const keys = i.code === "unrecognized_keys" ? ` ${i.keys.join(", ")}` : "";
+      ctx.addIssue({
+        code: "custom",
+        path: ["params", ...i.path],
+        message: `${i.message}${keys} (model ${d.model})`,
+      });
+    }
+}
 
 export const HardwareConfigSchema = z
   .object({
@@ -80,14 +104,15 @@ export const HardwareConfigSchema = z
       .strict(),
     device: z
       .object({
-        model: z.enum(["ideal", "pcm", "reram"]),
+        /** A registered device model (src/device/registry.ts): ideal, pcm, reram. */
+        model: z.string(),
+        /** The model's own parameters, validated by its schema (e.g. reram: readNoise). */
+        params: z.record(z.string(), z.unknown()),
         programmingNoise: z.boolean(),
         readNoise: z.boolean(),
         drift: z.boolean(),
         /** Seconds between programming and inference. */
         time: z.number().min(0),
-        /** Relative read noise of the ReRAM model (its data has no 1/f fit). */
-        reramReadNoise: z.number().min(0).max(1),
         /** σ of a lognormal device-to-device factor (0: off). */
         deviceToDevice: z.number().min(0).max(2),
         stuckAtRate: z.number().min(0).max(1),
@@ -106,7 +131,8 @@ export const HardwareConfigSchema = z
          */
         offBlockDevices: z.enum(["programmed", "unformed"]),
       })
-      .strict(),
+      .strict()
+      .superRefine(validDeviceModel),
     /**
      * The parallel analog platform: the image through DACs once, analog neurons after every
      * weight layer, analog ReLU, pooling and node sums, one ADC bank at the logits. Its noise
@@ -148,6 +174,12 @@ export const HardwareConfigSchema = z
          * sum divided digitally by the count): programming and read noise average down.
          */
         weightCopies: int(1, 16),
+        /**
+         * Devices per weight of the depthwise layers (null: `weightCopies`). Depthwise arrays are
+         * mostly empty (block-diagonal), so their copies cost little area; the dense layers'
+         * copies cost most of it.
+         */
+        depthwiseWeightCopies: int(1, 16).nullable(),
       })
       .strict(),
     /** The all-inclusive hypernetwork's periphery. */
@@ -394,6 +426,11 @@ export function columnsPerWeight(c: Pick<HardwareConfig, "weightBits" | "conduct
   return 2 * slicesPerWeight(c);
 }
 
+/** Devices per weight (`layout.weightCopies`, `layout.depthwiseWeightCopies`) of a depthwise or a dense layer. */
+export function weightCopiesOf(c: Pick<HardwareConfig, "layout">, depthwise: boolean): number {
+  return depthwise ? (c.layout.depthwiseWeightCopies ?? c.layout.weightCopies) : c.layout.weightCopies;
+}
+
 /**
  * How the arrays are programmed, driven and read: as configured, except on the parallel analog
  * platform (one analog phase in, pairs subtracted in analog, no conversion out).
@@ -435,6 +472,16 @@ export function describeConfig(c: HardwareConfig): string {
     `  weights ${c.weightBits}-bit per output channel, activations ${c.inputBits}-bit per tensor (${c.calibration.method}${c.calibration.method === "percentile" ? ` ${c.calibration.percentile}` : ""} on ${c.calibration.images} training images)`,
     `  tiles ${c.tile}×${c.tile}, ${c.conductance.cellBits}-bit cells in differential pairs, ${g}; technology ${c.tech}`,
     `  DAC ${c.dac.mode}${c.dac.mode === "bit-serial" ? ` (signed inputs ${c.dac.signedInputs})` : ""}, ADC ${c.adc.bits === null ? "lossless" : `${c.adc.bits}-bit ${c.adc.range}`} (${c.adc.columnsPerAdc} columns per ADC, pairs subtracted ${c.adc.pairSubtraction === "analog" ? "in analog before a bipolar ADC" : "digitally"})`,
-    `  devices ${d.model}${noise.length ? `: ${noise.join(", ")}` : ""}`,
+    `  devices ${d.model}${noise.length ? `: ${noise.join(", ")}` : ""}${copies(c)}`,
   ].join("\n");
+}
+
+/** The devices per weight, when more than one. */
+function copies(c: HardwareConfig): string {
+  const dense = weightCopiesOf(c, false);
+  const depthwise = weightCopiesOf(c, true);
+  if (dense === 1 && depthwise === 1) return "";
+  return dense === depthwise
+    ? `; ${dense} devices per weight`
+    : `; ${dense} devices per weight (${depthwise} in depthwise layers)`;
 }

@@ -15,7 +15,7 @@
 import type { ConvNode, IrNode, LinearNode, Network, Shape } from "../ir/graph.js";
 import { nodeInputs } from "../ir/graph.js";
 import * as c from "./components.js";
-import { columnsPerReadout, columnsPerWeight, type HardwareConfig } from "./config.js";
+import { columnsPerReadout, columnsPerWeight, type HardwareConfig, weightCopiesOf } from "./config.js";
 import {
   countPlacement,
   dacPhases,
@@ -209,7 +209,7 @@ export function placementOf(node: ConvNode | LinearNode, hw: HardwareConfig): Ph
     shape.driven?.join(".") ?? "",
     hw.tile,
     cpw,
-    hw.layout.weightCopies,
+    weightCopiesOf(hw, shape.depthwise),
     hw.layout.arrayWidth,
     columnsPerReadout(hw),
     hw.adc.columnsPerAdc,
@@ -229,7 +229,7 @@ function physicalArrays(
   cpw: number,
   hw: HardwareConfig,
 ): PhysicalArrays {
-  const placed = placeWeights(shape, hw.tile, cpw, node.scope.path, hw.layout.weightCopies);
+  const placed = placeWeights(shape, hw.tile, cpw, node.scope.path, weightCopiesOf(hw, shape.depthwise));
   // A fitted array is only as wide as the weight columns placed on it.
   const fitted = hw.layout.arrayWidth === "fitted";
   const cpr = columnsPerReadout(hw);

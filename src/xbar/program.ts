@@ -6,16 +6,10 @@
  * u = (G − Gmin) / step, with each device's read-noise variance beside it; with analog pair
  * subtraction a pair packs as one column u+ − u−.
  */
-import {
-  type DeviceModel,
-  deviceToDevice,
-  IdealDevice,
-  PcmDevice,
-  ReramDevice,
-  stuckAt,
-} from "../device/models.js";
+import { type DeviceModel, deviceToDevice, stuckAt } from "../device/models.js";
+import { createDeviceModel } from "../device/registry.js";
 import type { XbarLayer } from "../engine/kernels/types.js";
-import type { HardwareConfig } from "../hw/config.js";
+import { type HardwareConfig, weightCopiesOf } from "../hw/config.js";
 import { type ArrayPlacement, dacPhases } from "../hw/mapping.js";
 import { concatFloat32 } from "../util/arrays.js";
 import type { Rng } from "../util/rng.js";
@@ -39,14 +33,7 @@ export type ProgrammedLayer = Omit<XbarLayer, "geom" | "seed" | "imageOffset"> &
 export function deviceModel(cfg: HardwareConfig): DeviceModel {
   const d = cfg.device;
   const stages = { programming: d.programmingNoise, drift: d.drift, read: d.readNoise };
-  switch (d.model) {
-    case "ideal":
-      return new IdealDevice(cfg.conductance.gMax);
-    case "pcm":
-      return new PcmDevice(cfg.conductance.gMax, stages);
-    case "reram":
-      return new ReramDevice(cfg.conductance.gMax, d.reramReadNoise, stages);
-  }
+  return createDeviceModel(d.model, cfg.conductance.gMax, stages, d.params);
 }
 
 /** True when devices store exactly their target and reads are exact. */
@@ -85,6 +72,7 @@ export function programLayer(
   const ideal = devicesAreIdeal(cfg);
   const analog = cfg.adc.pairSubtraction === "analog";
   const t = cfg.device.time;
+  const copies = weightCopiesOf(cfg, layer.depthwise);
   const packed: ArrayColumns[] = [];
   const varParts: Float32Array[] = [];
   let faults = 0;
@@ -110,8 +98,8 @@ export function programLayer(
             if (unformed && !holdsWeight(layer, a.rows[i]!, o)) unformed[j * nr + i] = 1;
           }
           colOut.push(o);
-          // A column adds layout.weightCopies devices of each weight: their mean is the weight.
-          colWeight.push((sign * L ** s) / cfg.layout.weightCopies);
+          // A column adds `copies` devices of each weight: their mean is the weight.
+          colWeight.push((sign * L ** s) / copies);
           j++;
         }
       }

@@ -12,7 +12,13 @@ import type { MatmulExecutor, Model } from "../engine/model.js";
 import * as ops from "../engine/ops.js";
 import { Tensor } from "../engine/tensor.js";
 import { tapSpan } from "../hw/analog-designs.js";
-import { arrayConfig, columnsPerWeight, type HardwareConfig, hardwareOf } from "../hw/config.js";
+import {
+  arrayConfig,
+  columnsPerWeight,
+  type HardwareConfig,
+  hardwareOf,
+  weightCopiesOf,
+} from "../hw/config.js";
 import { costNetwork } from "../hw/cost.js";
 import type { ArrayPlacement } from "../hw/mapping.js";
 import type { Tech } from "../hw/tech.js";
@@ -98,7 +104,7 @@ export interface Mapping {
 export function individualMapping(cfg: HardwareConfig): Mapping {
   const cpw = columnsPerWeight(cfg);
   return {
-    layout: (l) => individualLayout(l, cfg.tile, cpw, cfg.adc.rowsPerRead, cfg.layout.weightCopies),
+    layout: (l) => individualLayout(l, cfg.tile, cpw, cfg.adc.rowsPerRead, weightCopiesOf(cfg, l.depthwise)),
     deviceKey: (l) => l.id,
   };
 }
