@@ -8,7 +8,7 @@ import { edgeCompleteViewCount, genotypeViewCount } from "../src/space/count.js"
 import { formatGenotype } from "../src/space/format.js";
 import { configurationToGenotype, genotypeToConfiguration, sameGenotype } from "../src/space/genotype.js";
 import { GenotypeError, parseGenotype } from "../src/space/parse.js";
-import { NUM_OPS, PRIMITIVES } from "../src/space/primitives.js";
+import { numOps, PRIMITIVES } from "../src/space/primitives.js";
 import { sampleConfiguration, sampleGenotype } from "../src/space/sample.js";
 import { Rng } from "../src/util/rng.js";
 
@@ -160,7 +160,7 @@ describe("sampling", () => {
 
   it("is uniform over the 8 ops in the edge view (χ², 10^4 samples)", () => {
     const rng = new Rng(11);
-    const counts = new Array(NUM_OPS).fill(0);
+    const counts = new Array(numOps()).fill(0);
     for (let i = 0; i < 10_000; i++) {
       const c = sampleConfiguration(rng);
       for (const op of [...c.normal, ...c.reduce]) counts[op]++;
@@ -170,7 +170,7 @@ describe("sampling", () => {
 
   it("is uniform over the 7 ops and over input pairs in the genotype view (χ², 10^4 samples)", () => {
     const rng = new Rng(12);
-    const ops = new Array(NUM_OPS - 1).fill(0);
+    const ops = new Array(numOps() - 1).fill(0);
     const pairsOfNode5 = new Map<string, number>();
     for (let i = 0; i < 10_000; i++) {
       const g = sampleGenotype(rng);

@@ -758,6 +758,10 @@ describe("simulator configuration", () => {
         /analogChain\.tiaNoise: no longer a setting; it is computed from the amplifier/,
       ],
       [{ tech: "tsmc-3nm" }, /technology file 'tsmc-3nm' not found/],
+      [
+        { device: { reramReadNoise: 0.01 } },
+        /device\.reramReadNoise: no longer a setting; .*device\.params\.readNoise/,
+      ],
     ];
     for (const [body, re] of cases) {
       assert.throws(

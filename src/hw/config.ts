@@ -312,8 +312,9 @@ function presetJson(name: string): Record<string, unknown> {
   return json;
 }
 
-/** Fields that older configurations set directly and that are now computed from priced components. */
+/** Fields that older configurations set and that are now computed from priced components or moved. */
 const DERIVED: Record<string, string> = {
+  "device.reramReadNoise": "it is the reram model's own parameter now: set device.params.readNoise",
   "analogChain.tiaNoise":
     "it is computed from the amplifier: set analogChain.amplifierBandwidth, or analog.amplifier.inputNoise in the technology file",
   "analogChain.saturation":

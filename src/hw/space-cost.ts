@@ -18,7 +18,7 @@ import {
   LAST_NODE,
 } from "../space/cell.js";
 import { DARTS_STYLE, type GenotypeOp } from "../space/genotype.js";
-import { NUM_OPS, PRIMITIVES } from "../space/primitives.js";
+import { numOps, PRIMITIVES } from "../space/primitives.js";
 import { type Hardware, platformOf } from "./config.js";
 import {
   addAnalogEnergy,
@@ -163,7 +163,7 @@ export class SpaceCostModel {
       for (const e of CELL_EDGES) {
         perEdge.push([
           emptyPart(),
-          ...PRIMITIVES.slice(1).map((_, j) => part(take(`cells.${k}._ops.${e.index * (NUM_OPS - 1) + j}`))),
+          ...PRIMITIVES.slice(1).map((_, j) => part(take(`cells.${k}._ops.${e.index * (numOps() - 1) + j}`))),
         ]);
       }
       this.ops.push(perEdge);

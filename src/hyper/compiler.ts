@@ -63,7 +63,7 @@ export interface Switch {
 export interface CompiledConfiguration {
   readonly hardware: HyperHardware;
   readonly label: string;
-  /** The 84-bit configuration code (21 hex digits); null for genotypes outside the edge-complete view. */
+  /** The configuration code (src/space/code.ts); null for genotypes outside the edge-complete view. */
   readonly code: string | null;
   readonly settings: readonly SlotSetting[];
   readonly switches: readonly Switch[];

@@ -175,7 +175,7 @@ function buildCellNodes(
       const scope: Scope = { path: o.path, part: "op", cell: k, edge: o.edge, op: o.op };
       inputs.push(buildOp(b, states[o.from]!, C, o.op, opStride, o.path, scope, poolBatchNorm));
       // DARTS applies drop-path to every op output except the identity.
-      dropPath.push(!(o.op === "skip_connect" && opStride === 1));
+      dropPath.push(!(opSpec(o.op).family === "skip" && opStride === 1));
     }
     states.push(cellNode(b, k, to, inputs, dropPath, pre, C, reduction));
   }

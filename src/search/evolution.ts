@@ -9,7 +9,7 @@
 import { type Configuration, EDGES_PER_CELL } from "../space/cell.js";
 import { encodeConfiguration } from "../space/code.js";
 import { genotypeToConfiguration } from "../space/genotype.js";
-import { NUM_OPS, type OpIndex } from "../space/primitives.js";
+import { numOps, type OpIndex } from "../space/primitives.js";
 import { sampleConfiguration, sampleGenotype } from "../space/sample.js";
 import { Rng } from "../util/rng.js";
 import { crowdingDistance, nondominatedFronts } from "./pareto.js";
@@ -122,7 +122,7 @@ function mutate(c: Configuration, rng: Rng): Configuration {
   for (let k = 0; k < edits; k++) {
     const cell = rng.uniform() < 0.5 ? normal : reduce;
     const e = rng.int(EDGES_PER_CELL);
-    cell[e] = ((cell[e]! + 1 + rng.int(NUM_OPS - 1)) % NUM_OPS) as OpIndex;
+    cell[e] = ((cell[e]! + 1 + rng.int(numOps() - 1)) % numOps()) as OpIndex;
   }
   return { normal, reduce };
 }

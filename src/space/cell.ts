@@ -3,7 +3,7 @@
  * 1 (c_{k-1}) and intermediate nodes 2..5; edges are numbered in DARTS supernet order:
  * node 2 ← 0, 1; node 3 ← 0, 1, 2; node 4 ← 0..3; node 5 ← 0..4 (edges 0..13).
  */
-import { NUM_OPS, type OpIndex } from "./primitives.js";
+import { numOps, type OpIndex } from "./primitives.js";
 
 export const CELL_INPUTS = 2;
 export const INTERMEDIATE_NODES = 4;
@@ -38,7 +38,7 @@ export function edgeIndex(from: number, to: number): number {
 
 /**
  * An edge-complete cell configuration: for each cell type, one op index per edge
- * (0 = none). 28 choices of 3 bits = the 84-bit configuration code.
+ * (0 = none); src/space/code.ts writes the 28 choices as the configuration code.
  */
 export interface Configuration {
   readonly normal: readonly OpIndex[];
@@ -52,8 +52,8 @@ export function validateConfiguration(config: Configuration): void {
       throw new Error(`configuration.${type}: expected ${EDGES_PER_CELL} op indices, got ${ops?.length}`);
     }
     ops.forEach((op, e) => {
-      if (!Number.isInteger(op) || op < 0 || op >= NUM_OPS) {
-        throw new Error(`configuration.${type}[${e}]: op index must be 0..${NUM_OPS - 1}, got ${op}`);
+      if (!Number.isInteger(op) || op < 0 || op >= numOps()) {
+        throw new Error(`configuration.${type}[${e}]: op index must be 0..${numOps() - 1}, got ${op}`);
       }
     });
   }

@@ -10,7 +10,7 @@ import {
   LAST_NODE,
 } from "./cell.js";
 import { type CellGenotype, DARTS_STYLE, type Genotype, type GenotypeOp } from "./genotype.js";
-import { NUM_OPS, type OpIndex, PRIMITIVES } from "./primitives.js";
+import { numOps, type OpIndex, PRIMITIVES } from "./primitives.js";
 
 export type SpaceView = "genotype" | "edge";
 
@@ -25,7 +25,7 @@ export function sampleGenotype(rng: Rng): Genotype {
       let b = 1;
       while ((b * (b + 1)) / 2 <= pair) b++;
       const a = pair - (b * (b - 1)) / 2;
-      for (const from of [a, b]) ops.push({ op: PRIMITIVES[1 + rng.int(NUM_OPS - 1)]!, from, to });
+      for (const from of [a, b]) ops.push({ op: PRIMITIVES[1 + rng.int(numOps() - 1)]!, from, to });
     }
     cells[type] = { ops, concat: [...DEFAULT_CONCAT] };
   }
@@ -34,7 +34,7 @@ export function sampleGenotype(rng: Rng): Genotype {
 
 /** Uniform over configurations: each of the 28 edges uniform over the 8 primitives. */
 export function sampleConfiguration(rng: Rng): Configuration {
-  const cell = (): OpIndex[] => Array.from({ length: EDGES_PER_CELL }, () => rng.int(NUM_OPS) as OpIndex);
+  const cell = (): OpIndex[] => Array.from({ length: EDGES_PER_CELL }, () => rng.int(numOps()) as OpIndex);
   const normal = cell();
   return { normal, reduce: cell() };
 }
