@@ -15,7 +15,13 @@
 import type { ConvNode, IrNode, LinearNode, Network, Shape } from "../ir/graph.js";
 import { nodeInputs } from "../ir/graph.js";
 import * as c from "./components.js";
-import { columnsPerReadout, columnsPerWeight, type HardwareConfig, weightCopiesOf } from "./config.js";
+import {
+  columnsPerReadout,
+  columnsPerWeight,
+  type HardwareConfig,
+  platformOf,
+  weightCopiesOf,
+} from "./config.js";
 import {
   countPlacement,
   dacPhases,
@@ -26,6 +32,7 @@ import {
   signedInput,
   type WeightShape,
 } from "./mapping.js";
+import { componentValues, peripheryComponents } from "./periphery.js";
 import type { Tech } from "./tech.js";
 
 /**
@@ -458,7 +465,7 @@ export const DESIGNS: DesignTable = {
 const ZERO: ByComponent = Object.freeze(zeroByComponent());
 
 export function costNode(node: IrNode, ctx: DesignContext, designs: DesignTable = DESIGNS): LayerCost {
-  const r = designs[node.kind](node, ctx);
+  const r = withRegisteredComponents(designs[node.kind](node, ctx), ctx);
   return {
     node: node.id,
     kind: node.kind,
@@ -483,6 +490,24 @@ export function costNode(node: IrNode, ctx: DesignContext, designs: DesignTable 
     peripheryLanes: r.peripheryLanes ?? 0,
   };
 }
+
+/** Adds the registered periphery components (src/hw/periphery.ts) at their sites of a weight layer. */
+function withRegisteredComponents(r: Partial<LayerCost>, ctx: DesignContext): Partial<LayerCost> {
+  const components = peripheryComponents();
+  if (components.length === 0 || !r.arrays) return r;
+  const platform = platformOf(ctx.hw);
+  const energyPj = { ...(r.energyPj ?? ZERO) };
+  const areaUm2 = { ...(r.areaUm2 ?? ZERO) };
+  for (const entry of components) {
+    if (!entry.platforms.includes(platform)) continue;
+    const per = entry.cost(componentValues(entry, ctx.tech.components as ComponentOverrides | undefined));
+    const instances = entry.site === "adc" ? (r.adcs ?? 0) : r.arrays;
+    areaUm2[entry.kind] += instances * per.areaUm2;
+    energyPj[entry.kind] += (r.conversions ?? 0) * per.energyPj;
+  }
+  return { ...r, energyPj, areaUm2 };
+}
+type ComponentOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 export function opLabel(node: IrNode): string {
   if (node.scope.op) return node.scope.op;

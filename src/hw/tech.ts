@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { FileReadError, isUserFile, readShippedJson, readUserJson } from "../util/files.js";
 import { mergeJson } from "../util/merge.js";
+import { componentOverrideProblems } from "./periphery.js";
 
 const param = (unit: string, min = 0) =>
   z
@@ -120,8 +121,14 @@ export const TechSchema = z
           .strict(),
       })
       .strict(),
+    /** Values of registered periphery components' parameters (src/hw/periphery.ts), each with unit and source. */
+    components: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    for (const { path, message } of componentOverrideProblems(t.components ?? {}))
+      ctx.addIssue({ code: "custom", path, message });
+  });
 
 export type TechFile = z.infer<typeof TechSchema>;
 
