@@ -103,12 +103,11 @@ describe("periphery registry: components added by registration", () => {
         /components\.adcReferenceBufferFixture\.area\.source: every number names its source/,
       ],
     ];
-    bad.forEach(([components, re], i) =>
+    for (const [i, [components, re]] of bad.entries())
       assert.throws(
         () => loadTech(file(`bad${i}.json`, components)),
         (e: Error) => e instanceof TechError && re.test(e.message),
-      ),
-    );
+      );
   });
 
   it("refuses a second component of the same name, or one whose parameter names no source", () => {
