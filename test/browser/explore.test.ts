@@ -134,7 +134,7 @@ test(
       const cmp = cliJson("hyper", "compare", "--arch", String(shown.code), "--preset", preset);
       const row = (cmp.rows as Record<string, Record<string, number>>[])[0]!;
       const report = cliJson("hw", "report", "--genotype", String(shown.code), "--preset", preset);
-      for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw"]) {
+      for (const m of ["areaMm2", "energyUj", "latencyUs", "powerMw", "throughputImgPerSec"]) {
         const sel = `tr[data-metric=${m}]`;
         assert.equal(Number(await attr(sel, "data-individual")), report[m], `${preset} individual ${m}`);
         assert.equal(
@@ -168,7 +168,7 @@ test(
     assert.deepEqual(presets, ["default", "int8", "rram", "rram-robust", "pcm", "analog-chain"]);
     for (const preset of ["default", "analog-chain"]) {
       await page.getByLabel("hardware preset").selectOption(preset);
-      for (const m of ["areaMm2", "latencyUs"])
+      for (const m of ["areaMm2", "latencyUs", "throughputImgPerSec"])
         assert.equal(
           await attr(`tr[data-preset="${preset}"] td[data-metric=${m}]`, "data-ratio"),
           await attr(`table.cost tr[data-metric=${m}]`, "data-ratio"),

@@ -13,6 +13,7 @@ const METRICS = [
   { key: "energyUj", label: "energy / image", unit: "µJ" },
   { key: "latencyUs", label: "latency / image", unit: "µs" },
   { key: "powerMw", label: "power", unit: "mW" },
+  { key: "throughputImgPerSec", label: "throughput (pipelined)", unit: "images/s" },
 ] as const;
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4));
@@ -94,6 +95,7 @@ const RATIOS = [
   ["energyUj", "energy ×"],
   ["latencyUs", "latency ×"],
   ["powerMw", "power ×"],
+  ["throughputImgPerSec", "throughput ×"],
 ] as const;
 
 /**
