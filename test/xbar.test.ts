@@ -682,46 +682,46 @@ describe("analog chain", () => {
     // Lossless at the logits, so that the ADC's rounding does not mix the sources' errors.
     const lossless = { analogChain: { finalAdcBits: null } };
     const quietDevices = { device: ideal.device };
+    const quiet = setup(chain({ ...lossless, ...quietDevices, tech: quietTech }));
+    const { images } = quiet;
     const sims = {
-      quiet: setup(chain({ ...lossless, ...quietDevices, tech: quietTech })).sim,
+      quiet: quiet.sim,
       devices: setup(chain({ ...lossless, tech: quietTech })).sim,
       amplifiers: setup(chain({ ...lossless, ...quietDevices })).sim,
       all: setup(chain(lossless)).sim,
     };
-    const { images } = setup(chain(lossless));
     const logits = (sim: CrossbarSimulator, trial: number) => {
       sim.program(2, trial, images);
       return sim.model.forward(images, { training: false, executor: sim.executor() }).logits.data;
     };
-    assert.deepEqual(logits(sims.all, 0), logits(sims.all, 0));
-    assert.notDeepEqual(logits(sims.all, 0), logits(sims.all, 1));
+    const all0 = logits(sims.all, 0);
+    assert.deepEqual(logits(sims.all, 0), all0);
+    assert.notDeepEqual(logits(sims.all, 1), all0);
     const clean = logits(sims.quiet, 0);
     const rms = (f: (i: number) => number) => {
       let s = 0;
       for (let i = 0; i < clean.length; i++) s += f(i) ** 2;
       return Math.sqrt(s / clean.length);
     };
-    for (const trial of [0, 1]) {
-      // Each source's error against the noiseless chain, on the same draws (same trial seed).
-      const [d, a, all] = [sims.devices, sims.amplifiers, sims.all].map((s) => logits(s, trial));
-      const eDevices = rms((i) => d![i]! - clean[i]!);
-      const eAmplifiers = rms((i) => a![i]! - clean[i]!);
-      const eAll = rms((i) => all![i]! - clean[i]!);
-      // Independent errors add. The ReLUs' kinks mix them: where one source's error moves a
-      // pre-activation across zero, the unit passes or blocks the other's. That happens to a
-      // share of units about the relative error level r, so the mixed part is about √r times
-      // the smaller source's error (smooth second-order terms, r times it, are smaller); twice
-      // that allows its spread over draws. A source missing from, or doubled in, the full
-      // chain leaves its whole error here instead.
-      const interaction = rms((i) => all![i]! - clean[i]! - (d![i]! - clean[i]!) - (a![i]! - clean[i]!));
-      const relative = eAll / rms((i) => clean[i]!);
-      const bound = 2 * Math.sqrt(relative) * Math.min(eDevices, eAmplifiers);
-      assert.ok(eDevices > 0 && eAmplifiers > 0, "both sources are on");
-      assert.ok(
-        interaction <= bound,
-        `trial ${trial}: interaction ${interaction} > ${bound} (errors: devices ${eDevices}, amplifiers ${eAmplifiers}, all ${eAll})`,
-      );
-    }
+    // Each source's error against the noiseless chain, on the same draws (the same trial).
+    const [d, a, all] = [logits(sims.devices, 0), logits(sims.amplifiers, 0), all0];
+    const eDevices = rms((i) => d[i]! - clean[i]!);
+    const eAmplifiers = rms((i) => a[i]! - clean[i]!);
+    const eAll = rms((i) => all[i]! - clean[i]!);
+    // Independent errors add. The ReLUs' kinks mix them: where one source's error moves a
+    // pre-activation across zero, the unit passes or blocks the other's. That happens to a
+    // share of units about the relative error level r, so the mixed part is about √r times
+    // the smaller source's error (smooth second-order terms, r times it, are smaller); twice
+    // that allows its spread over draws. A source missing from, or doubled in, the full
+    // chain leaves its whole error here instead.
+    const interaction = rms((i) => all[i]! - clean[i]! - (d[i]! - clean[i]!) - (a[i]! - clean[i]!));
+    const relative = eAll / rms((i) => clean[i]!);
+    const bound = 2 * Math.sqrt(relative) * Math.min(eDevices, eAmplifiers);
+    assert.ok(eDevices > 0 && eAmplifiers > 0, "both sources are on");
+    assert.ok(
+      interaction <= bound,
+      `interaction ${interaction} > ${bound} (errors: devices ${eDevices}, amplifiers ${eAmplifiers}, all ${eAll})`,
+    );
   });
 });
 
