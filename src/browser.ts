@@ -24,6 +24,7 @@ export {
 export { type CostReport, costNetwork } from "./hw/cost.js";
 export { COMPONENT_KINDS, type ComponentKind } from "./hw/designs.js";
 export { type ArrayPlacement, placeWeights, shapeOfNode, type WeightShape } from "./hw/mapping.js";
+export { type PeripheryComponentEntry, registerPeripheryComponent } from "./hw/periphery.js";
 export { SpaceCostModel } from "./hw/space-cost.js";
 export { SHIPPED_TECH } from "./hw/tech.js";
 // The all-inclusive hypernetwork.
@@ -53,9 +54,22 @@ export {
 } from "./space/architecture.js";
 export { CATALOGUE } from "./space/catalogue.js";
 export { CELL_EDGES, CELL_TYPES, type CellType, type Configuration, EDGES_PER_CELL } from "./space/cell.js";
-export { decodeConfiguration, encodeConfiguration, isConfigurationCode } from "./space/code.js";
+export {
+  codeHexDigits,
+  decodeConfiguration,
+  encodeConfiguration,
+  isConfigurationCode,
+} from "./space/code.js";
 export { formatGenotype } from "./space/format.js";
 export { configurationToGenotype } from "./space/genotype.js";
-export { type OpIndex, type OpName, PRIMITIVES } from "./space/primitives.js";
+export {
+  numOps,
+  type OpIndex,
+  type OpName,
+  type OpSpec,
+  opSpec,
+  PRIMITIVES,
+  registerOp,
+} from "./space/primitives.js";
 // Shipped files for a runtime without a file system.
 export { provideShippedFiles } from "./util/files.js";

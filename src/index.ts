@@ -7,6 +7,9 @@
 
 export * from "./browser.js";
 export { loadSplit, resolveDataDir, type Split, take } from "./data/cifar10.js";
+// Device models: the registry an extension adds its model to.
+export type { DeviceModel, Programmed } from "./device/models.js";
+export { type DeviceModelEntry, deviceModelNames, registerDeviceModel } from "./device/registry.js";
 // Engine and weights.
 export { Model } from "./engine/model.js";
 export { loadModelWeights, saveModel } from "./engine/safetensors.js";
