@@ -190,6 +190,16 @@ describe("cost model: whole networks", () => {
     assert.ok(r.utilisation > 0 && r.utilisation < 1);
     assert.ok(r.layers!.length > 100);
   });
+
+  it("rram-robust stays within its area budget: at most 1.5× rram on the three reference networks", () => {
+    const rram = hardwareOf(loadPreset("rram"));
+    const robust = hardwareOf(loadPreset("rram-robust"));
+    for (const g of ["DARTS_V1", "DARTS_V2", "PDARTS"]) {
+      const net = buildNetwork(resolveArchitecture(g), { channels: 16, layers: 8 });
+      const ratio = costNetwork(net, robust).areaMm2 / costNetwork(net, rram).areaMm2;
+      assert.ok(ratio > 1 && ratio <= 1.5, `${g}: ${ratio}`);
+    }
+  });
 });
 
 describe("technology files", () => {
