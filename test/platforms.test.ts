@@ -90,11 +90,12 @@ describe("default hardware: today's figures", () => {
 
 describe("one mapper", () => {
   const catalogue = CATALOGUE.map((e) => resolveArchitecture(e.name));
-  // default, int8 and analog-chain here; rram and pcm in the slow tier (npm test's time budget).
+  // default, int8 and analog-chain here; rram, rram-robust and pcm in the slow tier (npm test's
+  // time budget).
   for (const name of PRESETS.filter((p) => p !== "fp32"))
     it(
       `${name}: every catalogue genotype's cost report has, layer by layer, the simulator's arrays, devices and conversions`,
-      name === "pcm" || name === "rram" ? SLOW_TIER : {},
+      name === "pcm" || name === "rram" || name === "rram-robust" ? SLOW_TIER : {},
       () => {
         const hw = preset(name);
         const images = randomTensor([2, 3, 8, 8], new Rng(3));

@@ -135,7 +135,8 @@ describe("queue (BullMQ over a real Redis)", { skip: !given && !installed }, () 
     server?.kill("SIGKILL");
   });
 
-  it("hw sweep of 2,000 architectures and a hyper sweep: distributed = local", async () => {
+  // The slow tier: npm test keeps the killed-worker run, which checks a distributed sweep too.
+  it("hw sweep of 2,000 architectures and a hyper sweep: distributed = local", SLOW_TIER, async () => {
     await worker();
     await worker();
     const queued = await cli(
