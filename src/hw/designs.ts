@@ -32,7 +32,7 @@ import {
   signedInput,
   type WeightShape,
 } from "./mapping.js";
-import { componentValues, peripheryComponents } from "./periphery.js";
+import { type ComponentOverrides, componentValues, peripheryComponents } from "./periphery.js";
 import type { Tech } from "./tech.js";
 
 /**
@@ -507,7 +507,6 @@ function withRegisteredComponents(r: Partial<LayerCost>, ctx: DesignContext): Pa
   }
   return { ...r, energyPj, areaUm2 };
 }
-type ComponentOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 export function opLabel(node: IrNode): string {
   if (node.scope.op) return node.scope.op;

@@ -32,16 +32,19 @@ export interface PeripheryComponentEntry {
 }
 
 const entries = new Map<string, PeripheryComponentEntry>();
+/** The registered components in order, kept beside the map: the cost model reads it for every layer. */
+const registered: PeripheryComponentEntry[] = [];
 
 export function registerPeripheryComponent(entry: PeripheryComponentEntry): void {
   if (entries.has(entry.name)) throw new Error(`periphery component '${entry.name}' is already registered`);
   for (const [k, p] of Object.entries(entry.params))
     if (!(p.source.length >= 3)) throw new Error(`periphery component '${entry.name}': ${k} names no source`);
   entries.set(entry.name, entry);
+  registered.push(entry);
 }
 
-export function peripheryComponents(): PeripheryComponentEntry[] {
-  return [...entries.values()];
+export function peripheryComponents(): readonly PeripheryComponentEntry[] {
+  return registered;
 }
 
 /**
@@ -83,10 +86,13 @@ export function componentOverrideProblems(
   return problems;
 }
 
+/** A technology file's `components` section as numbers: parameter values by component. */
+export type ComponentOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
 /** A component's parameter values: the technology file's overrides over its own defaults. */
 export function componentValues(
   entry: PeripheryComponentEntry,
-  overrides: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined,
+  overrides: ComponentOverrides | undefined,
 ): Record<string, number> {
   const values: Record<string, number> = {};
   for (const [k, p] of Object.entries(entry.params)) values[k] = overrides?.[entry.name]?.[k] ?? p.value;

@@ -23,8 +23,10 @@ export function codeHexDigits(): number {
   return Math.ceil(codeBits() / 4);
 }
 
+const HEX = /^(0x)?([0-9a-f]+)$/i;
+
 export function isConfigurationCode(text: string): boolean {
-  return new RegExp(`^(0x)?[0-9a-f]{${codeHexDigits()}}$`, "i").test(text.trim());
+  return HEX.exec(text.trim())?.[2]?.length === codeHexDigits();
 }
 
 export function encodeConfiguration(config: Configuration): string {
