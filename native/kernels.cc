@@ -111,9 +111,19 @@ static constexpr int kTileCols = 2 * kLanes;
 // been filled with it (a bias), without the pass over C.
 // add (may be null; laid out as C): added to each finished value as it is stored, the one
 // rounding a separate sum of C and it would make.
-template <int R>
+// Where row p of B starts: p·ldb in a matrix, or a table of offsets (the shifted input planes
+// of a convolution's taps, read in place).
+struct StridedRows {
+  int64_t ldb;
+  int64_t operator()(int p) const { return (int64_t)p * ldb; }
+};
+struct TableRows {
+  const int64_t* off;
+  int64_t operator()(int p) const { return off[p]; }
+};
+template <int R, typename Rows = StridedRows>
 static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars, int64_t acs,
-                         const float* __restrict__ b, int ldb, int64_t bstep, float* __restrict__ c, int ldc,
+                         const float* __restrict__ b, Rows rows, int64_t bstep, float* __restrict__ c, int ldc,
                          bool accumulate, const float* c0, const float* __restrict__ add) {
   int j = 0;
   for (; j + kTileCols <= n; j += kTileCols) {
@@ -125,7 +135,7 @@ static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars,
       acc[r][1] = accumulate ? loadv(c + (int64_t)r * ldc + j + kLanes) : init;
     }
     for (int p = 0; p < k; p++) {
-      const float* bp = bs + (int64_t)p * ldb;
+      const float* bp = bs + rows(p);
       const vf b0 = loadv(bp), b1 = loadv(bp + kLanes);
       for (int r = 0; r < R; r++) {
         const float ar = a[r * ars + p * acs];
@@ -146,17 +156,19 @@ static void small_k_rows(int n, int k, const float* __restrict__ a, int64_t ars,
   for (; j < n; j++)
     for (int r = 0; r < R; r++) {
       float sum = accumulate ? c[(int64_t)r * ldc + j] : c0 ? c0[r] : 0.f;
-      for (int p = 0; p < k; p++) sum += a[r * ars + p * acs] * b[(int64_t)p * ldb + j];
+      for (int p = 0; p < k; p++) sum += a[r * ars + p * acs] * b[rows(p) + j];
       c[(int64_t)r * ldc + j] = add ? sum + add[(int64_t)r * ldc + j] : sum;
     }
 }
-using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, int, int64_t, float*, int, bool,
+template <typename Rows>
+using SmallKFn = void (*)(int, int, const float*, int64_t, int64_t, const float*, Rows, int64_t, float*, int, bool,
                           const float*, const float*);
-template <int... I>
-static constexpr std::array<SmallKFn, sizeof...(I)> small_k_table(std::integer_sequence<int, I...>) {
-  return {&small_k_rows<I + 1>...};
+template <typename Rows, int... I>
+static constexpr std::array<SmallKFn<Rows>, sizeof...(I)> small_k_table(std::integer_sequence<int, I...>) {
+  return {&small_k_rows<I + 1, Rows>...};
 }
-static constexpr auto kSmallK = small_k_table(std::make_integer_sequence<int, kTileRows>{});
+static constexpr auto kSmallK = small_k_table<StridedRows>(std::make_integer_sequence<int, kTileRows>{});
+static constexpr auto kSmallKTable = small_k_table<TableRows>(std::make_integer_sequence<int, kTileRows>{});
 
 static inline bool small_k_fits(int m, int n, int k) {
   return n >= kTileCols && k <= kSmallKMax && m <= kSmallMMax && (int64_t)k * n <= kSmallBMax;
@@ -176,7 +188,7 @@ static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, con
     for (int t = 0, i = 0; t < tiles; t++) {
       const int rows = (m - i) / (tiles - t);
       const int64_t at = (int64_t)i * ldc + j0;
-      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, ldbj, bstep, c + at, ldc, acc, c0 ? c0 + i : nullptr,
+      kSmallK[rows - 1](cols, k, a + i * ars, ars, acs, bj, StridedRows{ldbj}, bstep, c + at, ldc, acc, c0 ? c0 + i : nullptr,
                         add ? add + at : nullptr);
       i += rows;
     }
@@ -206,6 +218,18 @@ static bool small_k_gemm(bool ta, bool tb, int m, int n, int k, float alpha, con
   if (strips * kTileCols < n)
     row_tiles(n - strips * kTileCols, b + strips * kTileCols, ldb, kTileCols, strips * kTileCols);
   return true;
+}
+
+void gemm_rows(int m, int n, int k, const float* a, int lda, const float* b, const int64_t* row_off, float* c,
+               int ldc) {
+  // Row tiles as even as the register budget allows, as in small_k_gemm; B is read in place.
+  const int tiles = (m + kTileRows - 1) / kTileRows;
+  for (int t = 0, i = 0; t < tiles; t++) {
+    const int rows = (m - i) / (tiles - t);
+    kSmallKTable[rows - 1](n, k, a + (int64_t)i * lda, lda, 1, b, TableRows{row_off}, kTileCols, c + (int64_t)i * ldc,
+                           ldc, false, nullptr, nullptr);
+    i += rows;
+  }
 }
 
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,

@@ -21,6 +21,11 @@ bool has_blas();
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
           float beta, float* c, int ldc);
 
+// C[m×n] = A·B with row p of B at b + row_off[p] (B's rows read in place: the shifted planes
+// of a convolution's taps), A row-major with lda, any m, short k.
+void gemm_rows(int m, int n, int k, const float* a, int lda, const float* b, const int64_t* row_off, float* c,
+               int ldc);
+
 // How a convolution reads its input: through a ReLU, and for quantized layers as integer
 // codes: round half away from zero of the float32 quotient x / scale, clamped to [lo, hi]
 // (exact in float for |t| < 2^22; larger values clamp anyway). The rule of

@@ -5,6 +5,7 @@
 // float64. Read noise draws come from the same seeded xoshiro128** streams as TypeScript.
 #include "xbar.h"
 
+
 #include <omp.h>
 
 #include <algorithm>
@@ -216,18 +217,23 @@ void banded_phase(const int32_t* spec, bool identity, const float* in, const flo
 }
 
 
-// The input codes of one image (InputMap with quantization), written out so that it vectorises.
-void input_codes(const XbarLayer& L, const float* xn, float* codes) {
-  const InputMap m = input_map(L);
-  const float sc = m.scale, lo = m.lo, hi = m.hi;
-  const bool relu = m.relu;
-  const int64_t size = (int64_t)L.g.c * L.g.h * L.g.w;
+// The input codes of one image (InputMap with quantization), written out so that it vectorises:
+// one loop per ReLU setting (with the choice inside the loop, GCC left the ReLU loop scalar).
+template <bool Relu>
+void input_codes_of(const float* __restrict__ xn, float* __restrict__ codes, int64_t size, float sc, float lo,
+                    float hi) {
 #pragma omp simd
   for (int64_t e = 0; e < size; e++) {
-    const float v = relu ? std::max(xn[e], 0.f) : xn[e];
+    const float v = Relu ? (xn[e] < 0.f ? 0.f : xn[e]) : xn[e];  // std::max(xn[e], 0.f)
     const float t = v / sc;
     codes[e] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
   }
+}
+void input_codes(const XbarLayer& L, const float* xn, float* codes) {
+  const InputMap m = input_map(L);
+  const int64_t size = (int64_t)L.g.c * L.g.h * L.g.w;
+  if (m.relu) input_codes_of<true>(xn, codes, size, m.scale, m.lo, m.hi);
+  else input_codes_of<false>(xn, codes, size, m.scale, m.lo, m.hi);
 }
 
 // Visits the runs of array a's im2col rows that lie inside the image: visit(i, pos, src,
@@ -349,32 +355,45 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
     any_taps = any_taps || ok;
     tap_w_off[a + 1] = tap_w_off[a] + (ok ? (int64_t)(C.out_off[a + 1] - C.out_off[a]) * nr : 0);
   }
-  // The collapsed matrices of those arrays regrouped by tap: [tap][output][channel].
+  // The collapsed matrices of those arrays with their rows in tap-major order, [output][tap][channel],
+  // and where each (tap, channel) row reads the padded planes: channel c's plane shifted by the tap.
   std::vector<float> tap_w(tap_w_off[L.arrays]), tap_v(C.variance ? tap_w.size() : 0);
+  std::vector<int64_t> tap_rows, tap_row_off(L.arrays, 0);
   for (int a = 0; a < L.arrays; a++) {
     if (tap_c0[a] < 0) continue;
     const int nr = L.row_off[a + 1] - L.row_off[a], no = C.out_off[a + 1] - C.out_off[a], nch = nr / kk;
-    for (int t = 0; t < kk; t++)
-      for (int o = 0; o < no; o++)
+    for (int o = 0; o < no; o++)
+      for (int t = 0; t < kk; t++)
         for (int c = 0; c < nch; c++) {
-          const int64_t to = tap_w_off[a] + ((int64_t)t * no + o) * nch + c, from = C.w_off[a] + (int64_t)o * nr + c * kk + t;
+          const int64_t to = tap_w_off[a] + ((int64_t)o * kk + t) * nch + c, from = C.w_off[a] + (int64_t)o * nr + c * kk + t;
           tap_w[to] = C.weight[from];
           if (C.variance) tap_v[to] = C.variance[from];
         }
+    tap_row_off[a] = (int64_t)tap_rows.size();
+    for (int t = 0; t < kk; t++)
+      for (int c = 0; c < nch; c++) tap_rows.push_back(c * padded_size + (t / g.k) * g.dil * Wp + (t % g.k) * g.dil);
   }
   // Padded planes have slack for the discarded columns' reads past the last plane.
   const int64_t slack = (int64_t)g.dil * (g.k - 1) * (Wp + 1);
 #pragma omp parallel
   {
-    // Per image: the codes, each code's read-noise factor and the phases it drives.
-    std::vector<float> codes(plane_size), code_var(plane_size), input((size_t)max_nr * P), var_in((size_t)max_nr * P),
-        cur((size_t)max_no * std::max(P, any_taps ? grid : 0)), driven(P), acc((size_t)g.oc * P), var((size_t)g.oc * P),
-        u1, u2, z, pad_codes, pad_var;
-    std::vector<int32_t> code_mask(plane_size), mask(std::max(P, any_taps ? grid : 0)), pad_mask;
+    // Per image: the codes, each code's read-noise factor and the phases it drives. The buffers
+    // live with the thread across layers: fresh ones would be new pages for every layer.
+    thread_local std::vector<float> codes, code_var, input, var_in, cur, driven, acc, var, u1, u2, z, pad_codes,
+        pad_var;
+    thread_local std::vector<int32_t> code_mask, mask, pad_mask, chan_mask;
+    for (auto* v : {&codes, &code_var}) v->resize(plane_size);
+    for (auto* v : {&input, &var_in}) v->resize((size_t)max_nr * P);
+    for (auto* v : {&acc, &var}) v->resize((size_t)g.oc * P);
+    cur.resize((size_t)max_no * std::max(P, any_taps ? grid : 0));
+    driven.resize(P);
+    code_mask.resize(plane_size);
+    mask.resize(std::max(P, any_taps ? grid : 0));
     if (any_taps) {
       pad_codes.assign(g.c * padded_size + slack, 0.f);
       pad_var.assign(pad_codes.size(), 0.f);
       pad_mask.assign(pad_codes.size(), 0);
+      chan_mask.assign(padded_size + slack, 0);
     }
     // Copies one image's planes into the interior of the padded planes (the border stays 0).
     auto fill_padded = [&](const auto* src, auto* dst) {
@@ -383,15 +402,13 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
           std::copy(src + ((int64_t)c * g.h + h) * g.w, src + ((int64_t)c * g.h + h + 1) * g.w,
                     dst + c * padded_size + (int64_t)(h + pad) * Wp + pad);
     };
-    // out += Σ_taps W_t·(padded planes shifted by the tap) over array a's outputs.
+    // out += Σ_taps W_t·(padded planes shifted by the tap) over array a's outputs, in one
+    // product whose rows are read in place.
     auto tap_product = [&](int a, const float* W, const float* planes, float* out) {
-      const int no = C.out_off[a + 1] - C.out_off[a], nch = (L.row_off[a + 1] - L.row_off[a]) / kk;
-      const float* base = planes + (int64_t)tap_c0[a] * padded_size;
-      for (int t = 0; t < kk; t++) {
-        const int off = (t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
-        gemm(false, false, no, grid, nch, 1.f, W + tap_w_off[a] + (int64_t)t * no * nch, nch, base + off,
-             (int)padded_size, t == 0 ? 0.f : 1.f, cur.data(), grid);
-      }
+      const int no = C.out_off[a + 1] - C.out_off[a], nr = L.row_off[a + 1] - L.row_off[a];
+      gemm_rows(no, grid, nr, W + tap_w_off[a], nr, planes + (int64_t)tap_c0[a] * padded_size,
+                tap_rows.data() + tap_row_off[a],
+                cur.data(), grid);
       for (int tt = 0; tt < no; tt++) {
         float* o = out + (size_t)C.outputs[C.out_off[a] + tt] * P;
         const float* ct = cur.data() + (size_t)tt * grid;
@@ -446,16 +463,22 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
           tap_product(a, tap_w.data(), pad_codes.data(), acc.data());
           if (C.variance) tap_product(a, tap_v.data(), pad_var.data(), var.data());
           if (L.adc_lsb[a] > 0) {
-            std::fill(mask.begin(), mask.begin() + grid, 0);
+            // The phases any of the array's channels drives at a padded position, then over the
+            // taps: the phases the array's rows drive at each output.
             const int nch = (L.row_off[a + 1] - L.row_off[a]) / kk;
-            for (int c = 0; c < nch; c++) {
-              const int32_t* plane = pad_mask.data() + (int64_t)(tap_c0[a] + c) * padded_size;
-              for (int t = 0; t < kk; t++) {
-                const int32_t* src = plane + (t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
-                int32_t* m = mask.data();
+            int32_t* __restrict__ any = chan_mask.data();
+            std::copy_n(pad_mask.data() + (int64_t)tap_c0[a] * padded_size, padded_size + slack, any);
+            for (int c = 1; c < nch; c++) {
+              const int32_t* __restrict__ plane = pad_mask.data() + (int64_t)(tap_c0[a] + c) * padded_size;
 #pragma omp simd
-                for (int e = 0; e < grid; e++) m[e] |= src[e];
-              }
+              for (int64_t e = 0; e < padded_size; e++) any[e] |= plane[e];
+            }
+            int32_t* __restrict__ m = mask.data();
+            std::fill(m, m + grid, 0);
+            for (int t = 0; t < kk; t++) {
+              const int32_t* __restrict__ src = any + (t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
+#pragma omp simd
+              for (int e = 0; e < grid; e++) m[e] |= src[e];
             }
             for (int oh = 0; oh < g.oh; oh++)
               for (int ow = 0; ow < g.ow; ow++) driven[oh * g.ow + ow] = phases_variance(mask[oh * Wp + ow]);
