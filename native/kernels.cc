@@ -271,6 +271,26 @@ static inline int part_begin(int total, int parts, int i) { return (int)((int64_
 
 static constexpr int kBatchParts = 8;
 
+template <bool Relu, bool Quantize>
+static void map_loop(const InputMap& m, const float* __restrict__ src, float* __restrict__ dst, int64_t n) {
+  const float sc = m.scale, lo = m.lo, hi = m.hi;
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    const float v = Relu && src[i] < 0.f ? 0.f : src[i];
+    if constexpr (Quantize) {
+      const float t = v / sc;
+      dst[i] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
+    } else {
+      dst[i] = v;
+    }
+  }
+}
+
+void map_inputs(const InputMap& m, const float* src, float* dst, int64_t n) {
+  if (m.quantize) m.relu ? map_loop<true, true>(m, src, dst, n) : map_loop<false, true>(m, src, dst, n);
+  else m.relu ? map_loop<true, false>(m, src, dst, n) : map_loop<false, false>(m, src, dst, n);
+}
+
 // im2col of channels [c0, c0+cg) of one image: rows (ci, kh, kw), columns (oh, ow).
 static void im2col(const ConvGeom& g, const float* x, int c0, int cg, float* cols, const InputMap& m) {
   const int P = g.oh * g.ow;
@@ -333,7 +353,7 @@ static void pad_plane(const float* __restrict__ x, int h, int w, int p, const In
     const float* __restrict__ src = x + (int64_t)i * w;
     float* __restrict__ dst = out + (int64_t)(i + p) * wp + p;
     if (m.quantize) {
-      for (int j = 0; j < w; j++) dst[j] = m(src[j]);
+      map_inputs(m, src, dst, w);
     } else if (m.relu) {
       for (int j = 0; j < w; j++) dst[j] = src[j] > 0.f ? src[j] : 0.f;
     } else {
@@ -835,7 +855,7 @@ void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, fl
     for (int n = 0; n < g.n; n++) {
       const float* xn = x + n * in_sz;
       if (direct && in.quantize) {
-        for (int64_t i = 0; i < in_sz; i++) cols[i] = in(xn[i]);
+        map_inputs(in, xn, cols.data(), in_sz);
       } else if (direct && in.relu) {
         relu_copy(in_sz, xn, cols.data());
       }

@@ -44,6 +44,10 @@ struct InputMap {
   }
 };
 
+// dst[i] = m(src[i]) for i < n, in one vectorised loop per case (GCC leaves a loop that
+// calls m's branches scalar).
+void map_inputs(const InputMap& m, const float* src, float* dst, int64_t n);
+
 // Convolution of mapped inputs; with out_scale (quantized layers) every output becomes
 // (float)(acc·out_scale[o] + bias[o]) computed in double, acc being the float32 sum.
 void conv2d_forward_mapped(const ConvGeom& g, const float* x, const float* w, float* y, const InputMap& in,

@@ -217,23 +217,9 @@ void banded_phase(const int32_t* spec, bool identity, const float* in, const flo
 }
 
 
-// The input codes of one image (InputMap with quantization), written out so that it vectorises:
-// one loop per ReLU setting (with the choice inside the loop, GCC left the ReLU loop scalar).
-template <bool Relu>
-void input_codes_of(const float* __restrict__ xn, float* __restrict__ codes, int64_t size, float sc, float lo,
-                    float hi) {
-#pragma omp simd
-  for (int64_t e = 0; e < size; e++) {
-    const float v = Relu ? (xn[e] < 0.f ? 0.f : xn[e]) : xn[e];  // std::max(xn[e], 0.f)
-    const float t = v / sc;
-    codes[e] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
-  }
-}
+// The input codes of one image.
 void input_codes(const XbarLayer& L, const float* xn, float* codes) {
-  const InputMap m = input_map(L);
-  const int64_t size = (int64_t)L.g.c * L.g.h * L.g.w;
-  if (m.relu) input_codes_of<true>(xn, codes, size, m.scale, m.lo, m.hi);
-  else input_codes_of<false>(xn, codes, size, m.scale, m.lo, m.hi);
+  map_inputs(input_map(L), xn, codes, (int64_t)L.g.c * L.g.h * L.g.w);
 }
 
 // Visits the runs of array a's im2col rows that lie inside the image: visit(i, pos, src,
