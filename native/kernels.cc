@@ -277,12 +277,7 @@ static void map_loop(const InputMap& m, const float* __restrict__ src, float* __
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) {
     const float v = Relu && src[i] < 0.f ? 0.f : src[i];
-    if constexpr (Quantize) {
-      const float t = v / sc;
-      dst[i] = std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
-    } else {
-      dst[i] = v;
-    }
+    dst[i] = Quantize ? InputMap::code(v, sc, lo, hi) : v;
   }
 }
 

@@ -37,10 +37,11 @@ struct InputMap {
   bool active() const { return relu || quantize; }
   float operator()(float x) const {
     const float v = relu && x < 0.f ? 0.f : x;
-    if (!quantize) return v;
+    return quantize ? code(v, scale, lo, hi) : v;
+  }
+  static float code(float v, float scale, float lo, float hi) {
     const float t = v / scale;
-    const float r = std::copysign(std::floor(std::fabs(t) + 0.5f), t);
-    return std::min(hi, std::max(lo, r));
+    return std::min(hi, std::max(lo, std::copysign(std::floor(std::fabs(t) + 0.5f), t)));
   }
 };
 

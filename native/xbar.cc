@@ -5,7 +5,6 @@
 // float64. Read noise draws come from the same seeded xoshiro128** streams as TypeScript.
 #include "xbar.h"
 
-
 #include <omp.h>
 
 #include <algorithm>
@@ -344,7 +343,8 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
   // The collapsed matrices of those arrays with their rows in tap-major order, [output][tap][channel],
   // and where each (tap, channel) row reads the padded planes: channel c's plane shifted by the tap.
   std::vector<float> tap_w(tap_w_off[L.arrays]), tap_v(C.variance ? tap_w.size() : 0);
-  std::vector<int64_t> tap_rows, tap_row_off(L.arrays, 0);
+  std::vector<int64_t> tap_shift(kk), tap_rows, tap_row_off(L.arrays, 0);
+  for (int t = 0; t < kk; t++) tap_shift[t] = (int64_t)(t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
   for (int a = 0; a < L.arrays; a++) {
     if (tap_c0[a] < 0) continue;
     const int nr = L.row_off[a + 1] - L.row_off[a], no = C.out_off[a + 1] - C.out_off[a], nch = nr / kk;
@@ -357,7 +357,7 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
         }
     tap_row_off[a] = (int64_t)tap_rows.size();
     for (int t = 0; t < kk; t++)
-      for (int c = 0; c < nch; c++) tap_rows.push_back(c * padded_size + (t / g.k) * g.dil * Wp + (t % g.k) * g.dil);
+      for (int c = 0; c < nch; c++) tap_rows.push_back(c * padded_size + tap_shift[t]);
   }
   // Padded planes have slack for the discarded columns' reads past the last plane.
   const int64_t slack = (int64_t)g.dil * (g.k - 1) * (Wp + 1);
@@ -393,8 +393,7 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
     auto tap_product = [&](int a, const float* W, const float* planes, float* out) {
       const int no = C.out_off[a + 1] - C.out_off[a], nr = L.row_off[a + 1] - L.row_off[a];
       gemm_rows(no, grid, nr, W + tap_w_off[a], nr, planes + (int64_t)tap_c0[a] * padded_size,
-                tap_rows.data() + tap_row_off[a],
-                cur.data(), grid);
+                tap_rows.data() + tap_row_off[a], cur.data(), grid);
       for (int tt = 0; tt < no; tt++) {
         float* o = out + (size_t)C.outputs[C.out_off[a] + tt] * P;
         const float* ct = cur.data() + (size_t)tt * grid;
@@ -462,7 +461,7 @@ void collapsed_forward(const XbarLayer& L, const float* x, float* y) {
             int32_t* __restrict__ m = mask.data();
             std::fill(m, m + grid, 0);
             for (int t = 0; t < kk; t++) {
-              const int32_t* __restrict__ src = any + (t / g.k) * g.dil * Wp + (t % g.k) * g.dil;
+              const int32_t* __restrict__ src = any + tap_shift[t];
 #pragma omp simd
               for (int e = 0; e < grid; e++) m[e] |= src[e];
             }
