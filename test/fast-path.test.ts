@@ -85,12 +85,12 @@ function brownForsythe(a: readonly number[], b: readonly number[]): number {
 }
 
 describe("fast noisy path", () => {
-  it("applies to noisy devices on the digital periphery platform, unless the exact path is asked for", () => {
+  it("applies to noisy devices on both platforms, unless the exact path is asked for", () => {
     assert.equal(fastPathBlocker(loadPreset("rram")), null);
     assert.equal(fastPathBlocker(loadPreset("pcm")), null);
+    assert.equal(fastPathBlocker(loadPreset("analog-chain")), null);
     assert.match(fastPathBlocker(loadPreset("int8"))!, /ideal devices/);
     assert.match(fastPathBlocker(config("rram", { simulator: { path: "exact" } }))!, /'exact'/);
-    assert.match(fastPathBlocker(config("rram", { analogChain: { enabled: true } }))!, /parallel analog/);
   });
 
   it("with ideal devices and a lossless ADC equals the int8 reference bit for bit (native and TypeScript)", () => {
@@ -194,7 +194,7 @@ describe("fast noisy path", () => {
   const worst = (a: number[][], b: number[][], test: typeof welch) =>
     Math.min(...a.map((x, k) => test(x, b[k]!)));
 
-  for (const preset of ["rram", "pcm"])
+  for (const preset of ["rram", "pcm", "analog-chain"])
     it(
       `${preset}: fast and exact paths give every logit the same distribution of read noise and ADC error`,
       SLOW_TIER,

@@ -13,10 +13,10 @@
  * they follow from the components the cost model prices (the technology file's analog.* and
  * the configuration's amplifier bandwidth and calibrated swing).
  */
+import { kernels } from "../engine/kernels/index.js";
 import * as c from "../hw/components.js";
 import type { HardwareConfig } from "../hw/config.js";
 import { loadTech, type Tech } from "../hw/tech.js";
-import { Rng } from "../util/rng.js";
 import { deriveSeed } from "../util/seed.js";
 import { roundHalfAway } from "./quantize.js";
 
@@ -65,10 +65,11 @@ export function tiaOutput(
   const bits = final ? readout.finalAdcBits : null;
   const codeMax = bits === null ? 0 : 2 ** (bits - 1) - 1;
   const lsb = bits === null ? 0 : full / codeMax;
+  const z = new Float32Array(perImage);
   for (let i = 0; i < n; i++) {
-    const rng = sigma > 0 ? new Rng(deriveSeed(seed, imageOffset + i)) : null;
-    for (let e = i * perImage; e < (i + 1) * perImage; e++) {
-      let v = y[e]! + (rng ? sigma * rng.normal() : 0);
+    if (sigma > 0) kernels().fillNormals(deriveSeed(seed, imageOffset + i), z);
+    for (let e = i * perImage, k = 0; k < perImage; e++, k++) {
+      let v = y[e]! + sigma * z[k]!;
       v = Math.min(full, Math.max(-full, v));
       if (bits !== null) v = Math.min(codeMax, Math.max(-codeMax - 1, roundHalfAway(v / lsb))) * lsb;
       y[e] = v;
@@ -117,12 +118,13 @@ export function heldInput(
   const perImage = x.length / n;
   const sigma = hold.noise * fullScale;
   const droop = hold.droop * fullScale;
+  const z = new Float32Array(perImage);
   for (let i = 0; i < n; i++) {
-    const rng = new Rng(deriveSeed(seed, imageOffset + i));
-    for (let e = i * perImage; e < (i + 1) * perImage; e++) {
+    kernels().fillNormals(deriveSeed(seed, imageOffset + i), z);
+    for (let e = i * perImage, k = 0; k < perImage; e++, k++) {
       const v = x[e]!;
       const drooped = v > 0 ? Math.max(0, v - droop) : Math.min(0, v + droop);
-      out[e] = drooped + sigma * rng.normal();
+      out[e] = drooped + sigma * z[k]!;
     }
   }
   return out;

@@ -24,7 +24,6 @@ import { devicesAreIdeal, type ProgrammedLayer } from "./program.js";
 /** Why the fast path cannot run a configuration, or null when it can. */
 export function fastPathBlocker(cfg: HardwareConfig): string | null {
   if (cfg.simulator.path === "exact") return "simulator.path is 'exact'";
-  if (cfg.analogChain.enabled) return "the parallel analog platform runs its chain on the exact path";
   // Ideal devices read deterministically: the exact path (or the integer path) is the answer.
   if (devicesAreIdeal(cfg)) return "ideal devices are simulated exactly";
   return null;
