@@ -13,6 +13,9 @@
 # column is there. PRESETS="rram pcm" runs only those columns.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# Runs for hours beside other work: OpenMP threads that sleep soon leave the cores to it
+# (docs/engine.md#sharing-the-machine).
+export GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-10000}
 genotype=$1 weights=$2 out=$3
 shift 3
 mkdir -p "$out"
