@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <vector>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "kernels.h"
 #include "xbar.h"
@@ -290,7 +293,19 @@ Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Every batch allocates and frees activations of megabytes. By default glibc returns freed
+// memory at the heap's top to the kernel and maps larger blocks afresh, so the next batch
+// takes page faults on zeroed pages (9 % of int8 inference in a profile). Blocks up to 32 MiB
+// (glibc's ceiling) stay in the heap, and the heap keeps what it freed.
+static void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  keep_freed_memory();
   mh::set_threads(0);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
