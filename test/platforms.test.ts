@@ -302,6 +302,40 @@ describe("parallel analog platform", () => {
   });
 });
 
+describe("parallel analog platform: per-column gain and offset trims", () => {
+  const analog = preset("analog-chain");
+  // Per column: the 20 µm² resistor bank, 8 bypass switches of 0.1 µm², MNSIM's 8-bit DAC of
+  // 21.248 µm², two 8-bit registers of 0.2 µm² per bit.
+  const columnUm2 = 20 + 8 * 0.1 + 21.248 + 2 * 8 * 0.2;
+  // The DAC's 4 µA reference at 1.1 V, 8 switches leaking 10 pA, 16 register bits leaking 10 pW.
+  const columnMw = 4 * 1.1 * 1e-3 + 8 * 10e-12 * 1.1 * 1e3 + 16 * 1e-5 * 1e-3;
+
+  it("hand-computed: a 3×3 conv of 8 outputs has 8 trims, off the signal path", () => {
+    const b = new IrBuilder();
+    const x = b.input({ c: 4, h: 8, w: 8 });
+    const pw = b.conv(x, { path: "pw", part: "op" }, "pw", { outC: 4, k: 1 });
+    const conv = b.conv(pw, { path: "conv", part: "op" }, "conv", { outC: 8, k: 3, pad: 1 });
+    const net = builtNetwork(b, x, conv);
+    const l = costNode(net.nodes[conv]!, designContext(net, analog), designsFor(analog.config));
+    assert.ok(relClose(l.areaUm2.trim, 8 * columnUm2, 1e-12));
+    assert.ok(relClose(l.staticMw.trim, 8 * columnMw, 1e-12));
+    assert.ok(
+      relClose(l.settleNs, c.stageSettleNs(analog.tech, 100, 50 + c.arraySideUm(analog.tech, 128), 1), 1e-12),
+    );
+  });
+
+  it("individual deployment: one trim per output channel of every weight layer, none on the digital platform", () => {
+    const net = buildNetwork(resolveArchitecture("PDARTS"), { channels: 16, layers: 8 });
+    let channels = 0;
+    for (const n of net.nodes)
+      if (n.scope.part !== "aux" && (n.kind === "conv" || n.kind === "linear"))
+        channels += n.kind === "conv" ? n.outC : n.outF;
+    const r = costNetwork(net, analog);
+    assert.ok(relClose(r.breakdown.areaMm2ByComponent.trim, (channels * columnUm2) / 1e6, 1e-9));
+    assert.equal(costNetwork(net, preset("default")).breakdown.areaMm2ByComponent.trim, 0);
+  });
+});
+
 describe("bad hardware input", () => {
   const dir = mkdtempSync(join(tmpdir(), "mh-hw-"));
   it("a component missing from a technology file names its path", () => {

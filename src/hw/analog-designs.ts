@@ -169,6 +169,30 @@ function neurons(ctx: DesignContext, count: number): Partial<LayerCost> {
   return { areaUm2, staticMw, amplifiers: count };
 }
 
+/**
+ * A weight layer's per-column gain and offset trims: the output of an array column is the
+ * integer product times its channel's weight scale (per-channel quantization), batch norm
+ * folded in, plus the bias; all are known only once weights are programmed (and change with
+ * the configuration on shared weights), so every neuron's gain is a bank of switched feedback
+ * resistors and its offset a current DAC, both set from registers of `trimBits` each.
+ */
+function channelTrims(ctx: DesignContext, channels: number): Partial<LayerCost> {
+  const t = ctx.tech;
+  const bits = ctx.hw.analogChain.trimBits;
+  const { trim, switch: sw, supply } = t.analog;
+  const areaUm2 = zeroByComponent();
+  areaUm2.trim =
+    channels *
+    (trim.gainBankArea + bits * sw.area + c.multiBitDacAreaUm2(t, bits) + 2 * bits * t.buffer.areaPerBit);
+  const staticMw = zeroByComponent();
+  staticMw.trim =
+    channels *
+    (trim.offsetReference * supply * 1e-3 +
+      bits * sw.leakage * 1e-12 * supply * 1e3 +
+      2 * bits * t.buffer.leakagePerBit * 1e-3);
+  return { areaUm2, staticMw };
+}
+
 function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   if (node.kind !== "conv" && node.kind !== "linear")
     throw new Error(`internal: no crossbar design for ${node.kind}`);
@@ -185,6 +209,7 @@ function analogCrossbar(node: IrNode, ctx: DesignContext): Partial<LayerCost> {
   r.areaUm2!.array = P * (pc.columns / hw.tile) * c.arrayAreaUm2(t, hw.tile);
   r = merge(r, stageWiring(node, ctx, P * outC, side));
   r = merge(r, poolSwitching(node, ctx, positions * outC * S));
+  r = merge(r, channelTrims(ctx, P * outC));
   const conv = node as ConvNode;
   const window: Window | null =
     node.kind === "conv"

@@ -151,6 +151,11 @@ export const HardwareConfigSchema = z
         spatialParallelism: int(1, 4096),
         /** Wire between one stage's amplifier and the next stage's rows, besides the array's own lines (µm). */
         stageWireLength: z.number().min(0).finite(),
+        /**
+         * Resolution of each weight layer's per-column gain and offset trims (the per-channel
+         * weight scale and the batch norm's scale and offset, set after programming).
+         */
+        trimBits: int(2, 12),
       })
       .strict(),
     /** How weight layers and their buffers are laid out (individual deployment and hypernetwork alike). */

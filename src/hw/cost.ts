@@ -99,7 +99,7 @@ export interface PoolSeat extends PeripheryPool {
 }
 export type PeripheryPools = (node: IrNode) => PoolSeat | undefined;
 
-/** Components a pool shares: converters, sample-and-holds, shift-adds, column MUXes, digital units, neurons, analog units. */
+/** Components a pool shares: converters, sample-and-holds, shift-adds, column MUXes, digital units, neurons, analog units, trims. */
 const POOLED_COMPONENTS: readonly ComponentKind[] = [
   "adc",
   "sampleHold",
@@ -108,6 +108,7 @@ const POOLED_COMPONENTS: readonly ComponentKind[] = [
   "digital",
   "amplifier",
   "analogUnit",
+  "trim",
 ];
 
 /** A unit's own line buffer (digital SRAM or sample-and-hold cells), pooled with its unit. */

@@ -36,9 +36,10 @@ import { type ComponentOverrides, componentValues, peripheryComponents } from ".
 import type { Tech } from "./tech.js";
 
 /**
- * Component kinds of the breakdown. The last four are the parallel analog platform's: analog
+ * Component kinds of the breakdown. The last five are the parallel analog platform's: analog
  * neurons (TIAs, summing amplifiers, integrators), other analog units (ReLU clamps,
- * winner-take-all max pools), analog line buffers (sample-and-hold cells) and stage wires.
+ * winner-take-all max pools), analog line buffers (sample-and-hold cells), stage wires, and
+ * the neurons' gain and offset trims with their registers.
  */
 export const COMPONENT_KINDS = [
   "array",
@@ -54,6 +55,7 @@ export const COMPONENT_KINDS = [
   "analogUnit",
   "analogStorage",
   "wire",
+  "trim",
 ] as const;
 export type ComponentKind = (typeof COMPONENT_KINDS)[number];
 export type ByComponent = Record<ComponentKind, number>;
@@ -73,6 +75,7 @@ export function zeroByComponent(): ByComponent {
     analogUnit: 0,
     analogStorage: 0,
     wire: 0,
+    trim: 0,
   };
 }
 

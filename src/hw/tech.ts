@@ -119,6 +119,11 @@ export const TechSchema = z
         hold: z
           .object({ capacitance: param("fF", 1e-3), area: param("um^2"), leakage: param("fA") })
           .strict(),
+        /**
+         * Per-column gain and offset trim of shared weights (hypernetwork.weights "shared"): a
+         * switched bank of feedback resistors sets the TIA's gain, a current DAC its offset.
+         */
+        trim: z.object({ gainBankArea: param("um^2"), offsetReference: param("uA") }).strict(),
       })
       .strict(),
     /** Values of registered periphery components' parameters (src/hw/periphery.ts), each with unit and source. */
