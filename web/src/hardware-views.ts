@@ -105,7 +105,7 @@ export function ArrayMap(props: { costs: Costs }) {
       ${layers.map((n) => {
         const used = arrayUse(shapeOfNode(n), tile, cpw, hw.config.layout.weightCopies);
         const mean = used.reduce((s, u) => s + u, 0) / used.length;
-        return html`<div class="layer" role="listitem" aria-label="${n.param}: ${used.length} arrays, ${(100 * mean).toFixed(0)} % used">
+        return html`<div key=${n.param} class="layer" role="listitem" aria-label="${n.param}: ${used.length} arrays, ${(100 * mean).toFixed(0)} % used">
           <span class="name">${n.param}</span>
           ${used.map((u) => html`<span class="array" style=${{ background: heat(u) }} title=${`${(100 * u).toFixed(0)} % of cells used`}></span>`)}
         </div>`;
