@@ -36,27 +36,6 @@ import { type ResultFile, ResultsView } from "./results-view.js";
 /** Catalogue entries the edge-complete view holds (one op per edge, all four nodes concatenated). */
 const PICKABLE = CATALOGUE.map((e) => resolveArchitecture(e.name)).filter((a) => a.configuration !== null);
 
-/**
- * `value` as it was one painted frame ago: the views that take longest to redraw (switch map,
- * arrays) follow the costs a frame later, so a click's cost update does not wait for them.
- * Their sections are aria-busy while they lag.
- */
-function useAfterPaint<T>(value: T): T {
-  const [shown, setShown] = useState(value);
-  useEffect(() => {
-    if (shown === value) return;
-    let timer = 0;
-    const frame = requestAnimationFrame(() => {
-      timer = window.setTimeout(() => setShown(value), 0);
-    });
-    return () => {
-      cancelAnimationFrame(frame);
-      clearTimeout(timer);
-    };
-  }, [value]);
-  return shown;
-}
-
 /** The configuration as a DARTS genotype, or why it is not one (the edge-complete view holds more). */
 function genotypeText(config: Configuration): string {
   try {
@@ -82,7 +61,6 @@ function App() {
   const code = encodeConfiguration(config);
   const arch = useMemo(() => architectureFromConfiguration(config), [code]);
   const costs = useMemo(() => costsOf(arch, preset), [code, preset]);
-  const drawn = useAfterPaint(costs);
   const named = PICKABLE.find((a) => a.code === code)?.label ?? "";
 
   useEffect(() => {
@@ -172,13 +150,13 @@ function App() {
         <${CostView} costs=${costs} />
         <${EveryPreset} arch=${arch} code=${code} />
       </section>
-      <section aria-labelledby="switch-h" aria-busy=${drawn !== costs ? "true" : "false"}>
+      <section aria-labelledby="switch-h">
         <h2 id="switch-h">Switch map</h2>
-        <${SwitchMap} costs=${drawn} />
+        <${SwitchMap} costs=${costs} />
       </section>
-      <section aria-labelledby="arrays-h" aria-busy=${drawn !== costs ? "true" : "false"}>
+      <section aria-labelledby="arrays-h">
         <h2 id="arrays-h">Arrays of individual deployment</h2>
-        <${ArrayMap} costs=${drawn} />
+        <${ArrayMap} costs=${costs} />
       </section>
       <section aria-labelledby="results-h">
         <h2 id="results-h">Results</h2>
