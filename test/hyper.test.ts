@@ -270,6 +270,11 @@ describe("hypernetwork reconfiguration", () => {
     const bits = r.switchBits + 16 * r.registers.total;
     assert.ok(Math.abs(r.configurationWriteEnergyUj - bits * 0.02e-6) <= 1e-12 * bits);
     assert.ok(Math.abs(r.configurationWriteTimeUs - Math.ceil(bits / 64) / 1000) < 1e-12);
+    // On the parallel analog platform the per-channel registers are the neurons' 8-bit trims.
+    const analog = reconfigure(a, b, to, hardwareOf(loadPreset("analog-chain")), "shared");
+    const { perChannel, perLayer, perArray } = analog.registers;
+    const analogBits = analog.switchBits + 8 * perChannel + 16 * (perLayer + perArray);
+    assert.ok(Math.abs(analog.configurationWriteEnergyUj - analogBits * 0.02e-6) <= 1e-12 * analogBits);
   });
 
   it("counts a network's periphery registers by hand: merged conv batch norm, standalone batch norm, input scales, ADC ranges", () => {

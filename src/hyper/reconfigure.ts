@@ -7,7 +7,7 @@
  */
 
 import * as c from "../hw/components.js";
-import type { Hardware } from "../hw/config.js";
+import { type Hardware, platformOf } from "../hw/config.js";
 import { costNetwork } from "../hw/cost.js";
 import type { LayerCost } from "../hw/designs.js";
 import type { Network } from "../ir/graph.js";
@@ -22,7 +22,11 @@ export interface SwitchChange {
   readonly to: string | number | null;
 }
 
-/** Periphery registers a configuration sets (each `hypernetwork.registerBits` wide). */
+/**
+ * Periphery registers a configuration sets: `hypernetwork.registerBits` wide, but for the
+ * per-channel ones on the parallel analog platform, its neurons' gain and offset trims
+ * (`analogChain.trimBits`).
+ */
 export interface Registers {
   /** A weight layer's per-output-channel scale and offset (batch norm merged in), and a standalone batch norm's. */
   readonly perChannel: number;
@@ -117,7 +121,13 @@ export function reconfigure(
     buildNetwork(toArch, { ...to.hardware.spec, poolBatchNorm: shared }),
     hw.config.adc.bits !== null && hw.config.adc.range === "calibrated" ? cost.arrays : 0,
   );
-  const bits = switchBits + registers.total * hw.config.hypernetwork.registerBits;
+  const { registerBits } = hw.config.hypernetwork;
+  const channelBits =
+    platformOf(hw.config) === "parallel-analog" ? hw.config.analogChain.trimBits : registerBits;
+  const bits =
+    switchBits +
+    registers.perChannel * channelBits +
+    (registers.perLayer + registers.perArray) * registerBits;
   return {
     from: from.label,
     to: to.label,
