@@ -120,8 +120,8 @@ export const TechSchema = z
           .object({ capacitance: param("fF", 1e-3), area: param("um^2"), leakage: param("fA") })
           .strict(),
         /**
-         * Per-column gain and offset trim of shared weights (hypernetwork.weights "shared"): a
-         * switched bank of feedback resistors sets the TIA's gain, a current DAC its offset.
+         * Per-column gain and offset trims of every weight layer: a switched bank of feedback
+         * resistors sets the TIA's gain, a current DAC its offset.
          */
         trim: z.object({ gainBankArea: param("um^2"), offsetReference: param("uA") }).strict(),
       })
