@@ -193,6 +193,11 @@ describe("hypernetwork cost", () => {
         assert.ok(r.areaRatio >= 1, `${variant} ${r.genotype} area ×${r.areaRatio}`);
         assert.equal(r.hyper.areaMm2, rows[0]!.hyper.areaMm2);
         assert.ok(r.latencyRatio >= 1 && r.energyRatio >= 1, r.genotype);
+        // Each side's area by component adds up to its area (float sums: 1e-9 relative).
+        for (const side of ["individual", "hyper"] as const) {
+          const sum = Object.values(r.areaMm2ByComponent[side]).reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - r[side].areaMm2) <= 1e-9 * r[side].areaMm2, `${r.genotype} ${side}`);
+        }
       }
     }
   });

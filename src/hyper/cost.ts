@@ -17,6 +17,7 @@ import {
   routedBitsPerValue,
   routingEnergyPj,
 } from "../hw/cost.js";
+import type { ByComponent } from "../hw/designs.js";
 import type { IrNode, Network } from "../ir/graph.js";
 import { buildNetwork } from "../ir/network.js";
 import type { Architecture } from "../space/architecture.js";
@@ -44,6 +45,8 @@ export interface HyperComparison {
   readonly latencyRatio: number;
   readonly energyRatio: number;
   readonly throughputRatio: number;
+  /** Area by component on each side (mm²): where the hypernetwork's extra area goes. */
+  readonly areaMm2ByComponent: { readonly individual: ByComponent; readonly hyper: ByComponent };
 }
 
 const headlineOf = (r: CostReport): HeadlineCost => ({
@@ -227,10 +230,9 @@ export function compareDeployments(
   return archs.map((arch) => {
     const c = compileConfiguration(spec, arch);
     hardware ??= hardwareCost(c.hardware, hw);
-    const individual = headlineOf(
-      costNetwork(buildNetwork(arch, { channels: spec.channels, layers: spec.layers }), hw),
-    );
-    const { breakdown: _, ...hyper } = hyperCost(c, hw, hardware);
+    const own = costNetwork(buildNetwork(arch, { channels: spec.channels, layers: spec.layers }), hw);
+    const individual = headlineOf(own);
+    const { breakdown, ...hyper } = hyperCost(c, hw, hardware);
     return {
       genotype: arch.label,
       code: c.code,
@@ -241,6 +243,10 @@ export function compareDeployments(
       latencyRatio: hyper.latencyUs / individual.latencyUs,
       energyRatio: hyper.energyUj / individual.energyUj,
       throughputRatio: hyper.throughputImgPerSec / individual.throughputImgPerSec,
+      areaMm2ByComponent: {
+        individual: own.breakdown.areaMm2ByComponent,
+        hyper: breakdown.areaMm2ByComponent,
+      },
     };
   });
 }
