@@ -155,7 +155,7 @@ function stageWiring(node: IrNode, ctx: DesignContext, lanes: number, wireUm: nu
   const areaUm2 = zeroByComponent();
   areaUm2.mux = lanes * sw.perStage * sw.area;
   const staticMw = zeroByComponent();
-  staticMw.mux = lanes * sw.perStage * sw.leakage * 1e-12 * t.analog.supply * 1e3;
+  staticMw.mux = c.switchLeakageMw(t, lanes * sw.perStage);
   return { energyPj, areaUm2, staticMw };
 }
 
@@ -188,7 +188,7 @@ function channelTrims(ctx: DesignContext, channels: number): Partial<LayerCost> 
   staticMw.trim =
     channels *
     (trim.offsetReference * supply * 1e-3 +
-      bits * sw.leakage * 1e-12 * supply * 1e3 +
+      c.switchLeakageMw(t, bits) +
       2 * bits * t.buffer.leakagePerBit * 1e-3);
   return { areaUm2, staticMw };
 }
@@ -344,7 +344,7 @@ export const ANALOG_DESIGNS: DesignTable = {
     const areaUm2 = zeroByComponent();
     areaUm2.mux = lanes * node.switches * t.analog.switch.area;
     const staticMw = zeroByComponent();
-    staticMw.mux = lanes * node.switches * t.analog.switch.leakage * 1e-12 * t.analog.supply * 1e3;
+    staticMw.mux = c.switchLeakageMw(t, lanes * node.switches);
     return { energyPj, areaUm2, staticMw };
   },
 };

@@ -151,6 +151,11 @@ export function holdDroopPerNs(t: Tech): number {
   return ((hold.leakage * 1e-15) / (hold.capacitance * 1e-15) / amplifier.outputSwing) * 1e-9;
 }
 
+/** Static power of `count` analog switches, each leaking its off-current at the analog supply (mW). */
+export function switchLeakageMw(t: Tech, count: number): number {
+  return count * t.analog.switch.leakage * 1e-12 * t.analog.supply * 1e3;
+}
+
 /** Energy of charging a capacitance of `fF` to the analog supply (pJ): C·V² (CamJ's passive memory energy). */
 export function chargeEnergyPj(t: Tech, fF: number): number {
   return fF * 1e-3 * t.analog.supply ** 2;

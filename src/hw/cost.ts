@@ -298,7 +298,7 @@ function poolPeriphery(
       const bufferLanes = own ? bufferShare * l.lineBuffer!.lanes : 0;
       const switches = (share * l.peripheryLanes + bufferLanes) * switchesPerLane;
       areaUm2.mux += switches * switchArea;
-      if (analog) staticMw.mux += switches * t.analog.switch.leakage * 1e-12 * t.analog.supply * 1e3;
+      if (analog) staticMw.mux += c.switchLeakageMw(t, switches);
       out[i] = { ...l, areaUm2, staticMw };
     }
   }
